@@ -1,0 +1,45 @@
+"""The ``avellino`` command line. One sub-command group per area; heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from avellino.errors import AvellinoError
+from avellino.flows.cli import app as flows_app
+from avellino.network.cli import app as network_app
+from avellino.resolve.cli import app as resolve_app
+
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="avellino",
+    help=(
+        "Avellino: find, share and disrupt migrant-smuggling networks.\n\n"
+        "Start here:  avellino demo --out demo-out   (builds a synthetic multi-agency operation, ingests it "
+        "and writes demo-out/briefing.html).\n\n"
+        "Typical flow: init -> ingest partner files -> resolve -> network -> flows -> export."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(resolve_app, name="resolve")
+app.add_typer(network_app, name="network")
+app.add_typer(flows_app, name="flows")
+
+
+def main() -> None:
+    """Entry point: run the app and turn Avellino errors into a clear message and a non-zero exit."""
+    try:
+        app()
+    except AvellinoError as exc:
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

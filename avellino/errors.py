@@ -1,0 +1,56 @@
+"""The exception hierarchy. Every message here is written for an analyst, not a programmer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AvellinoError(Exception):
+    """Base class: the CLI prints the message and exits non-zero, without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(AvellinoError):
+    """A mapping, setting or option is wrong."""
+
+    exit_code = 2
+
+
+class MarkingError(AvellinoError):
+    """A handling code, TLP label, evaluation or data-subject category is missing or invalid."""
+
+
+class StoreError(AvellinoError):
+    """The workspace or database cannot be used."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad value in an input file: where it is and why it is wrong."""
+
+    file: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: row {self.row}, column {self.column!r}: {self.reason}"
+
+
+class InputRejected(AvellinoError):
+    """A file was rejected whole because some of its rows are bad. Nothing was written."""
+
+    exit_code = 3
+
+    def __init__(self, file: str, problems: list[RowProblem], total_rows: int | None = None):
+        self.file = file
+        self.problems = problems
+        self.total_rows = total_rows
+        shown = "\n".join(f"  - {p}" for p in problems[:200])
+        more = f"\n  ... and {len(problems) - 200} more" if len(problems) > 200 else ""
+        rows = len({p.row for p in problems})
+        super().__init__(
+            f"{file} was rejected: {len(problems)} problem(s) in {rows} row(s); nothing was imported.\n"
+            f"{shown}{more}"
+        )

@@ -1,0 +1,1 @@
+"""Avellino flows area."""

@@ -1,0 +1,1 @@
+"""Avellino network area."""

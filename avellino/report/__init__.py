@@ -1,0 +1,1 @@
+"""Briefings: HTML reports that each analysis area contributes a section to."""

@@ -1,0 +1,21 @@
+"""Settings from AVELLINO_* environment variables, with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_WORKSPACE = Path("workspace")
+
+
+def workspace_path(explicit: Path | None = None) -> Path:
+    """The workspace folder: the --workspace option, else $AVELLINO_WORKSPACE, else ./workspace."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("AVELLINO_WORKSPACE")
+    return Path(env) if env else DEFAULT_WORKSPACE
+
+
+def store_url(explicit: str | None = None) -> str | None:
+    """A database URL for a shared server (postgresql://...), or None for the embedded DuckDB file."""
+    return explicit or os.environ.get("AVELLINO_STORE_URL") or None
