@@ -8,8 +8,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from avellino import commands
 from avellino.errors import AvellinoError
 from avellino.flows.cli import app as flows_app
+from avellino.ingest import cli as ingest_cli
 from avellino.network.cli import app as network_app
 from avellino.resolve.cli import app as resolve_app
 
@@ -27,6 +29,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+app.command()(commands.init)
+app.command()(commands.sample)
+app.command()(ingest_cli.ingest)
+app.command()(ingest_cli.export)
+app.command()(commands.stats)
+app.command()(commands.demo)
 app.add_typer(resolve_app, name="resolve")
 app.add_typer(network_app, name="network")
 app.add_typer(flows_app, name="flows")

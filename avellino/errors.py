@@ -51,6 +51,5 @@ class InputRejected(AvellinoError):
         more = f"\n  ... and {len(problems) - 200} more" if len(problems) > 200 else ""
         rows = len({p.row for p in problems})
         super().__init__(
-            f"{file} was rejected: {len(problems)} problem(s) in {rows} row(s); nothing was imported.\n"
-            f"{shown}{more}"
+            f"{file} was rejected: {len(problems)} problem(s) in {rows} row(s); nothing was imported.\n{shown}{more}"
         )

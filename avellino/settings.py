@@ -19,3 +19,17 @@ def workspace_path(explicit: Path | None = None) -> Path:
 def store_url(explicit: str | None = None) -> str | None:
     """A database URL for a shared server (postgresql://...), or None for the embedded DuckDB file."""
     return explicit or os.environ.get("AVELLINO_STORE_URL") or None
+
+
+def shared_data_dir() -> Path | None:
+    """Public data sets: $AVELLINO_SHARED_DATA, else ../shared/data beside the current folder or the clone."""
+    env = os.environ.get("AVELLINO_SHARED_DATA")
+    repo = Path(__file__).resolve().parent.parent
+    candidates = ([Path(env)] if env else []) + [
+        Path.cwd().parent / "shared" / "data",
+        repo.parent / "shared" / "data",
+    ]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None

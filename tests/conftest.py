@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from avellino.settings import shared_data_dir
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def shared_data_dir() -> Path | None:
-    """../shared/data beside the clone, or $AVELLINO_SHARED_DATA; None when neither exists."""
-    env = os.environ.get("AVELLINO_SHARED_DATA")
-    for candidate in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")

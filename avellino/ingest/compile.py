@@ -1,0 +1,200 @@
+"""Turn a mapping into DuckDB SQL over the source table ``src``: row checks and raw statements.
+
+Everything row-wise happens in SQL so a million-row file is checked and mapped in seconds; Python only
+builds the query text. Each check returns (_row, _column, _reason) so that every bad row is reported at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from avellino.ingest.ids import entity_id_sql
+from avellino.ingest.mapping import EntitySpec, Mapping, PropertySpec, ValueSpec
+from avellino.ingest.readers import MULTI
+from avellino.model import model
+from avellino.model.markings import VOCABULARIES
+
+#: Default review periods when a mapping sets none: protected people are kept under stricter retention.
+DEFAULT_RETENTION_DAYS = 3 * 365
+PROTECTED_RETENTION_DAYS = 365
+ISO_DATE = r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?)?$"
+
+
+def q(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def col(name: str) -> str:
+    return f"NULLIF(TRIM({ident(name)}), '')"
+
+
+def vocab_expr(field: str, raw: str) -> str:
+    key = f"lower(replace({raw}, ' ', ''))" if field == "evaluation" else f"lower({raw})"
+    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in VOCABULARIES[field].items())
+    return f"(CASE {key} {cases} END)"
+
+
+class EntitySQL:
+    """The SQL pieces for one mapped entity: its id, its markings, its presence on a row."""
+
+    def __init__(self, mapping: Mapping, entity: EntitySpec, today: dt.date):
+        self.mapping = mapping
+        self.entity = entity
+        self.today = today
+        self.specs = {**mapping.markings, **entity.markings}
+        self.originator = self.raw("originator")
+        self.present = " OR ".join(f"{col(k)} IS NOT NULL" for k in entity.keys)
+        self.id = entity_id_sql(self.originator, entity.key_literal, [col(k) for k in entity.keys])
+
+    def raw(self, field: str) -> str:
+        spec = self.specs.get(field, ValueSpec())
+        if spec.column:
+            return col(spec.column)
+        if spec.literal is not None:
+            return q(spec.literal.strip())
+        return "NULL"
+
+    def column_of(self, field: str) -> str:
+        spec = self.specs.get(field, ValueSpec())
+        return spec.column or f"(markings.{field})"
+
+    def marking(self, field: str) -> str:
+        if field in VOCABULARIES:
+            return vocab_expr(field, self.raw(field))
+        if field == "retention_review":
+            spec = self.specs.get(field, ValueSpec())
+            if spec.days is not None:
+                return f"DATE {q((self.today + dt.timedelta(days=spec.days)).isoformat())}"
+            if spec.column or spec.literal is not None:
+                return f"TRY_CAST({self.raw(field)} AS DATE)"
+            cat = self.marking("subject_category")
+            short = (self.today + dt.timedelta(days=PROTECTED_RETENTION_DAYS)).isoformat()
+            long = (self.today + dt.timedelta(days=DEFAULT_RETENTION_DAYS)).isoformat()
+            return (
+                f"(CASE WHEN {cat} IN ('victim', 'witness', 'informant') THEN DATE {q(short)} ELSE DATE {q(long)} END)"
+            )
+        return self.raw(field)
+
+    def checks(self) -> list[str]:
+        """SELECTs returning (_row, _column, _reason) for every bad marking on rows where the entity exists."""
+        out = [
+            f"SELECT _row, {q(self.column_of('originator'))}, 'originator is missing (every fact must say "
+            f"which agency supplied it)' FROM src WHERE ({self.present}) AND {self.originator} IS NULL"
+        ]
+        for field in VOCABULARIES:
+            raw = self.raw(field)
+            allowed = ", ".join(sorted(set(VOCABULARIES[field].values())))
+            label = field.replace("_", " ")
+            out.append(
+                f"SELECT _row, {q(self.column_of(field))}, CASE WHEN {raw} IS NULL THEN {q(label + ' is missing')} "
+                f"ELSE {q(label + ' ')} || quote_value({raw}) || {q(' is not one of: ' + allowed)} END "
+                f"FROM src WHERE ({self.present}) AND {self.marking(field)} IS NULL"
+            )
+        out.append(
+            f"SELECT _row, {q(self.column_of('handling_note'))}, 'handling code H3 needs a handling note' "
+            f"FROM src WHERE ({self.present}) AND {self.marking('handling_code')} = 'H3' "
+            f"AND {self.raw('handling_note')} IS NULL"
+        )
+        spec = self.specs.get("retention_review", ValueSpec())
+        if spec.column or spec.literal is not None:
+            raw = self.raw("retention_review")
+            out.append(
+                f"SELECT _row, {q(self.column_of('retention_review'))}, 'retention review date ' || "
+                f"quote_value({raw}) || ' is not a date (YYYY-MM-DD)' FROM src "
+                f"WHERE ({self.present}) AND {raw} IS NOT NULL AND TRY_CAST({raw} AS DATE) IS NULL"
+            )
+        return out
+
+    def markings_select(self) -> str:
+        fields = ("originator", "handling_code", "handling_note", "tlp", "evaluation", "subject_category")
+        parts = [f"{self.marking(f)} AS {f}" for f in fields]
+        parts.append(f"{self.marking('retention_review')} AS retention_review")
+        return ", ".join(parts)
+
+
+def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[tuple[str, str]]:
+    """(column label, raw SQL expression) for each place a property's values come from."""
+    if prop.literal is not None:
+        return [("(literal)", q(prop.literal))]
+    if prop.entity:
+        target = entities[prop.entity]
+        return [(prop.entity, f"(CASE WHEN {target.present} THEN {target.id} END)")]
+    if prop.join is not None:
+        joined = f"NULLIF(concat_ws({q(prop.join)}, {', '.join(col(c) for c in prop.columns)}), '')"
+        return [("+".join(prop.columns), joined)]
+    return [(c, col(c)) for c in prop.columns]
+
+
+def _typed(prop: PropertySpec, type_name: str, raw: str) -> str:
+    """SQL that cleans a raw value for its FtM type (NULL when it cannot be read)."""
+    if type_name == "date":
+        if prop.format:
+            out = "%Y-%m-%dT%H:%M:%S" if any(t in prop.format for t in ("%H", "%M")) else "%Y-%m-%d"
+            return f"strftime(try_strptime({raw}, {q(prop.format)}), {q(out)})"
+        return (
+            f"(CASE WHEN regexp_full_match({raw}, {q(ISO_DATE)}) AND (length({raw}) < 10 OR "
+            f"TRY_CAST(substr({raw}, 1, 10) AS DATE) IS NOT NULL) THEN replace({raw}, ' ', 'T') END)"
+        )
+    if type_name == "number":
+        return f"(CASE WHEN TRY_CAST(replace({raw}, ',', '.') AS DOUBLE) IS NOT NULL THEN {raw} END)"
+    if type_name in {"name", "string", "text", "address"}:
+        return f"regexp_replace({raw}, '\\s+', ' ', 'g')"
+    return raw
+
+
+def statements_sql(mapping: Mapping, today: dt.date) -> tuple[list[str], str]:
+    """(check SELECTs, raw statements SELECT). Raw statements carry _row, _column and the unclean value."""
+    entities = {e.name: EntitySQL(mapping, e, today) for e in mapping.entities}
+    checks: list[str] = []
+    parts: list[str] = []
+    for name, ent in entities.items():
+        spec = ent.entity
+        schema = model[spec.schema]
+        checks.extend(ent.checks())
+        marks = ent.markings_select()
+        base = (
+            f"SELECT _row, {q(name)} AS _column, {ent.id} AS entity_id, {q(schema.name)} AS schema, "
+            f"'id' AS prop, 'id' AS prop_type, {ent.id} AS value, NULL AS original_value, {marks} "
+            f"FROM src WHERE {ent.present}"
+        )
+        parts.append(base)
+        for prop in spec.properties:
+            ptype = schema.properties[prop.prop].type.name
+            for label, raw in _value_sources(prop, entities):
+                value = raw
+                if prop.split or prop.columns:
+                    sep = prop.split or MULTI
+                    value = f"NULLIF(TRIM(unnest(string_split({raw}, {q(sep)}))), '')"
+                inner = (
+                    f"SELECT _row, {q(label)} AS _column, {ent.id} AS entity_id, {value} AS v, {marks} "
+                    f"FROM src WHERE ({ent.present}) AND {raw} IS NOT NULL"
+                )
+                mapped = "v"
+                if prop.mapping:
+                    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in prop.mapping.items())
+                    mapped = f"(CASE lower(v) {cases} ELSE v END)"
+                parts.append(
+                    f"SELECT _row, _column, entity_id, {q(schema.name)} AS schema, {q(prop.prop)} AS prop, "
+                    f"{q(ptype)} AS prop_type, {_typed(prop, ptype, mapped)} AS value, v AS original_value, "
+                    f"originator, handling_code, handling_note, tlp, evaluation, subject_category, "
+                    f"retention_review FROM ({inner}) WHERE v IS NOT NULL"
+                )
+    return checks, "\nUNION ALL\n".join(parts)
+
+
+def value_checks_sql() -> str:
+    """Strict-typed values that did not parse, from the ``raw_st`` table."""
+    return (
+        "SELECT _row, _column, 'cannot read ' || quote_value(original_value) || ' as a ' || prop_type || "
+        "' for ' || schema || '.' || prop FROM raw_st WHERE value IS NULL AND prop_type IN ('date', 'number')"
+    )
+
+
+MACROS = [
+    "CREATE OR REPLACE MACRO quote_value(v) AS '''' || left(v, 60) || ''''",
+]

@@ -1,0 +1,23 @@
+"""Storage of marked statements. ``open_store`` picks the backend from the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avellino.settings import store_url, workspace_path
+from avellino.store.base import Store
+from avellino.store.schema import BatchInfo
+
+__all__ = ["BatchInfo", "Store", "open_store"]
+
+
+def open_store(workspace: Path | None = None, url: str | None = None, create: bool = False) -> Store:
+    """The store for a workspace folder (DuckDB file) or, with a postgresql:// URL, a shared server."""
+    url = store_url(url)
+    if url:
+        from avellino.store.postgres_store import PostgresStore
+
+        return PostgresStore(url)
+    from avellino.store.duckdb_store import DuckDBStore
+
+    return DuckDBStore(workspace_path(workspace), create=create)

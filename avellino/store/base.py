@@ -1,0 +1,162 @@
+"""The Store interface every backend implements (DuckDB embedded by default; PostgreSQL for a shared server).
+
+Backends implement a few abstract primitives; everything built on them (entity assembly, counts, derived
+tables) lives once in the concrete methods of this base class, so callers never depend on a backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from types import TracebackType
+
+import pyarrow as pa
+from followthemoney.dataset import Dataset
+from followthemoney.statement import Statement, StatementEntity
+
+from avellino.model import model
+from avellino.model.markings import PROTECTED_CATEGORIES
+from avellino.store.schema import BASE_PROP, BatchInfo
+
+#: Derived tables that areas may keep in the store (clusters, judgements, forecasts...). Names are checked so
+#: a typo cannot create a stray table and so SQL identifiers are always safe.
+TABLE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def check_table_name(name: str) -> str:
+    if not name or not set(name) <= TABLE_NAME_CHARS or name[0].isdigit() or name in {"statements", "batches"}:
+        raise ValueError(f"invalid derived table name {name!r}: use lower-case letters, digits and _")
+    return name
+
+
+class Store(ABC):
+    """Statements with markings, grouped into atomic batches, plus named derived tables."""
+
+    # -- primitives each backend implements -------------------------------------------------------------
+    @abstractmethod
+    def write_batch(self, batch: BatchInfo, statements: pa.Table) -> int:
+        """Write one batch atomically: all statements and the batch record, or nothing. Statements whose id is
+        already stored are skipped. Returns the number of statements added."""
+
+    @abstractmethod
+    def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
+        """The batch that imported this exact file with this exact mapping, if any."""
+
+    @abstractmethod
+    def batches(self) -> list[BatchInfo]:
+        """All batches, oldest first."""
+
+    @abstractmethod
+    def read_statements(
+        self,
+        schemata: Sequence[str] | None = None,
+        entity_ids: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Statements, optionally only of the given schemata or entities, ordered by canonical_id, entity_id."""
+
+    @abstractmethod
+    def aggregate(self, group_by: Sequence[str]) -> pa.Table:
+        """Counts of statements and distinct entities grouped by statement columns (``statements``,
+        ``entities`` columns)."""
+
+    @abstractmethod
+    def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
+        """Keep a derived table (mode ``replace`` or ``append``), atomically."""
+
+    @abstractmethod
+    def read_table(self, name: str) -> pa.Table | None:
+        """A derived table, or None when it was never written."""
+
+    @abstractmethod
+    def set_canonical(self, mapping: pa.Table) -> None:
+        """Set ``canonical_id`` from a table (entity_id, canonical_id); entities not listed map to themselves."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- built on the primitives ------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def count_statements(self) -> int:
+        table = self.aggregate([])
+        return int(table.column("statements")[0].as_py() or 0) if table.num_rows else 0
+
+    def counts(self) -> dict[str, int]:
+        """Row counts that change whenever anything is written (used to prove atomicity)."""
+        return {"statements": self.count_statements(), "batches": len(self.batches())}
+
+    def entities(self, schemata: Sequence[str] | None = None, canonical: bool = True) -> Iterator[StatementEntity]:
+        """FtM entities assembled from statements (merged by canonical id when ``canonical``)."""
+        table = self.read_statements(schemata=schemata)
+        yield from assemble_entities(table.to_pylist(), canonical=canonical)
+
+    def protected_entity_ids(self) -> set[str]:
+        """Entities (and their canonical ids) that any statement marks as victim, witness or informant."""
+        table = self.read_statements(columns=["entity_id", "canonical_id", "subject_category"])
+        protected: set[str] = set()
+        cats = {c.value for c in PROTECTED_CATEGORIES}
+        for row in table.to_pylist():
+            if row["subject_category"] in cats:
+                protected.add(row["entity_id"])
+                protected.add(row["canonical_id"])
+        return protected
+
+
+def assemble_entities(rows: Iterable[dict[str, object]], canonical: bool = True) -> Iterator[StatementEntity]:
+    """Group statement rows (ordered by canonical_id) into FtM StatementEntity objects."""
+    key = "canonical_id" if canonical else "entity_id"
+    current: str | None = None
+    bucket: list[Statement] = []
+    schemata: dict[str, set[str]] = defaultdict(set)
+
+    def flush() -> StatementEntity | None:
+        if not bucket:
+            return None
+        names = schemata[current or ""]
+        schema = model.common_schema(*names) if len(names) > 1 else next(iter(names))
+        ent = StatementEntity(_dataset(), {"schema": schema, "id": current})
+        for stmt in bucket:
+            if stmt.prop != BASE_PROP:
+                ent.add_statement(stmt)
+        return ent
+
+    for row in rows:
+        cid = str(row[key])
+        if cid != current:
+            done = flush()
+            if done is not None:
+                yield done
+            current, bucket = cid, []
+        schemata[cid].add(str(row["schema"]))
+        bucket.append(_statement(row))
+    done = flush()
+    if done is not None:
+        yield done
+
+
+@lru_cache(maxsize=1)
+def _dataset() -> Dataset:
+    return Dataset.make({"name": "avellino", "title": "Avellino workspace"})
+
+
+def _statement(row: dict[str, object]) -> Statement:
+    return Statement(
+        entity_id=str(row["entity_id"]),
+        canonical_id=str(row["canonical_id"]),
+        prop=str(row["prop"]),
+        schema=str(row["schema"]),
+        value=str(row["value"]),
+        dataset=str(row.get("dataset") or row.get("originator") or "avellino"),
+        original_value=row.get("original_value"),  # type: ignore[arg-type]
+        origin=row.get("origin"),  # type: ignore[arg-type]
+        id=row.get("id"),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,172 @@
+"""The embedded default: one workspace folder holding one DuckDB file.
+
+Atomicity comes from DuckDB transactions: a batch is inserted inside BEGIN ... COMMIT, so a crash or SIGKILL
+before COMMIT leaves the file as it was (DuckDB replays only committed WAL entries on the next open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from avellino.errors import StoreError
+from avellino.store.base import Store, check_table_name
+from avellino.store.schema import BATCH_SCHEMA, STATEMENT_COLUMNS, STATEMENT_SCHEMA, BatchInfo
+
+DB_FILE = "avellino.duckdb"
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.date32(): "DATE",
+    pa.int64(): "BIGINT",
+}
+
+
+def ddl(name: str, schema: pa.Schema) -> str:
+    cols = ", ".join(f'"{f.name}" {_DUCK_TYPES[f.type]}' for f in schema)
+    return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
+
+
+class DuckDBStore(Store):
+    def __init__(self, workspace: Path, create: bool = False, read_only: bool = False):
+        self.workspace = workspace
+        self.path = workspace / DB_FILE
+        if not self.path.exists() and not create:
+            raise StoreError(
+                f"No Avellino workspace at {workspace} (missing {DB_FILE}). "
+                f"Create one with: avellino init --workspace {workspace}"
+            )
+        workspace.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(f"Cannot open {self.path}: {exc} (is another avellino command using it?)") from exc
+        if not read_only:
+            self.con.execute(ddl("statements", STATEMENT_SCHEMA))
+            self.con.execute(ddl("batches", BATCH_SCHEMA))
+
+    def write_batch(self, batch: BatchInfo, statements: pa.Table) -> int:
+        statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
+        cols = ", ".join(f'"{c}"' for c in STATEMENT_COLUMNS)
+        self.con.register("_incoming", statements)
+        try:
+            self.con.begin()
+            before = self._statement_total()
+            self.con.execute(
+                f"INSERT INTO statements ({cols}) SELECT {cols} FROM _incoming i "
+                "WHERE NOT EXISTS (SELECT 1 FROM statements s WHERE s.id = i.id)"
+            )
+            added = self._statement_total() - before
+            self.con.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch.batch_id,
+                    batch.source,
+                    batch.file_sha256,
+                    batch.mapping_sha256,
+                    batch.rows,
+                    added,
+                    batch.imported_at,
+                ],
+            )
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        finally:
+            self.con.unregister("_incoming")
+        return added
+
+    def _statement_total(self) -> int:
+        row = self.con.execute("SELECT count(*) FROM statements").fetchone()
+        return int(row[0]) if row else 0
+
+    def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
+        rows = self.con.execute(
+            "SELECT * FROM batches WHERE file_sha256 = ? AND mapping_sha256 = ? ORDER BY imported_at LIMIT 1",
+            [file_sha256, mapping_sha256],
+        ).fetchall()
+        return BatchInfo(*rows[0]) if rows else None
+
+    def batches(self) -> list[BatchInfo]:
+        return [BatchInfo(*r) for r in self.con.execute("SELECT * FROM batches ORDER BY imported_at").fetchall()]
+
+    def read_statements(
+        self,
+        schemata: Sequence[str] | None = None,
+        entity_ids: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        cols = ", ".join(f'"{c}"' for c in (columns or STATEMENT_COLUMNS))
+        where, params = [], []
+        if schemata:
+            where.append("schema IN (SELECT unnest(?))")
+            params.append(list(schemata))
+        if entity_ids:
+            where.append("(entity_id IN (SELECT unnest(?)) OR canonical_id IN (SELECT unnest(?)))")
+            params.extend([list(entity_ids), list(entity_ids)])
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        order = "ORDER BY canonical_id, entity_id, prop" if not columns else ""
+        return self.con.sql(f"SELECT {cols} FROM statements {clause} {order}", params=params).to_arrow_table()
+
+    def aggregate(self, group_by: Sequence[str]) -> pa.Table:
+        for col in group_by:
+            if col not in STATEMENT_COLUMNS:
+                raise ValueError(f"cannot group by {col!r}")
+        keys = ", ".join(f'"{c}"' for c in group_by)
+        select = f"{keys}, " if keys else ""
+        group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
+        return self.con.sql(
+            f"SELECT {select}count(*) AS statements, count(DISTINCT entity_id) AS entities FROM statements {group}"
+        ).to_arrow_table()
+
+    def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
+        name = check_table_name(name)
+        if mode not in {"replace", "append"}:
+            raise ValueError("mode must be 'replace' or 'append'")
+        self.con.register("_derived", table)
+        try:
+            self.con.begin()
+            if mode == "replace":
+                self.con.execute(f"CREATE OR REPLACE TABLE x_{name} AS SELECT * FROM _derived")
+            else:
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS x_{name} AS SELECT * FROM _derived LIMIT 0")
+                self.con.execute(f"INSERT INTO x_{name} BY NAME SELECT * FROM _derived")
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        finally:
+            self.con.unregister("_derived")
+
+    def read_table(self, name: str) -> pa.Table | None:
+        name = check_table_name(name)
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [f"x_{name}"]
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        return self.con.sql(f"SELECT * FROM x_{name}").to_arrow_table()
+
+    def set_canonical(self, mapping: pa.Table) -> None:
+        self.con.register("_canon", mapping.select(["entity_id", "canonical_id"]))
+        try:
+            self.con.begin()
+            self.con.execute("UPDATE statements SET canonical_id = entity_id WHERE canonical_id <> entity_id")
+            self.con.execute(
+                "UPDATE statements SET canonical_id = c.canonical_id FROM _canon c "
+                "WHERE statements.entity_id = c.entity_id"
+            )
+            self.con.commit()
+        except Exception:
+            self.con.rollback()
+            raise
+        finally:
+            self.con.unregister("_canon")
+
+    def close(self) -> None:
+        self.con.close()

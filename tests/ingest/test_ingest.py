@@ -1,0 +1,131 @@
+"""Ingest against a real DuckDB workspace: mapping, markings, row-precise rejection, idempotence, exports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from avellino.errors import ConfigError, InputRejected
+from avellino.ingest.export import export_entities
+from avellino.ingest.ids import entity_id
+from avellino.ingest.run import ingest_file
+from avellino.store import open_store
+from avellino.store.base import Store
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    s = open_store(tmp_path / "ws", create=True)
+    yield s
+    s.close()
+
+
+def test_clean_file_maps_values_and_markings(store: Store) -> None:
+    result = ingest_file(store, FIX / "persons.csv", FIX / "persons.yml")
+    assert result.rows == 4 and not result.skipped
+    people = {e.id: e for e in store.entities(schemata=["Person"])}
+    p1 = people[entity_id("UK-NCA", "Person", ["P1"])]
+    assert p1.get("birthDate") == ["1987-03-14"]
+    assert p1.get("phone") == ["+447911123456"]
+    assert p1.get("nationality") == ["sy"]
+    assert sorted(p1.get("alias")) == ["Abu Omar", "Mohamed Hassan"]
+    rows = store.read_statements(entity_ids=[p1.id]).to_pylist()
+    assert {r["handling_code"] for r in rows} == {"H2"}
+    assert {r["originator"] for r in rows} == {"UK-NCA"}
+    assert all(r["source_record"] == "persons.csv:2" for r in rows)
+    victim = people[entity_id("UK-NCA", "Person", ["P3"])]
+    cats = {r["subject_category"] for r in store.read_statements(entity_ids=[victim.id]).to_pylist()}
+    assert cats == {"victim"}
+    assert victim.id in store.protected_entity_ids()
+
+
+def test_bad_rows_listed_and_nothing_written(store: Store) -> None:
+    ingest_file(store, FIX / "calls.json", FIX / "calls.yml")
+    before = store.counts()
+    with pytest.raises(InputRejected) as info:
+        ingest_file(store, FIX / "persons_bad.csv", FIX / "persons.yml")
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert found == {(2, "dob"), (4, "handling"), (5, "originator")}
+    assert all(p.file.endswith("persons_bad.csv") for p in info.value.problems)
+    assert "31/02/1987" in str(info.value) and "H7" in str(info.value)
+    assert store.counts() == before
+
+
+def test_reimport_is_idempotent(store: Store, tmp_path: Path) -> None:
+    first = ingest_file(store, FIX / "persons.csv", FIX / "persons.yml")
+    counts = store.counts()
+    again = ingest_file(store, FIX / "persons.csv", FIX / "persons.yml")
+    assert again.skipped and again.batch_id == first.batch_id
+    assert store.counts() == counts
+    # the same rows under another file name add no statements either
+    copy = tmp_path / "renamed.csv"
+    shutil.copy(FIX / "persons.csv", copy)
+    ingest_file(store, copy, FIX / "persons.yml")
+    assert store.counts()["statements"] == counts["statements"]
+
+
+def test_nested_json_and_entity_references(store: Store) -> None:
+    ingest_file(store, FIX / "calls.json", FIX / "calls.yml")
+    calls = list(store.entities(schemata=["Call"]))
+    assert len(calls) == 2
+    caller = entity_id("IT-SCO", "Person", ["IT-P9"])
+    first = next(c for c in calls if c.get("duration") == ["73"])
+    assert first.get("caller") == [caller]
+    assert first.get("date") == ["2024-05-02T21:14:00"]
+
+
+def test_ftm_jsonl_ids_are_scoped_to_originator(store: Store) -> None:
+    ingest_file(store, FIX / "europol.ftm.jsonl", FIX / "europol.yml")
+    crossing = next(iter(store.entities(schemata=["Crossing"])))
+    assert crossing.id == "europol-emsc-ep-x-1"
+    assert crossing.get("vessel") == ["europol-emsc-ep-boat-1"]
+    assert crossing.get("peopleOnBoard") == ["61"]
+
+
+def test_mapping_problems_are_all_reported(tmp_path: Path, store: Store) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "markings: {handling_code: H9, tlp: AMBER, evaluation: B2, subject_category: suspect}\n"
+        "entities:\n  p:\n    schema: Persn\n    keys: [ref]\n  q:\n    schema: Person\n    keys: [ref]\n"
+        "    properties:\n      shoeSize: {column: x}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        ingest_file(store, FIX / "persons.csv", bad)
+    text = str(info.value)
+    assert "H9" in text and "Persn" in text and "shoeSize" in text and "originator" in text
+
+
+def test_missing_column_is_reported(tmp_path: Path, store: Store) -> None:
+    mapping = tmp_path / "m.yml"
+    mapping.write_text((FIX / "persons.yml").read_text().replace("{column: mobile}", "{column: telephone}"))
+    with pytest.raises(InputRejected) as info:
+        ingest_file(store, FIX / "persons.csv", mapping)
+    assert info.value.problems[0].column == "telephone"
+
+
+@pytest.mark.parametrize("fmt", ["ftm", "stix", "graphml"])
+def test_exports_carry_markings(store: Store, tmp_path: Path, fmt: str) -> None:
+    ingest_file(store, FIX / "persons.csv", FIX / "persons.yml")
+    ingest_file(store, FIX / "calls.json", FIX / "calls.yml")
+    out = tmp_path / f"out.{fmt}"
+    with out.open("w") as fh:
+        count = export_entities(store, fh, fmt, None, True)
+    text = out.read_text()
+    assert count > 0
+    if fmt == "ftm":
+        lines = [json.loads(line) for line in text.splitlines()]
+        victim = next(e for e in lines if e["properties"].get("name") == ["Samira Tesfay"])
+        assert victim["avellino:markings"]["safeguarding"] is True
+    elif fmt == "stix":
+        bundle = json.loads(text)
+        types = {o["type"] for o in bundle["objects"]}
+        assert {"identity", "relationship", "marking-definition"} <= types
+        rel = next(o for o in bundle["objects"] if o["type"] == "relationship")
+        assert rel["object_marking_refs"] and rel["x_avellino_handling_code"] == "H2"
+    else:
+        assert "<graphml" in text and "<edge " in text and "Samira Tesfay" in text
