@@ -1,0 +1,165 @@
+"""Key players: which k people, phones or accounts to stop so the network falls apart most.
+
+The objective is the size of the largest connected component (LCC) left after removing k vertices.
+``plan_disruption`` runs the three adaptive baselines and Avellino's method, and every list it returns passes
+through :meth:`Protection.release`.
+
+Avellino's method answers each k separately (the best set of 5 need not contain the best set of 4):
+
+1. **Seeds**: the prefixes of every baseline order, of an adaptive greedy on the true objective, and the
+   best (k-1)-set plus one vertex. The best seed is kept, so the method is never worse than any baseline.
+2. **Iterated local search**: 1-swap descent on (LCC, pairwise connectivity) with random kicks.
+3. **Exact improvement**: a branch and bound (``exact.py``) tries to push the LCC lower still; on small
+   networks it usually proves the answer optimal.
+
+Steps 2-3 share an effort budget in seconds; on networks too large for them, the seeds alone are used
+(see ``scale.py`` for graphs with millions of vertices).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from avellino.network.baselines import BASELINES, adaptive_order
+from avellino.network.exact import improve_exact
+from avellino.network.fragment import Adjacency, components, mask_of, score
+from avellino.network.protect import Protection
+from avellino.network.search import greedy_order, iterated_search
+
+if TYPE_CHECKING:
+    import igraph as ig
+
+METHOD_NAME = "avellino"
+EXACT_MAX_VERTICES = 3000
+SEARCH_MAX_VERTICES = 20000
+
+
+@dataclass(frozen=True)
+class Step:
+    """The set removed at one k and what it leaves."""
+
+    k: int
+    removed: list[str]
+    lcc: int
+    lcc_fraction: float
+    proven_optimal: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        return {"k": self.k, "removed": self.removed, "lcc_fraction": self.lcc_fraction}
+
+
+@dataclass
+class DisruptionPlan:
+    nodes: int
+    edges: int
+    lcc0: int
+    methods: dict[str, list[Step]]
+    flagged: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "lcc0": self.lcc0,
+            "methods": {name: [s.as_json() for s in steps] for name, steps in self.methods.items()},
+        }
+        if self.flagged:
+            out["protected"] = self.flagged
+        return out
+
+
+def plan_disruption(
+    graph: ig.Graph,
+    k_max: int,
+    protection: Protection | None = None,
+    effort_seconds: float = 20.0,
+    baselines: bool = True,
+) -> DisruptionPlan:
+    """Targets for k = 1..k_max by each method; protected vertices are never removed nor listed."""
+    protection = protection or Protection()
+    mask = protection.removable_mask(graph)
+    adj = Adjacency.from_graph(graph, mask)
+    names = [str(n) for n in graph.vs["name"]] if "name" in graph.vs.attributes() else None
+    lcc0 = max(components(adj, bytearray(adj.n))[1], default=0)
+    orders = {name: adaptive_order(graph, k_max, scorer, mask) for name, scorer in BASELINES.items()}
+    sets = avellino_sets(adj, k_max, list(orders.values()), effort_seconds)
+    methods: dict[str, list[tuple[list[int], bool]]] = {METHOD_NAME: sets}
+    if baselines:
+        methods.update({name: [(order[:k], False) for k in range(1, k_max + 1)] for name, order in orders.items()})
+    plan = DisruptionPlan(graph.vcount(), graph.ecount(), lcc0, {}, protection.flags(graph))
+    for name, per_k in methods.items():
+        plan.methods[name] = [
+            _step(adj, k, chosen, proven, lcc0, names, protection) for k, (chosen, proven) in enumerate(per_k, start=1)
+        ]
+    return plan
+
+
+def _step(
+    adj: Adjacency,
+    k: int,
+    chosen: list[int],
+    proven: bool,
+    lcc0: int,
+    names: list[str] | None,
+    protection: Protection,
+) -> Step:
+    lcc = score(adj, chosen)[0]
+    labels = [names[v] if names else str(v) for v in chosen]
+    return Step(k, protection.release(labels), lcc, lcc / lcc0 if lcc0 else 0.0, proven)
+
+
+def avellino_sets(
+    adj: Adjacency, k_max: int, seed_orders: list[list[int]], effort_seconds: float
+) -> list[tuple[list[int], bool]]:
+    """Avellino's answer per k (index k-1): (vertex ids, proven optimal)."""
+    start = time.monotonic()
+    orders = [*seed_orders]
+    if adj.n <= SEARCH_MAX_VERTICES:
+        orders.append(greedy_order(adj, k_max))
+    best: list[list[int]] = []
+    for k in range(1, k_max + 1):
+        seeds = [o[:k] for o in orders if len(o) >= k]
+        if best:
+            seeds.append(_pad(adj, best[-1], k))
+        seeds = seeds or [_pad(adj, [], k)]
+        best.append(min(seeds, key=lambda s: score(adj, s)))
+    proven = [False] * k_max
+    if adj.n > SEARCH_MAX_VERTICES or effort_seconds <= 0:
+        return list(zip(best, proven, strict=True))
+    search_end = start + 0.4 * effort_seconds
+    for k in range(1, k_max + 1):
+        slice_end = min(search_end, time.monotonic() + (search_end - time.monotonic()) / (k_max - k + 1))
+        if k > 1:
+            best[k - 1] = min(best[k - 1], _pad(adj, best[k - 2], k), key=lambda s: score(adj, s))
+        found, _ = iterated_search(adj, best[k - 1], rounds=60, deadline=slice_end, seed=k)
+        best[k - 1] = found
+    if adj.n <= EXACT_MAX_VERTICES:
+        for k in range(1, k_max + 1):
+            remaining = start + effort_seconds - time.monotonic()
+            if remaining <= 0:
+                break
+            if k > 1 and score(adj, _pad(adj, best[k - 2], k)) < score(adj, best[k - 1]):
+                best[k - 1] = _pad(adj, best[k - 2], k)
+            lcc = score(adj, best[k - 1])[0]
+            result = improve_exact(adj, k, best[k - 1], lcc, remaining / (k_max - k + 1))
+            best[k - 1], proven[k - 1] = _pad(adj, result.chosen, k), result.proven
+    return list(zip(best, proven, strict=True))
+
+
+def _pad(adj: Adjacency, chosen: list[int], k: int) -> list[int]:
+    """``chosen`` grown to k vertices by the greedy best next removal (never increases the LCC)."""
+    out = list(chosen)
+    while len(out) < k:
+        removed = mask_of(adj.n, out)
+        label, sizes = components(adj, removed)
+        cands = [v for v in range(adj.n) if not removed[v] and adj.removable[v]]
+        if not cands:
+            break
+        big = max(range(len(sizes)), key=sizes.__getitem__)
+        in_big = [v for v in cands if label[v] == big] or cands
+        if len(in_big) > 200:
+            in_big = sorted(in_big, key=lambda v: -len(adj.neighbours[v]))[:200]
+        out.append(min(in_big, key=lambda v: score(adj, [*out, v])))
+    return out
