@@ -1,0 +1,211 @@
+"""From any table of person records to the feature table Splink compares.
+
+Callers say which of their columns plays which *role* (``given_name=prenom,dob=date_naissance``); every role is
+optional, and the model only compares the roles it was given. Work is done once per distinct value (names,
+dates, phones repeat a lot across partners), so a million records cost seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from avellino.errors import ConfigError
+from avellino.resolve.identifiers import (
+    normalise_document,
+    normalise_email,
+    normalise_iban,
+    normalise_imo,
+    normalise_mmsi,
+    normalise_phone,
+    normalise_plate,
+    region_code,
+)
+from avellino.resolve.names import fold_ascii, name_features
+
+NAME_ROLES = ("given_name", "middle_name", "surname", "full_name")
+TEXT_ROLES = ("place_of_birth", "address", "city", "postcode")
+CODE_ROLES = ("nationality", "sex")
+ID_ROLES = ("phone", "passport", "id_number", "iban", "imo", "mmsi", "plate", "email")
+OTHER_ROLES = ("dob", "country")
+ROLES = NAME_ROLES + TEXT_ROLES + CODE_ROLES + ID_ROLES + OTHER_ROLES
+_MULTI = re.compile(r"\s*[;|,]\s*")
+
+
+def parse_roles(spec: str) -> dict[str, str]:
+    """``given_name=first,dob=birth_date`` -> ``{"given_name": "first", "dob": "birth_date"}``."""
+    roles: dict[str, str] = {}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        if "=" not in item:
+            raise ConfigError(f"--columns: {item!r} is not ROLE=COLUMN (e.g. given_name=first_name)")
+        role, col = (s.strip() for s in item.split("=", 1))
+        if role not in ROLES:
+            raise ConfigError(f"--columns: unknown role {role!r}; known roles: {', '.join(ROLES)}")
+        roles[role] = col
+    if not any(r in roles for r in NAME_ROLES):
+        raise ConfigError("--columns needs at least one name role: full_name, given_name or surname")
+    return roles
+
+
+@lru_cache(maxsize=500_000)
+def parse_dob(value: str) -> tuple[int, int, int] | None:
+    """(year, month, day) from the spellings partners use; day-first when ambiguous (European partners).
+
+    Accepts ``1987-03-04``, ``19870304``, ``04/03/1987``, ``4.3.1987``, ``1987`` (gives month=day=0, which the
+    model treats as "year only"). Impossible dates give ``None`` rather than a guess.
+    """
+    text = value.strip()
+    if text.endswith(".0"):  # numeric columns read by pandas as float
+        text = text[:-2]
+    digits = re.findall(r"\d+", text)
+    parts: list[int]
+    if len(digits) == 1 and len(digits[0]) == 8:
+        d = digits[0]
+        parts = [int(d[:4]), int(d[4:6]), int(d[6:])]
+    elif len(digits) == 1 and len(digits[0]) == 4:
+        return (int(digits[0]), 0, 0)
+    elif len(digits) >= 3:
+        a, b, c = (int(x) for x in digits[:3])
+        parts = [a, b, c] if len(digits[0]) == 4 else [c, b, a]
+    else:
+        return None
+    year, month, day = parts
+    if year < 100:
+        year += 1900 if year > date.today().year % 100 else 2000
+    try:
+        date(year, month, day)
+    except ValueError:
+        try:  # month-first writing (US style): 03/25/1987
+            date(year, day, month)
+            month, day = day, month
+        except ValueError:
+            return None
+    return (year, month, day)
+
+
+def _column(df: pd.DataFrame, roles: Mapping[str, str], role: str) -> pd.Series | None:
+    col = roles.get(role)
+    if col is None:
+        return None
+    if col not in df.columns:
+        raise ConfigError(f"--columns: column {col!r} (role {role}) is not in the input; it has {list(df.columns)}")
+    return df[col].astype("string").str.strip().replace("", pd.NA)
+
+
+def _map_unique(series: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
+    """Apply ``fn`` once per distinct non-null value."""
+    uniques = series.dropna().unique()
+    lookup = {u: fn(u) for u in uniques}
+    return series.map(lambda v: lookup.get(v) if isinstance(v, str) else None)
+
+
+def _names(df: pd.DataFrame, roles: Mapping[str, str], learned: bool) -> pd.DataFrame:
+    parts = [_column(df, roles, r) for r in ("given_name", "middle_name", "surname")]
+    joined = pd.Series([None] * len(df), index=df.index, dtype="object")
+    if any(p is not None for p in parts):
+        frame = pd.concat([p for p in parts if p is not None], axis=1)
+        # vectorised join (given middle surname), blanks skipped: a million rows in about a second
+        text = frame.fillna("").astype(str).agg(" ".join, axis=1).str.split().str.join(" ")
+        joined = text.where(text != "", None).astype("object")
+    full = _column(df, roles, "full_name")
+    if full is not None:
+        joined = full.where(full.notna(), joined)
+    feats = _map_unique(joined.astype("string"), lambda s: name_features(s, learned))
+    out = pd.DataFrame(index=df.index)
+    out["name"] = joined
+    out["name_key"] = feats.map(lambda f: f.key if f else None)
+    out["name_skel"] = feats.map(lambda f: f.skel if f else None)
+    out["name_tokens"] = feats.map(lambda f: f.tokens if f and f.tokens else None)
+    out["name_skels"] = feats.map(lambda f: f.skeletons if f and f.skeletons else None)
+    out["skel_min"] = out["name_skels"].map(lambda s: s[0] if s else None)
+    out["skel_max"] = out["name_skels"].map(lambda s: s[-1] if s else None)
+    out["name_first"] = feats.map(lambda f: f.first if f else None)
+    return out
+
+
+def _dob(df: pd.DataFrame, roles: Mapping[str, str]) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    col = _column(df, roles, "dob")
+    if col is None:
+        return out
+    parsed = _map_unique(col, parse_dob)
+    out["dob_y"] = parsed.map(lambda p: str(p[0]) if p else None)
+    out["dob_m"] = parsed.map(lambda p: f"{p[1]:02d}" if p and p[1] else None)
+    out["dob_d"] = parsed.map(lambda p: f"{p[2]:02d}" if p and p[2] else None)
+    out["dob"] = parsed.map(lambda p: f"{p[0]:04d}-{p[1]:02d}-{p[2]:02d}" if p and p[1] else None)
+    return out
+
+
+def _multi(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+    """A cell may hold several values (``+44..; +33..``): a sorted list of the usable normalised ones."""
+    return _map_unique(series, lambda s: sorted({v for v in (fn(x) for x in _MULTI.split(s)) if v}) or None).map(
+        lambda v: v if isinstance(v, list) and v else None
+    )
+
+
+def build_features(
+    df: pd.DataFrame,
+    roles: Mapping[str, str],
+    id_column: str,
+    source_column: str | None = None,
+    default_country: str | None = None,
+    learned_names: bool = True,
+) -> pd.DataFrame:
+    """The Splink input table: ``unique_id``, optional ``source_dataset`` and one set of columns per role."""
+    if id_column not in df.columns:
+        raise ConfigError(f"--id-column {id_column!r} is not in the input; it has {list(df.columns)}")
+    out = pd.DataFrame({"unique_id": df[id_column].astype("string")})
+    if out["unique_id"].isna().any() or out["unique_id"].duplicated().any():
+        dup = out["unique_id"][out["unique_id"].duplicated()].head(3).tolist()
+        raise ConfigError(f"--id-column {id_column!r} must be unique and non-empty (repeated: {dup})")
+    if source_column:
+        if source_column not in df.columns:
+            raise ConfigError(f"--source-column {source_column!r} is not in the input")
+        out["source_dataset"] = df[source_column].astype("string").fillna("unknown")
+    out = pd.concat([out, _names(df, roles, learned_names), _dob(df, roles)], axis=1)
+    for role in TEXT_ROLES:
+        col = _column(df, roles, role)
+        if col is not None:
+            out[role] = _map_unique(col, lambda s: " ".join(fold_ascii(t) for t in s.split()) or None)
+    for role in CODE_ROLES:
+        col = _column(df, roles, role)
+        if col is not None:
+            out[role] = _map_unique(col, lambda s: (region_code(s) if len(s) > 1 else s.upper()) or s.upper())
+    country = _column(df, roles, "country")
+    for role in ID_ROLES:
+        col = _column(df, roles, role)
+        if col is None:
+            continue
+        if role == "phone":
+            out["phones"] = _phones(col, country, default_country)
+        elif role == "plate":
+            out["plates"] = _multi(col, normalise_plate)
+        else:
+            fn = {"iban": normalise_iban, "imo": normalise_imo, "mmsi": normalise_mmsi, "email": normalise_email}
+            out[f"{role}s"] = _multi(col, fn.get(role, normalise_document))
+    return out.reset_index(drop=True)
+
+
+def _phones(col: pd.Series, country: pd.Series | None, default_country: str | None) -> pd.Series:
+    """E.164 phone lists; a number without country code is read in the record's (or originator's) country."""
+    regions = country if country is not None else pd.Series([default_country] * len(col), index=col.index)
+    keyed = col.astype("object").combine(regions.astype("object"), lambda v, r: (v, r))
+    lookup: dict[tuple[Any, Any], list[str] | None] = {}
+    result = []
+    for key in keyed:
+        if key not in lookup:
+            value, region = key
+            region = region if isinstance(region, str) else default_country
+            phones = (
+                sorted({p for p in (normalise_phone(x, region) for x in _MULTI.split(value)) if p})
+                if isinstance(value, str)
+                else []
+            )
+            lookup[key] = phones or None
+        result.append(lookup[key])
+    return pd.Series(result, index=col.index)

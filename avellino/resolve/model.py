@@ -1,0 +1,281 @@
+"""The Splink model for persons: comparisons, blocking, unsupervised training and scoring.
+
+Settings are built with Splink's *creator* objects (``cll.*``/``cl.*``/``block_on``), never raw dialect SQL,
+so the same model runs on DuckDB (default) or Spark: ``SettingsCreator`` is bound to a backend only when a
+``Linker`` is made. The comparisons read the feature table of :mod:`avellino.resolve.features`; a role that
+the input does not have is simply not compared.
+
+Training uses no labels: ``u`` from random pairs, ``m`` by expectation-maximisation over two blocked samples
+(once blocked on names, once on everything else, so every comparison gets trained). Where analysts have
+labelled pairs, their ``m`` estimates replace EM's for the comparisons they cover. The match threshold is the
+Bayes decision point of the trained model (posterior 0.5), not a value tuned on any labelled set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+DEFAULT_THRESHOLD = 0.5
+# a blocking rule may generate at most this many pairs per input record before it is dropped as too coarse
+PAIRS_PER_RECORD_BUDGET = 40
+
+
+def _has(df: pd.DataFrame, col: str) -> bool:
+    """The role is present and has at least one value (empty lists are stored as nulls)."""
+    return col in df.columns and bool(df[col].notna().any())
+
+
+def name_comparison() -> Any:
+    """Names in any order, spelling or script (see names.py for the features), most to least specific."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="full name, any order, spelling or script",
+        comparison_levels=[
+            cll.NullLevel("name_key"),
+            cll.ExactMatchLevel("name_key").configure(
+                tf_adjustment_column="name_key", label_for_charts="same name (any order)"
+            ),
+            cll.ExactMatchLevel("name_skel").configure(label_for_charts="same name, other romanisation"),
+            cll.JaroWinklerLevel("name_key", 0.94).configure(label_for_charts="name typo (jaro-winkler >= 0.94)"),
+            cll.And(
+                cll.ArrayIntersectLevel("name_skels", 2),
+                cll.JaroWinklerLevel("name_skel", 0.8),
+            ).configure(label_for_charts="2+ parts shared, rest similar"),
+            cll.Or(cll.ArrayIntersectLevel("name_skels", 2), cll.JaroWinklerLevel("name_key", 0.88)).configure(
+                label_for_charts="2+ parts shared or name similar (jw >= 0.88)"
+            ),
+            cll.ArrayIntersectLevel("name_skels", 1).configure(label_for_charts="one part shared"),
+            cll.JaroWinklerLevel("name_key", 0.75).configure(label_for_charts="name loosely similar"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def dob_comparison() -> Any:
+    """Dates of birth with the errors partners make: typo, day/month swap, 01/01 for 'unknown day'."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    placeholder = (
+        "((dob_m_l = '01' AND dob_d_l = '01') OR (dob_m_r = '01' AND dob_d_r = '01') "
+        "OR dob_m_l IS NULL OR dob_m_r IS NULL)"
+    )
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_description="date of birth",
+        comparison_levels=[
+            cll.NullLevel("dob_y"),
+            cll.And(cll.ExactMatchLevel("dob_y"), cll.ExactMatchLevel("dob_m"), cll.ExactMatchLevel("dob_d")).configure(
+                label_for_charts="same date"
+            ),
+            cll.And(cll.ExactMatchLevel("dob_y"), cll.CustomLevel("dob_m_l = dob_d_r AND dob_d_l = dob_m_r")).configure(
+                label_for_charts="day and month swapped"
+            ),
+            cll.And(cll.ExactMatchLevel("dob_y"), cll.CustomLevel(placeholder)).configure(
+                label_for_charts="same year, one side 01/01 or year only"
+            ),
+            cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one digit wrong"),
+            cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year"),
+            cll.DamerauLevenshteinLevel("dob", 2).configure(label_for_charts="two digits wrong"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def identifier_comparison(column: str, label: str) -> Any:
+    """Shared normalised identifier: decisive; both known and none shared: strong evidence against."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_description=label,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ArrayIntersectLevel(column, 1).configure(label_for_charts=f"{label} shared"),
+            cll.ElseLevel().configure(label_for_charts=f"{label} conflict"),
+        ],
+    )
+
+
+def text_comparison(column: str) -> Any:
+    import splink.comparison_library as cl
+
+    return cl.JaroWinklerAtThresholds(column, [0.94, 0.85]).configure(term_frequency_adjustments=True)
+
+
+def code_comparison(column: str) -> Any:
+    import splink.comparison_library as cl
+
+    return cl.ExactMatch(column)
+
+
+ID_COLUMNS = {
+    "phones": "phone",
+    "passports": "passport",
+    "id_numbers": "ID number",
+    "ibans": "IBAN",
+    "imos": "IMO",
+    "mmsis": "MMSI",
+    "plates": "plate",
+    "emails": "e-mail",
+}
+
+
+def comparisons_for(df: pd.DataFrame) -> list[Any]:
+    comps: list[Any] = []
+    if _has(df, "name_key"):
+        comps.append(name_comparison())
+    if _has(df, "dob_y"):
+        comps.append(dob_comparison())
+    for col in ("nationality", "sex"):
+        if _has(df, col):
+            comps.append(code_comparison(col))
+    for col in ("place_of_birth", "address", "city", "postcode"):
+        if _has(df, col):
+            comps.append(text_comparison(col))
+    for col, label in ID_COLUMNS.items():
+        if _has(df, col):
+            comps.append(identifier_comparison(col, label))
+    return comps
+
+
+def candidate_blocks(df: pd.DataFrame) -> list[list[str]]:
+    """Blocking keys from most to least specific; ``choose_blocks`` keeps the ones the data can afford."""
+    blocks: list[list[str]] = [["name_skel"]]
+    dob = _has(df, "dob_y")
+    if dob:
+        blocks += [["skel_min", "dob_y"], ["skel_max", "dob_y"], ["dob"]]
+    for col in ("postcode", "city", "address", "place_of_birth", "nationality"):
+        if _has(df, col):
+            blocks += [["skel_min", col], ["skel_max", col]]
+            if dob:
+                blocks.append([col, "dob_y"])
+    blocks += [["skel_min", "skel_max"], ["name_first"], ["skel_min"], ["skel_max"]]
+    return blocks
+
+
+def choose_blocks(df: pd.DataFrame, link_only: bool) -> list[list[str]]:
+    """Drop blocks that would compare too many pairs (a very common name alone, a popular birth year)."""
+    budget = max(200_000, PAIRS_PER_RECORD_BUDGET * len(df))
+    chosen = []
+    for cols in candidate_blocks(df):
+        keys = df[cols].dropna()
+        if keys.empty:
+            continue
+        if link_only and "source_dataset" in df.columns:
+            sizes = df.loc[keys.index].groupby(cols + ["source_dataset"]).size().unstack(fill_value=0)
+            pairs = float(sum((sizes.sum(axis=1) ** 2 - (sizes**2).sum(axis=1)) / 2))
+        else:
+            sizes = keys.groupby(cols).size()
+            pairs = float((sizes * (sizes - 1) / 2).sum())
+        if pairs <= budget:
+            chosen.append(cols)
+    return chosen or [["name_skel"]]
+
+
+def identifier_blocks(df: pd.DataFrame) -> list[Any]:
+    from splink import block_on
+
+    return [block_on(col, arrays_to_explode=[col]) for col in ID_COLUMNS if _has(df, col)]
+
+
+@dataclass
+class TrainedModel:
+    linker: Any
+    link_type: str
+    blocks: list[list[str]]
+
+
+def train(
+    features: pd.DataFrame,
+    link_only: bool = False,
+    labels: pd.DataFrame | None = None,
+    connection: Any = None,
+    max_em_pairs: float = 2e6,
+) -> TrainedModel:
+    """Build, train (EM, no labels needed) and return a linker over ``features``."""
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    link_type = "link_only" if link_only else ("link_and_dedupe" if "source_dataset" in features else "dedupe_only")
+    blocks = choose_blocks(features, link_only)
+    rules = [block_on(*cols) for cols in blocks] + identifier_blocks(features)
+    settings = SettingsCreator(
+        link_type=link_type,  # type: ignore[arg-type]
+        comparisons=comparisons_for(features),
+        blocking_rules_to_generate_predictions=rules,
+        retain_intermediate_calculation_columns=True,
+        max_iterations=20,
+    )
+    db = DuckDBAPI(connection) if connection is not None else DuckDBAPI()
+    tables = _register(db, features, link_only)
+    linker = Linker(tables, settings, log_level=logging.ERROR)
+    _estimate_lambda(linker, features)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max(1e6, min(5e6, len(features) * 5)), seed=1)
+    for rule in _em_blocks(features):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=max_em_pairs
+            )
+        except Exception as exc:  # a training block with too few pairs must not stop the run
+            logging.getLogger(__name__).warning("EM on %s skipped: %s", rule, exc)
+    if labels is not None and len(labels):
+        _train_from_labels(linker, db, labels)
+    return TrainedModel(linker, link_type, blocks)
+
+
+def _register(db: Any, features: pd.DataFrame, link_only: bool) -> Any:
+    if link_only and "source_dataset" in features:
+        return [
+            db.register(g.reset_index(drop=True), dataset_display_name=str(s))
+            for s, g in features.groupby("source_dataset")
+        ]
+    return db.register(features)
+
+
+def _estimate_lambda(linker: Any, features: pd.DataFrame) -> None:
+    """Prior match probability from near-certain rules (same name + same date), assuming they find 60%."""
+    from splink import block_on
+
+    rules = [block_on("name_key", "dob")] if _has(features, "dob") else [block_on("name_key")]
+    try:
+        linker.training.estimate_probability_two_random_records_match(rules, recall=0.6)
+    except Exception:  # no pair satisfies the rule: keep Splink's default prior
+        logging.getLogger(__name__).warning("prior match probability left at its default")
+
+
+def _em_blocks(features: pd.DataFrame) -> Sequence[Any]:
+    """Two passes so every comparison is trained: once with names fixed, once with names free."""
+    from splink import block_on
+
+    passes: list[Any] = [block_on("name_skel")]
+    if _has(features, "dob"):
+        passes.append(block_on("dob"))
+    for col in ("postcode", "city", "place_of_birth"):
+        if _has(features, col):
+            passes.append(block_on(col, "skel_min"))
+            break
+    if len(passes) == 1:
+        passes.append(block_on("skel_min"))
+    return passes
+
+
+def _train_from_labels(linker: Any, db: Any, labels: pd.DataFrame) -> None:
+    """Analyst-confirmed pairs (``unique_id_l``, ``unique_id_r``[, ``source_dataset_*``]) re-estimate ``m``."""
+    table = db.register(labels.reset_index(drop=True))
+    linker.training.estimate_m_from_pairwise_labels(table)
+
+
+def predict(model: TrainedModel, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Scored pairs at or above ``threshold`` match probability, as pandas."""
+    result = model.linker.inference.predict(threshold_match_probability=threshold)
+    return result.as_pandas_dataframe()

@@ -1,0 +1,48 @@
+"""Avellino's resolution run over a plain table: features -> trained Splink model -> scored pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from avellino.resolve import model as resolve_model
+from avellino.resolve.features import build_features
+
+
+def scored_pairs(linker: Any) -> tuple[pd.DataFrame, int]:
+    """Every blocked pair with its match probability (``unique_id_l``, ``unique_id_r``, ...), and their count.
+
+    Pairs under 1% are counted but not returned: they never matter for a decision and would fill memory.
+    """
+    result = linker.inference.predict()
+    rel = result.as_duckdbpyrelation() if hasattr(result, "as_duckdbpyrelation") else None
+    if rel is not None:
+        compared = int(rel.aggregate("count(*)").fetchall()[0][0])
+        kept = rel.filter("match_probability >= 0.01").df()
+        return kept, compared
+    frame = result.as_pandas_dataframe()
+    return frame[frame["match_probability"] >= 0.01], len(frame)
+
+
+def score_table(
+    df: pd.DataFrame,
+    roles: Mapping[str, str],
+    id_column: str,
+    source_column: str | None = None,
+    threshold: float | None = None,
+    labels: pd.DataFrame | None = None,
+    default_country: str | None = None,
+) -> tuple[pd.DataFrame, int, float]:
+    """Features, unsupervised training and scoring of ``df``; returns (pairs, pairs compared, threshold)."""
+    features = build_features(df, roles, id_column, source_column, default_country=default_country)
+    trained = resolve_model.train(features, link_only=source_column is not None, labels=labels)
+    pairs, compared = scored_pairs(trained.linker)
+    return pairs, compared, threshold if threshold is not None else resolve_model.DEFAULT_THRESHOLD
+
+
+def train_on(df: pd.DataFrame, roles: Mapping[str, str], id_column: str, **kw: Any) -> resolve_model.TrainedModel:
+    source = kw.pop("source_column", None)
+    features = build_features(df, roles, id_column, source, default_country=kw.pop("default_country", None))
+    return resolve_model.train(features, link_only=source is not None, **kw)

@@ -1,0 +1,104 @@
+"""Judgements, clustering and stable ids, on hand-made tables (no store, no model)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from avellino.resolve.clusters import (
+    cluster,
+    cluster_judgement_rows,
+    effective_judgements,
+    judgement_row,
+    merge_edges,
+    resolve_clusters,
+    retraction_row,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def edges(*rows: tuple[str, str, float]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["id_l", "id_r", "match_probability"])
+
+
+def log(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+def by_cluster(result: pd.DataFrame) -> dict[str, set[str]]:
+    return {k: set(v) for k, v in result.groupby("cluster_id")["entity_id"]}
+
+
+def id_of(result: pd.DataFrame, entity: str) -> str:
+    return result.set_index("entity_id").loc[entity, "cluster_id"]
+
+
+BASE_IDS = ["a1", "a2", "b1", "b2", "c1"]
+BASE_EDGES = edges(("a1", "a2", 0.99), ("b1", "b2", 0.95), ("a2", "c1", 0.2))
+
+
+def test_clusters_follow_model_edges_above_threshold():
+    res = resolve_clusters(BASE_IDS, BASE_EDGES, log(), None, 0.5)
+    assert sorted(map(sorted, by_cluster(res).values())) == [["a1", "a2"], ["b1", "b2"], ["c1"]]
+
+
+def test_negative_judgement_splits_even_through_a_chain():
+    e = edges(("x", "y", 0.9), ("y", "z", 0.8))
+    j = log(judgement_row("x", "z", "negative", "ana", "different fathers", T0))
+    comps = cluster(["x", "y", "z"], e, j, 0.5).set_index("entity_id")["component"]
+    assert comps["x"] != comps["z"]
+    assert comps["x"] == comps["y"]  # the stronger edge wins, the weaker one is refused
+
+
+def test_positive_judgement_joins_below_threshold_and_retraction_undoes_it():
+    first = judgement_row("a2", "c1", "positive", "ana", "same passport seen on scan", T0)
+    res = resolve_clusters(BASE_IDS, BASE_EDGES, log(first), None, 0.5)
+    assert id_of(res, "c1") == id_of(res, "a1")
+    undone = log(first, retraction_row(first, "ben", "scan was of another person"))
+    res2 = resolve_clusters(BASE_IDS, BASE_EDGES, undone, None, 0.5)
+    assert id_of(res2, "c1") != id_of(res2, "a1")
+
+
+def test_latest_live_judgement_wins():
+    j = log(
+        judgement_row("a1", "a2", "negative", "ana", "", T0),
+        judgement_row("a2", "a1", "positive", "ben", "checked fingerprints", T0 + timedelta(hours=1)),
+    )
+    eff = effective_judgements(j)
+    assert len(eff) == 1 and eff.loc[0, "verdict"] == "positive"
+
+
+def test_cluster_judgement_expands_to_pairs():
+    rows = cluster_judgement_rows(["b2", "b1", "c1"], "positive", "ana", "one smuggler, three aliases")
+    assert {(r["left_id"], r["right_id"]) for r in rows} == {("b1", "b2"), ("b1", "c1")}
+
+
+def test_ids_stable_after_rerun_and_incremental_add_with_judgements():
+    judgements = log(judgement_row("b1", "b2", "negative", "ana", "twins", T0))
+    first = resolve_clusters(BASE_IDS, BASE_EDGES, judgements, None, 0.5)
+    assert id_of(first, "b1") != id_of(first, "b2")  # the judgement overrides a 0.95 edge
+
+    rerun = resolve_clusters(BASE_IDS, BASE_EDGES, judgements, first, 0.5)
+    pd.testing.assert_frame_equal(first.sort_values("entity_id"), rerun.sort_values("entity_id"))
+
+    # a new partner file: d1 joins the a-cluster, e1 and e2 are new people, b/c untouched
+    new_ids = BASE_IDS + ["d1", "e1", "e2"]
+    new_edges = merge_edges(BASE_EDGES, edges(("a1", "d1", 0.97), ("e1", "e2", 0.9), ("b2", "e1", 0.1)))
+    after = resolve_clusters(new_ids, new_edges, judgements, first, 0.5)
+    for entity in BASE_IDS:  # every old record keeps its cluster id
+        assert id_of(after, entity) == id_of(first, entity)
+    assert id_of(after, "d1") == id_of(first, "a1")
+    assert id_of(after, "e1") == id_of(after, "e2")
+    assert id_of(after, "e1") not in set(first["cluster_id"])
+    assert id_of(after, "b1") != id_of(after, "b2")  # the judgement survived the incremental add
+
+
+def test_split_keeps_id_for_larger_part():
+    e = edges(("p1", "p2", 0.9), ("p2", "p3", 0.9))
+    first = resolve_clusters(["p1", "p2", "p3"], e, log(), None, 0.5)
+    j = log(judgement_row("p2", "p3", "negative", "ana", "", T0))
+    after = resolve_clusters(["p1", "p2", "p3"], e, j, first, 0.5)
+    assert id_of(after, "p1") == id_of(first, "p1") == id_of(after, "p2")
+    assert id_of(after, "p3") != id_of(first, "p1")
