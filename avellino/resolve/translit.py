@@ -12,8 +12,9 @@ trained by expectation-maximisation over all segmentations, and interpolated wit
 so rare contexts back off. Scoring a pair sums over all alignments (forward algorithm), vectorised with
 numpy across many Latin candidates at once, so ranking a name against thousands of candidates is cheap.
 
-The trained tables ship as a small CSV (package data, ~0.5 MB) in ``avellino/resolve/data`` (see ``build_translit_model``
-in ``benchmarks/resolve_translit.py`` for how it was made); ``load_model()`` reads it, no shared data needed.
+The trained tables ship as a small CSV (package data, ~0.4 MB): ``avellino/resolve/data/ar2latin.csv``, made by
+:func:`build_shipped_model` from the *train* split only (``benchmarks/resolve_translit.py --rebuild`` redoes it).
+``load_model()`` reads it on first use; the user's clone needs no shared data.
 """
 
 from __future__ import annotations
