@@ -1,0 +1,54 @@
+import xml.etree.ElementTree as ET
+
+import igraph as ig
+
+from avellino.network.export import write_gexf, write_graphml
+from avellino.network.io import read_network
+from avellino.network.scale import key_players_scalable
+from avellino.network.structure import brokerage, centralities, leiden_communities, simulate_removal
+
+
+def _two_cliques() -> ig.Graph:
+    g = ig.Graph.Full(5) + ig.Graph.Full(5)
+    g.add_vertices(1)
+    g.add_edges([(10, 0), (10, 5)])  # vertex 10 is the only bridge
+    g.vs["name"] = [f"v{i}" for i in range(11)]
+    g.vs["nationality"] = ["AL"] * 5 + ["IQ"] * 5 + ["AL"]
+    return g
+
+
+def test_leiden_finds_the_two_cliques():
+    membership = leiden_communities(_two_cliques())
+    assert len(set(membership[:5])) == 1 and len(set(membership[5:10])) == 1
+    assert membership[0] != membership[5]
+
+
+def test_bridge_is_the_top_broker_by_nationality_and_centrality():
+    g = _two_cliques()
+    brokers = brokerage(g, g.vs["nationality"])
+    assert brokers[0].id == "v10" and brokers[0].groups_reached == 1
+    cent = centralities(g)
+    assert max(cent, key=lambda n: cent[n]["betweenness"]) == "v10"
+
+
+def test_simulate_removal_of_the_bridge():
+    impact = simulate_removal(_two_cliques(), ["v10"])
+    assert impact.lcc == 5 and impact.components == 2
+    assert 0 < impact.efficiency_fraction < 1
+
+
+def test_gexf_and_graphml_round_trip(tmp_path):
+    g = _two_cliques()
+    g.es["weight"] = [1.5] * g.ecount()
+    root = ET.parse(write_gexf(g, tmp_path / "g.gexf")).getroot()
+    ns = {"g": "http://gexf.net/1.3"}
+    assert len(root.findall(".//g:node", ns)) == 11 and len(root.findall(".//g:edge", ns)) == g.ecount()
+    assert root.find(".//g:node", ns).get("label") == "v0"
+    back = ig.Graph.Read_GraphML(str(write_graphml(g, tmp_path / "g.graphml")))
+    assert back.vcount() == 11 and back.ecount() == g.ecount()
+
+
+def test_scalable_key_players_hit_the_bridges(fixtures):
+    g = read_network(fixtures / "network" / "cells.txt")
+    targets, lcc = key_players_scalable(g, 3)
+    assert len(targets) == 3 and lcc < g.vcount() - 3
