@@ -19,6 +19,8 @@ from avellino.errors import AvellinoError
 if TYPE_CHECKING:
     import igraph as ig
 
+    from avellino.store.base import Store
+
 PROTECTED_CATEGORIES = frozenset({"victim", "witness", "informant"})
 MIGRANT_PILOT = "boat pilot who is a migrant: flag for safeguarding, not a target"
 
@@ -41,6 +43,13 @@ class Protection:
     def from_people(cls, categories: Mapping[str, str], migrant_pilots: Iterable[str] = ()) -> Protection:
         """From data-subject categories (victim/witness/informant protected) and migrant boat pilots."""
         reasons = {str(i): c for i, c in categories.items() if c.lower() in PROTECTED_CATEGORIES}
+        reasons.update({str(i): MIGRANT_PILOT for i in migrant_pilots})
+        return cls(MappingProxyType(reasons))
+
+    @classmethod
+    def from_store(cls, store: Store, migrant_pilots: Iterable[str] = ()) -> Protection:
+        """Everyone any statement in the store marks as victim, witness or informant, plus migrant pilots."""
+        reasons = {i: "victim, witness or informant (data-subject category)" for i in store.protected_entity_ids()}
         reasons.update({str(i): MIGRANT_PILOT for i in migrant_pilots})
         return cls(MappingProxyType(reasons))
 
