@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from avellino.settings import shared_data_dir
+from avellino.store.base import Store
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -23,3 +27,31 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+PG_URL = os.environ.get("AVELLINO_TEST_PG_URL")
+
+
+def _pg_store() -> Store:
+    import psycopg
+
+    from avellino.store.postgres_store import PostgresStore
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(str(PG_URL), autocommit=True) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+    return PostgresStore(f"{PG_URL}?options=-csearch_path%3D{schema}")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "duckdb":
+        from avellino.store.duckdb_store import DuckDBStore
+
+        s: Store = DuckDBStore(tmp_path / "ws", create=True)
+    else:
+        if not PG_URL:
+            pytest.skip("AVELLINO_TEST_PG_URL is not set (CI starts PostgreSQL and sets it)")
+        s = _pg_store()
+    yield s
+    s.close()

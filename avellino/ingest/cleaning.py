@@ -11,7 +11,7 @@ from followthemoney import registry
 from followthemoney.exc import InvalidData
 
 #: Types cleaned in SQL (see compile.py) rather than through FtM's Python cleaners.
-SQL_TYPES = {"date", "number", "entity", "name", "string", "text", "address"}
+SQL_TYPES = {"date", "number", "entity", "name", "string", "text", "address", "phone"}
 #: Types whose values must parse; a value that does not is a row error. Others fall back to the trimmed text.
 STRICT_TYPES = {"date", "number"}
 
@@ -32,3 +32,36 @@ def clean_value(type_name: str, raw: str, country: str | None) -> str | None:
 def clean_distinct(pairs: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None, str | None]]:
     """For (type, raw, country) triples return (type, raw, country, cleaned)."""
     return [(t, raw, c, clean_value(t, raw, c)) for t, raw, c in pairs]
+
+
+def phone_sql(raw: str, country: str | None) -> str:
+    """E.164 normalisation in SQL, using phonenumbers' own metadata (country calling code, national trunk
+    prefix, international prefix of the mapping's country).
+
+    Why not FtM's phone cleaner: it runs phonenumbers' full parse-and-validate at ~5,000 numbers/s, which alone
+    would cap ingest far below 50,000 records/s on partner files where most numbers are distinct. This keeps the
+    same E.164 result for well-formed numbers; number-range validity is checked later, in resolution, where
+    each distinct number is examined once. A value that cannot be put in E.164 form is kept as written.
+    """
+    d = f"regexp_replace({raw}, '[^0-9]', '', 'g')"
+    intl = "00"
+    national = "NULL"
+    if country:
+        from phonenumbers.phonemetadata import PhoneMetadata
+
+        meta = PhoneMetadata.metadata_for_region(country.upper())
+        if meta is not None:
+            intl = meta.international_prefix if (meta.international_prefix or "").isdigit() else "00"
+            trunk = meta.national_prefix or ""
+            rest = f"substr({d}, {len(trunk) + 1})" if trunk else d
+            test = f"starts_with({d}, {q_(trunk)})" if trunk else "true"
+            national = f"'+{meta.country_code}' || (CASE WHEN {test} THEN {rest} ELSE {d} END)"
+    e164 = (
+        f"(CASE WHEN starts_with(ltrim({raw}), '+') THEN '+' || {d} "
+        f"WHEN starts_with({d}, {q_(intl)}) THEN '+' || substr({d}, {len(intl) + 1}) ELSE {national} END)"
+    )
+    return f"(CASE WHEN length({e164}) BETWEEN 9 AND 16 THEN {e164} ELSE {raw} END)"
+
+
+def q_(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

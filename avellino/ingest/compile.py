@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from avellino.ingest.cleaning import phone_sql
 from avellino.ingest.ids import entity_id_sql
 from avellino.ingest.mapping import EntitySpec, Mapping, PropertySpec, ValueSpec
 from avellino.ingest.readers import MULTI
@@ -40,16 +41,26 @@ def vocab_expr(field: str, raw: str) -> str:
 
 
 class EntitySQL:
-    """The SQL pieces for one mapped entity: its id, its markings, its presence on a row."""
+    """The SQL pieces for one mapped entity: its id, its markings, its presence on a row.
 
-    def __init__(self, mapping: Mapping, entity: EntitySpec, today: dt.date):
+    Ids and markings are computed once per row into the ``frame`` table (columns ``_id_N`` and ``_mN_FIELD``),
+    then every property's statements read them from there instead of recomputing a SHA-1 per value.
+    """
+
+    def __init__(self, mapping: Mapping, entity: EntitySpec, index: int, today: dt.date):
         self.mapping = mapping
         self.entity = entity
+        self.index = index
         self.today = today
         self.specs = {**mapping.markings, **entity.markings}
         self.originator = self.raw("originator")
         self.present = " OR ".join(f"{col(k)} IS NOT NULL" for k in entity.keys)
-        self.id = entity_id_sql(self.originator, entity.key_literal, [col(k) for k in entity.keys])
+        self.id_expr = entity_id_sql(self.originator, entity.key_literal, [col(k) for k in entity.keys])
+        self.id = f"_id_{index}"
+
+    def m(self, field: str) -> str:
+        """The frame column holding this entity's marking ``field``."""
+        return f"_m{self.index}_{field}"
 
     def raw(self, field: str) -> str:
         spec = self.specs.get(field, ValueSpec())
@@ -80,11 +91,18 @@ class EntitySQL:
             )
         return self.raw(field)
 
+    def frame_columns(self) -> list[str]:
+        # coalesce: a row with no originator still "has" the entity, so its checks run and report it
+        cols = [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
+        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_OUT]
+        return cols
+
     def checks(self) -> list[str]:
-        """SELECTs returning (_row, _column, _reason) for every bad marking on rows where the entity exists."""
+        """SELECTs over ``frame`` returning (_row, _column, _reason) for every bad marking."""
+        where = f"{self.id} IS NOT NULL"
         out = [
             f"SELECT _row, {q(self.column_of('originator'))}, 'originator is missing (every fact must say "
-            f"which agency supplied it)' FROM src WHERE ({self.present}) AND {self.originator} IS NULL"
+            f"which agency supplied it)' FROM frame WHERE {where} AND {self.m('originator')} IS NULL"
         ]
         for field in VOCABULARIES:
             raw = self.raw(field)
@@ -93,28 +111,35 @@ class EntitySQL:
             out.append(
                 f"SELECT _row, {q(self.column_of(field))}, CASE WHEN {raw} IS NULL THEN {q(label + ' is missing')} "
                 f"ELSE {q(label + ' ')} || quote_value({raw}) || {q(' is not one of: ' + allowed)} END "
-                f"FROM src WHERE ({self.present}) AND {self.marking(field)} IS NULL"
+                f"FROM frame WHERE {where} AND {self.m(field)} IS NULL"
             )
         out.append(
             f"SELECT _row, {q(self.column_of('handling_note'))}, 'handling code H3 needs a handling note' "
-            f"FROM src WHERE ({self.present}) AND {self.marking('handling_code')} = 'H3' "
-            f"AND {self.raw('handling_note')} IS NULL"
+            f"FROM frame WHERE {where} AND {self.m('handling_code')} = 'H3' AND {self.m('handling_note')} IS NULL"
         )
         spec = self.specs.get("retention_review", ValueSpec())
         if spec.column or spec.literal is not None:
             raw = self.raw("retention_review")
             out.append(
                 f"SELECT _row, {q(self.column_of('retention_review'))}, 'retention review date ' || "
-                f"quote_value({raw}) || ' is not a date (YYYY-MM-DD)' FROM src "
-                f"WHERE ({self.present}) AND {raw} IS NOT NULL AND TRY_CAST({raw} AS DATE) IS NULL"
+                f"quote_value({raw}) || ' is not a date (YYYY-MM-DD)' FROM frame "
+                f"WHERE {where} AND {raw} IS NOT NULL AND {self.m('retention_review')} IS NULL"
             )
         return out
 
     def markings_select(self) -> str:
-        fields = ("originator", "handling_code", "handling_note", "tlp", "evaluation", "subject_category")
-        parts = [f"{self.marking(f)} AS {f}" for f in fields]
-        parts.append(f"{self.marking('retention_review')} AS retention_review")
-        return ", ".join(parts)
+        return ", ".join(f"{self.m(f)} AS {f}" for f in MARKING_OUT)
+
+
+MARKING_OUT = (
+    "originator",
+    "handling_code",
+    "handling_note",
+    "tlp",
+    "evaluation",
+    "subject_category",
+    "retention_review",
+)
 
 
 def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[tuple[str, str]]:
@@ -122,15 +147,14 @@ def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[t
     if prop.literal is not None:
         return [("(literal)", q(prop.literal))]
     if prop.entity:
-        target = entities[prop.entity]
-        return [(prop.entity, f"(CASE WHEN {target.present} THEN {target.id} END)")]
+        return [(prop.entity, entities[prop.entity].id)]
     if prop.join is not None:
         joined = f"NULLIF(concat_ws({q(prop.join)}, {', '.join(col(c) for c in prop.columns)}), '')"
         return [("+".join(prop.columns), joined)]
     return [(c, col(c)) for c in prop.columns]
 
 
-def _typed(prop: PropertySpec, type_name: str, raw: str) -> str:
+def _typed(prop: PropertySpec, type_name: str, raw: str, country: str | None) -> str:
     """SQL that cleans a raw value for its FtM type (NULL when it cannot be read)."""
     if type_name == "date":
         if prop.format:
@@ -142,14 +166,25 @@ def _typed(prop: PropertySpec, type_name: str, raw: str) -> str:
         )
     if type_name == "number":
         return f"(CASE WHEN TRY_CAST(replace({raw}, ',', '.') AS DOUBLE) IS NOT NULL THEN {raw} END)"
+    if type_name == "phone":
+        return phone_sql(raw, country)
     if type_name in {"name", "string", "text", "address"}:
         return f"regexp_replace({raw}, '\\s+', ' ', 'g')"
     return raw
 
 
-def statements_sql(mapping: Mapping, today: dt.date) -> tuple[list[str], str]:
-    """(check SELECTs, raw statements SELECT). Raw statements carry _row, _column and the unclean value."""
-    entities = {e.name: EntitySQL(mapping, e, today) for e in mapping.entities}
+def frame_sql(mapping: Mapping, today: dt.date) -> str:
+    """One row per source row: its columns, then each entity's id and markings."""
+    entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
+    cols = [c for ent in entities for c in ent.frame_columns()]
+    return f"SELECT *, {', '.join(cols)} FROM src"
+
+
+def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tuple[list[str], str]:
+    """(check SELECTs, raw statements SELECT), both over ``frame`` (see :func:`frame_sql`). Raw statements carry
+    _row, _column and the unclean value as original_value. ``multi``: cells may hold JSON lists (joined with
+    MULTI) to split into several values; only JSON sources do, and unnest is costly, so it is off otherwise."""
+    entities = {e.name: EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)}
     checks: list[str] = []
     parts: list[str] = []
     for name, ent in entities.items():
@@ -157,22 +192,21 @@ def statements_sql(mapping: Mapping, today: dt.date) -> tuple[list[str], str]:
         schema = model[spec.schema]
         checks.extend(ent.checks())
         marks = ent.markings_select()
-        base = (
+        parts.append(
             f"SELECT _row, {q(name)} AS _column, {ent.id} AS entity_id, {q(schema.name)} AS schema, "
             f"'id' AS prop, 'id' AS prop_type, {ent.id} AS value, NULL AS original_value, {marks} "
-            f"FROM src WHERE {ent.present}"
+            f"FROM frame WHERE {ent.id} IS NOT NULL"
         )
-        parts.append(base)
         for prop in spec.properties:
             ptype = schema.properties[prop.prop].type.name
             for label, raw in _value_sources(prop, entities):
                 value = raw
-                if prop.split or prop.columns:
+                if prop.split or (prop.columns and multi):
                     sep = prop.split or MULTI
                     value = f"NULLIF(TRIM(unnest(string_split({raw}, {q(sep)}))), '')"
                 inner = (
                     f"SELECT _row, {q(label)} AS _column, {ent.id} AS entity_id, {value} AS v, {marks} "
-                    f"FROM src WHERE ({ent.present}) AND {raw} IS NOT NULL"
+                    f"FROM frame WHERE {ent.id} IS NOT NULL AND {raw} IS NOT NULL"
                 )
                 mapped = "v"
                 if prop.mapping:
@@ -180,9 +214,9 @@ def statements_sql(mapping: Mapping, today: dt.date) -> tuple[list[str], str]:
                     mapped = f"(CASE lower(v) {cases} ELSE v END)"
                 parts.append(
                     f"SELECT _row, _column, entity_id, {q(schema.name)} AS schema, {q(prop.prop)} AS prop, "
-                    f"{q(ptype)} AS prop_type, {_typed(prop, ptype, mapped)} AS value, v AS original_value, "
-                    f"originator, handling_code, handling_note, tlp, evaluation, subject_category, "
-                    f"retention_review FROM ({inner}) WHERE v IS NOT NULL"
+                    f"{q(ptype)} AS prop_type, {_typed(prop, ptype, mapped, mapping.country)} AS value, "
+                    f"v AS original_value, originator, handling_code, handling_note, tlp, evaluation, "
+                    f"subject_category, retention_review FROM ({inner}) WHERE v IS NOT NULL"
                 )
     return checks, "\nUNION ALL\n".join(parts)
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from avellino.errors import InputRejected, RowProblem
 from avellino.ingest.cleaning import SQL_TYPES, clean_distinct
-from avellino.ingest.compile import MACROS, statements_sql, value_checks_sql
+from avellino.ingest.compile import MACROS, frame_sql, statements_sql, value_checks_sql
 from avellino.ingest.mapping import Mapping, load_mapping
 from avellino.ingest.readers import ROW, read_table
 from avellino.store.base import Store
@@ -60,21 +60,36 @@ def ingest_file(
     today = today or dt.date.today()
     say(f"reading {path.name}")
     fmt = mapping.resolved_format(path)
+    batch_id = uuid.uuid4().hex
     if fmt == "ftm":
         from avellino.ingest.ftm import ftm_statements
 
-        table, rows, unnormalised = ftm_statements(path, mapping, today)
+        raw, rows, unnormalised = ftm_statements(path, mapping, today)
+        con = duckdb.connect()
+        try:
+            con.register("raw", raw)
+            table = finish(con, "raw", batch_id, path.name)
+        finally:
+            con.close()
     else:
-        table, rows, unnormalised = map_table(path, mapping, read_table(path, fmt, mapping.options), today, say)
-    batch_id = uuid.uuid4().hex
-    table = finish(table, batch_id, str(path.name))
+        src = read_table(path, fmt, mapping.options)
+        multi = fmt in {"json", "jsonl"}
+        table, rows, unnormalised = map_table(path, mapping, src, today, say, batch_id, multi)
     say(f"writing {table.num_rows:,} statements")
     batch = BatchInfo(batch_id, str(path), checksum, mapping.sha256, rows, table.num_rows, dt.datetime.now())
     added = store.write_batch(batch, table)
     return IngestResult(str(path), batch_id, rows, table.num_rows, added, False, unnormalised)
 
 
-def map_table(path: Path, mapping: Mapping, src: pa.Table, today: dt.date, say: Progress) -> tuple[pa.Table, int, int]:
+def map_table(
+    path: Path,
+    mapping: Mapping,
+    src: pa.Table,
+    today: dt.date,
+    say: Progress,
+    batch_id: str,
+    multi: bool = False,
+) -> tuple[pa.Table, int, int]:
     """Check and map a source table; raise InputRejected listing every bad row."""
     missing = sorted(mapping.columns_used() - set(src.column_names))
     if missing:
@@ -85,8 +100,9 @@ def map_table(path: Path, mapping: Mapping, src: pa.Table, today: dt.date, say: 
         for macro in MACROS:
             con.execute(macro)
         con.register("src", src)
-        checks, select = statements_sql(mapping, today)
+        checks, select = statements_sql(mapping, today, multi)
         say(f"checking {src.num_rows:,} rows")
+        con.execute(f"CREATE TEMP TABLE frame AS {frame_sql(mapping, today)}")
         problems = _problems(con, path, checks)
         con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
         problems += _problems(con, path, [value_checks_sql()])
@@ -95,10 +111,11 @@ def map_table(path: Path, mapping: Mapping, src: pa.Table, today: dt.date, say: 
             raise InputRejected(str(path), uniq, src.num_rows)
         say("cleaning values")
         unnormalised = _clean_soft_types(con, mapping.country)
-        table = con.sql(
-            "SELECT * EXCLUDE (_row, _column), "
+        con.execute(
+            "CREATE TEMP VIEW final AS SELECT * EXCLUDE (_row, _column), "
             f"{_q(str(path.name))} || ':' || _row AS source_record FROM raw_st WHERE value IS NOT NULL"
-        ).to_arrow_table()
+        )
+        table = finish(con, "final", batch_id, path.name)
     finally:
         con.close()
     return table, src.num_rows, unnormalised
@@ -140,24 +157,23 @@ def _clean_soft_types(con: duckdb.DuckDBPyConnection, country: str | None) -> in
     return sum(1 for c in cleaned if c[3] is None)
 
 
-def finish(table: pa.Table, batch_id: str, origin: str) -> pa.Table:
-    """Add statement ids, canonical ids and provenance columns; drop duplicate statements within the batch."""
-    con = duckdb.connect()
-    try:
-        con.register("t", table)
-        now = dt.datetime.now().replace(microsecond=0)
-        return con.sql(
-            "SELECT sha1(concat_ws(chr(31), entity_id, prop, value, originator)) AS id, entity_id, "
-            "entity_id AS canonical_id, schema, prop, prop_type, value, "
-            "CASE WHEN original_value IS DISTINCT FROM value THEN original_value END AS original_value, "
-            "NULL::VARCHAR AS lang, originator AS dataset, ? AS origin, ?::TIMESTAMP AS first_seen, "
-            "?::TIMESTAMP AS last_seen, originator, source_record, handling_code, handling_note, tlp, evaluation, "
-            "subject_category, retention_review, ? AS batch_id FROM t "
-            "QUALIFY row_number() OVER (PARTITION BY entity_id, prop, value, originator ORDER BY source_record) = 1",
-            params=[origin, now, now, batch_id],
-        ).to_arrow_table()
-    finally:
-        con.close()
+FINISH_SQL = """
+SELECT id, entity_id, entity_id AS canonical_id, schema, prop, prop_type, value,
+  CASE WHEN original_value IS DISTINCT FROM value THEN original_value END AS original_value,
+  NULL::VARCHAR AS lang, originator AS dataset, $origin AS origin, $now::TIMESTAMP AS first_seen,
+  $now::TIMESTAMP AS last_seen, originator, source_record, handling_code, handling_note, tlp, evaluation,
+  subject_category, retention_review, $batch AS batch_id
+FROM (SELECT sha1(concat_ws(chr(31), entity_id, prop, value, originator)) AS id, * FROM {source})
+QUALIFY row_number() OVER (PARTITION BY id ORDER BY source_record) = 1
+"""
+
+
+def finish(con: duckdb.DuckDBPyConnection, source: str, batch_id: str, origin: str) -> pa.Table:
+    """Statement ids (SHA-1 of entity, property, value and originator, as FtM keys statements), canonical ids
+    and provenance; duplicate statements within the batch are kept once (first row wins)."""
+    now = dt.datetime.now().replace(microsecond=0)
+    params = {"origin": origin, "now": now, "batch": batch_id}
+    return con.sql(FINISH_SQL.format(source=source), params=params).to_arrow_table()
 
 
 __all__ = ["ROW", "IngestResult", "ingest_file"]

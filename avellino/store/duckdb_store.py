@@ -82,8 +82,7 @@ class DuckDBStore(Store):
         return added
 
     def _statement_total(self) -> int:
-        row = self.con.execute("SELECT count(*) FROM statements").fetchone()
-        return int(row[0]) if row else 0
+        return int(self.con.execute("SELECT count(*) FROM statements").fetchall()[0][0])
 
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
         rows = self.con.execute(
@@ -147,8 +146,8 @@ class DuckDBStore(Store):
         name = check_table_name(name)
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [f"x_{name}"]
-        ).fetchone()
-        if not exists or not exists[0]:
+        ).fetchall()[0][0]
+        if not exists:
             return None
         return self.con.sql(f"SELECT * FROM x_{name}").to_arrow_table()
 

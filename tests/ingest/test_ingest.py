@@ -12,17 +12,9 @@ from avellino.errors import ConfigError, InputRejected
 from avellino.ingest.export import export_entities
 from avellino.ingest.ids import entity_id
 from avellino.ingest.run import ingest_file
-from avellino.store import open_store
 from avellino.store.base import Store
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "ws", create=True)
-    yield s
-    s.close()
 
 
 def test_clean_file_maps_values_and_markings(store: Store) -> None:

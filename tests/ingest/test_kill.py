@@ -1,0 +1,86 @@
+"""SIGKILL during ``avellino ingest`` of a large file leaves the store as it was before that file."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from avellino.store import open_store
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
+ROWS = 120_000
+
+
+def _big_csv(path: Path) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ref", "originator", "full_name", "forename", "surname", "dob", "mobile", "nationality",
+                    "handling", "category", "aliases"])  # fmt: skip
+        for i in range(ROWS):
+            w.writerow([f"B{i}", "UK-NCA", f"Person {i} Al-Test", "Person", f"Test{i % 977}",
+                        f"{1 + i % 28:02d}/{1 + i % 12:02d}/{1960 + i % 40}", f"+44 7911 {i % 1000000:06d}",
+                        "Syria", "H2", "suspect", ""])  # fmt: skip
+
+
+def _avellino() -> list[str]:
+    exe = Path(sys.executable).parent / "avellino"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "avellino.cli"]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_mid_ingest_leaves_store_unchanged(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    big = tmp_path / "big.csv"
+    _big_csv(big)
+    env = {**os.environ, "AVELLINO_WORKSPACE": str(ws)}
+    env.pop("AVELLINO_STORE_URL", None)
+    subprocess.run([*_avellino(), "init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*_avellino(), "ingest", str(FIX / "persons.csv"), "-m", str(FIX / "persons.yml")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with open_store(ws) as store:
+        before = store.counts()
+    start = time.perf_counter()
+    full = subprocess.run(
+        [*_avellino(), "ingest", str(big), "-m", str(FIX / "persons.yml")], env={**env}, capture_output=True
+    )
+    assert full.returncode == 0, full.stderr
+    duration = time.perf_counter() - start
+    # start again from the state before the big file, then kill at points spread over a whole import
+    shutil.rmtree(ws)
+    subprocess.run([*_avellino(), "init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*_avellino(), "ingest", str(FIX / "persons.csv"), "-m", str(FIX / "persons.yml")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    killed_alive = 0
+    for fraction in (0.35, 0.6, 0.8, 0.92):
+        proc = subprocess.Popen(
+            [*_avellino(), "ingest", str(big), "-m", str(FIX / "persons.yml")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(duration * fraction)
+        if proc.poll() is None:
+            killed_alive += 1
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if proc.returncode == 0:
+            break  # it finished before the kill: nothing more to prove with later fractions
+        with open_store(ws) as store:
+            assert store.counts() == before, f"store changed after SIGKILL at {fraction:.0%} of an import"
+    assert killed_alive >= 2, "the import finished before any kill; the test proved nothing"
