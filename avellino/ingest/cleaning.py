@@ -51,7 +51,7 @@ def phone_sql(raw: str, country: str | None) -> str:
 
         meta = PhoneMetadata.metadata_for_region(country.upper())
         if meta is not None:
-            intl = meta.international_prefix if (meta.international_prefix or "").isdigit() else "00"
+            intl = str(meta.international_prefix) if (meta.international_prefix or "").isdigit() else "00"
             trunk = meta.national_prefix or ""
             rest = f"substr({d}, {len(trunk) + 1})" if trunk else d
             test = f"starts_with({d}, {q_(trunk)})" if trunk else "true"
