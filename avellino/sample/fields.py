@@ -137,9 +137,10 @@ class Ctx:
         need = np.unique(idx)
         missing = np.array([i for i in need.tolist() if i not in self._phones], dtype=np.int64)
         if len(missing):
-            rng = np.random.default_rng([self.seed, 4, hash_text(self.originator), int(missing[0])])
+            habit = render.habits(missing, hash_text(f"{self.seed}:{self.originator}"))
             w = self.world
-            text = render.phones_as_written(self.locale.style, w.phone_plan[missing], w.phone_local[missing], rng)
+            plan, local = w.phone_plan[missing], w.phone_local[missing]
+            text = render.phones_as_written(self.locale.style, plan, local, habit)
             self._phones.update(zip(missing.tolist(), text, strict=True))
         return pa.array([self._phones[i] for i in idx.tolist()], type=pa.string())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,18 +92,61 @@ def generate(out_dir: Path, scale: int = 2000, seed: int = 7, progress: Progress
         seen_all[partner] = seen
         contexts[partner] = _context(world, seen, names, seed)
     expected = sum(s.count(k) for s in seen_all.values() for k in ("persons", *s.events))
+    jobs = [(partner, layout) for partner in PARTNERS for layout in _layouts(contexts[partner])]
     done = 0
-    for partner in PARTNERS:
-        for layout in _layouts(contexts[partner]):
-            for pf in _write(out_dir, contexts[partner], layout):
-                manifest.files.append(pf)
-                done += pf.rows
-                if progress:
-                    progress(f"{partner} {layout.kind}", done, expected)
+    for files in _run_jobs(out_dir, contexts, jobs, workers(scale)):
+        manifest.files.extend(files)
+        done += sum(f.rows for f in files)
+        if progress and files:
+            progress(f"{files[0].partner} {files[0].kind}", done, expected)
     manifest.truth = truth.write(out_dir / "truth", world, contexts, names)
     manifest.counts = _counts(world, manifest)
     (out_dir / "manifest.json").write_text(json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n")
     return manifest
+
+
+def workers(scale: int) -> int:
+    """Processes writing files: one below 50k records (start-up would cost more than it saves), else up to
+    two (the target machine's cores) unless AVELLINO_SAMPLE_WORKERS says otherwise."""
+    env = os.environ.get("AVELLINO_SAMPLE_WORKERS")
+    if env:
+        return max(1, int(env))
+    return 1 if scale < 50_000 else max(1, min(2, os.cpu_count() or 1))
+
+
+#: Set in the parent before forking, read by the workers (fork shares the world without pickling it).
+_JOB_STATE: tuple[Path, dict[str, Ctx], list[tuple[str, Layout]]] | None = None
+
+
+def _job(i: int) -> tuple[int, list[PartnerFile]]:
+    assert _JOB_STATE is not None
+    out_dir, contexts, jobs = _JOB_STATE
+    partner, layout = jobs[i]
+    return i, list(_write(out_dir, contexts[partner], layout))
+
+
+def _run_jobs(
+    out_dir: Path, contexts: dict[str, Ctx], jobs: list[tuple[str, Layout]], n_workers: int
+) -> Iterator[list[PartnerFile]]:
+    """Write every (partner, layout) job, in parallel processes when asked. Each job draws from its own seeded
+    generators, so the files are the same whichever process writes them; results come back in job order."""
+    global _JOB_STATE
+    _JOB_STATE = (out_dir, contexts, jobs)
+    try:
+        if n_workers <= 1:
+            for i in range(len(jobs)):
+                yield _job(i)[1]
+            return
+        import multiprocessing as mp
+
+        # Biggest jobs first so that the two processes finish together.
+        order = sorted(range(len(jobs)), key=lambda i: -contexts[jobs[i][0]].seen.count(jobs[i][1].kind))
+        with mp.get_context("fork").Pool(n_workers) as pool:
+            results = dict(pool.imap_unordered(_job, order))
+        for i in range(len(jobs)):
+            yield results[i]
+    finally:
+        _JOB_STATE = None
 
 
 def _context(world: World, seen: Seen, names: Any, seed: int) -> Ctx:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from avellino.sample.world import DAYS, KIND_SHARE, ROLES, R, World
+from avellino.sample.world import CULTURE_LIST, DAYS, KIND_SHARE, ROLES, R, World
 
 PARTNERS = ("UK-NCA", "FR-OCRIEST", "DE-BPOL", "IT-SCO", "EUROPOL-EMSC")
 STYLE = {"UK-NCA": "uk", "FR-OCRIEST": "fr", "DE-BPOL": "de", "IT-SCO": "it", "EUROPOL-EMSC": "eu"}
@@ -188,6 +188,11 @@ def _purchases(world: World, s: Seen, rng: np.random.Generator, n: int) -> dict[
     }
 
 
+#: Language of adverts by the author's culture (index into fields.LANG_CODES: en, ar, ckb, fa, sq, vi).
+AD_LANGUAGE = np.array([{"arabic": 1, "sorani": 2, "kurmanji": 2, "persian": 3, "pashto": 3, "albanian": 4,
+                         "vietnamese": 5}.get(c, 0) for c in CULTURE_LIST])  # fmt: skip
+
+
 def _adverts(world: World, s: Seen, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Online adverts by recruiters (all of them, known to the partner or not): trips and fake jobs."""
     p = world.people
@@ -201,7 +206,7 @@ def _adverts(world: World, s: Seen, rng: np.random.Generator, n: int) -> dict[st
         "at": _instants(rng, n),
         "kind": rng.choice(2, n, p=[0.75, 0.25]),
         "price": (rng.normal(1800, 500, n).clip(500, 5000)).round(-2),
-        "lang": rng.integers(0, 6, n),
+        "lang": np.where(rng.random(n) < 0.3, 0, AD_LANGUAGE[p.culture[author]]),
         "post": rng.integers(10**9, 10**10, n),
     }
 

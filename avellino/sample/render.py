@@ -59,11 +59,11 @@ def _parts(plan: np.ndarray, local: np.ndarray) -> list[tuple[str, str]]:
     return out
 
 
-def phones_as_written(style: str, plan: np.ndarray, local: np.ndarray, rng: np.random.Generator) -> list[str]:
+def phones_as_written(style: str, plan: np.ndarray, local: np.ndarray, habit: np.ndarray) -> list[str]:
     """Phones as a partner's officers write them: national format for their own country (several habits),
     international with + or 00 for foreign numbers, now and then a foreign number with its code but no +."""
     home = {"uk": "44", "fr": "33", "de": "49", "it": "39"}.get(style)
-    habit = rng.random(len(plan))
+    # habit: a number in [0, 1) per phone choosing among the partner's ways of writing it.
     out = []
     for (cc, nsn), h in zip(_parts(plan, local), habit.tolist(), strict=True):
         if style == "eu":
@@ -77,6 +77,14 @@ def phones_as_written(style: str, plan: np.ndarray, local: np.ndarray, rng: np.r
         else:
             out.append(f"00{cc}{nsn}")
     return out
+
+
+def habits(index: np.ndarray, salt: int) -> np.ndarray:
+    """A stable number in [0, 1) per phone and partner (a multiplicative hash), so a phone is written the same way
+    whichever file or process formats it first."""
+    x = (index.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(salt)) & np.uint64(0xFFFFFFFFFFFF)
+    x ^= x >> np.uint64(21)
+    return (x & np.uint64(0xFFFFFF)).astype(np.float64) / float(0x1000000)
 
 
 def _national(style: str, nsn: str, h: float) -> str:

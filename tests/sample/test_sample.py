@@ -124,3 +124,11 @@ def test_coerced_pilots_are_victims_and_some_recorded_as_suspects(sample: Sample
     assert coerced
     assert any(t["subject_category"] == "suspect" for t in coerced)
     assert any(t["subject_category"] == "victim" for t in coerced)
+
+
+def test_parallel_writing_gives_the_same_files(
+    tmp_path: Path, sample: SampleManifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVELLINO_SAMPLE_WORKERS", "2")
+    parallel = generate(tmp_path / "parallel", scale=SCALE, seed=7)
+    assert _digest(parallel.out_dir) == _digest(sample.out_dir)
