@@ -227,8 +227,11 @@ def person_fields(ctx: Ctx, sl: slice, chunk: int) -> Cols:
     dob = render.noisy_dob(p.dob[who], rng, *loc.dob_noise)
     nat_codes = np.array(NATIONS)[p.nation[who]]
     nat_words = np.array([loc.nationality.get(c, c.upper()) for c in NATIONS], dtype=object)[p.nation[who]]
-    phones_first = p.phone_start[who]
-    second = np.where(p.phone_count[who] > 1, phones_first + 1, -1)
+    # Which of a person's phones a partner holds first differs by partner (seized handsets differ).
+    count = p.phone_count[who]
+    pick = (render.habits(who, hash_text(ctx.originator)) * count).astype(np.int64)
+    phones_first = p.phone_start[who] + pick
+    second = np.where((count > 1) & (rng.random(n) < 0.6), p.phone_start[who] + (pick + 1) % count, -1)
     has_passport = rng.random(n) < np.where(p.role[who] == R["migrant"], 0.35, 0.55)
     passport = [f"{c.upper()[:1]}{(x * 7919 + 1_000_003) % 10**8:08d}" for c, x in zip(nat_codes, who, strict=True)]
     cat = ctx.categories[sl]

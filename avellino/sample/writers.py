@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 Chunk = dict[str, pa.Array]
+#: One encoder for all records: json.dumps(..., ensure_ascii=False) would build a new encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def write_csv(path: Path, chunks: Iterator[Chunk], delimiter: str = ",") -> int:
@@ -154,7 +156,7 @@ def _json_rows(fh: IO[str], chunk: Chunk, rows: int) -> int:
     columns = [arr.to_pylist() for arr in chunk.values()]
     parts = []
     for values in zip(*columns, strict=True):
-        parts.append(json.dumps(_nest(dict(zip(names, values, strict=True))), ensure_ascii=False))
+        parts.append(_JSON.encode(_nest(dict(zip(names, values, strict=True)))))
     if parts:
         fh.write((",\n" if rows else "") + ",\n".join(parts))
     return rows + len(parts)
@@ -166,6 +168,6 @@ def write_ftm(path: Path, entities: Iterator[list[dict[str, Any]]]) -> int:
     with path.open("w", encoding="utf-8") as fh:
         for batch in entities:
             if batch:
-                fh.write("\n".join(json.dumps(e, ensure_ascii=False) for e in batch) + "\n")
+                fh.write("\n".join(_JSON.encode(e) for e in batch) + "\n")
                 rows += len(batch)
     return rows
