@@ -78,3 +78,141 @@ def evaluate(
             str(s["peak_mb"]),
         )
     Console().print(table)
+
+
+WorkspaceOpt = typer.Option(
+    None, "--workspace", "-w", help="Workspace folder (default: $AVELLINO_WORKSPACE or ./workspace)."
+)
+
+
+@app.command()
+def run(
+    workspace: Path | None = WorkspaceOpt,
+    threshold: float = typer.Option(0.5, "--threshold", help="Match probability to join two records."),
+    full: bool = typer.Option(False, "--full", help="Rescore every pair instead of only pairs with new records."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Resolve the people in the workspace into clusters (stable ids, judgements honoured).
+
+    Incremental by default: after a new partner file is ingested, only pairs that involve its records are
+    scored; clusters it does not touch keep their ids.
+
+    Example:  avellino resolve run --workspace ops/channel-2025
+    """
+    from rich.console import Console
+
+    from avellino.resolve import store_io
+    from avellino.store import open_store
+
+    with open_store(workspace) as store, Console(stderr=True).status("Resolving people..."):
+        summary = store_io.run(store, threshold=threshold, full=full)
+    typer.echo(json.dumps(summary) if as_json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
+
+
+@app.command()
+def judge(
+    left: str = typer.Argument(..., help="Entity id (or cluster id with --cluster)."),
+    right: str | None = typer.Argument(None, help="The other entity id (omit with --cluster)."),
+    verdict: str = typer.Option(..., "--verdict", help="same | different | unsure"),
+    user: str = typer.Option(..., "--user", help="Who decides (kept in the log)."),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the log)."),
+    cluster: bool = typer.Option(False, "--cluster", help="LEFT is a cluster id: judge all its members."),
+    workspace: Path | None = WorkspaceOpt,
+) -> None:
+    """Record an analyst's decision; every later `resolve run` honours it.
+
+    Examples:
+
+      avellino resolve judge uk-nca-1a2b fr-ocriest-9c8d --verdict different --user j.smith --reason "twins"
+
+      avellino resolve judge cl-4f1e2d3c4b5a6978 --cluster --verdict same --user j.smith --reason "passport scans"
+    """
+    from avellino.errors import ConfigError
+    from avellino.resolve import clusters as cl
+    from avellino.resolve import store_io
+    from avellino.store import open_store
+
+    mapped = {"same": "positive", "different": "negative", "unsure": "unsure"}.get(verdict)
+    if mapped is None:
+        raise ConfigError(f"--verdict must be same, different or unsure (not {verdict!r})")
+    with open_store(workspace) as store:
+        if cluster:
+            members = store_io.cluster_members(store, left)
+            if len(members) < 2:
+                raise ConfigError(f"cluster {left!r} has fewer than two members (run `avellino resolve run` first?)")
+            if mapped == "negative":
+                raise ConfigError("a whole cluster cannot be 'different'; judge the member pairs to split it")
+            rows = cl.cluster_judgement_rows(members, mapped, user, reason)
+        else:
+            if right is None:
+                raise ConfigError("give two entity ids, or one cluster id with --cluster")
+            rows = [cl.judgement_row(left, right, mapped, user, reason)]
+        store_io.add_judgements(store, rows)
+    typer.echo(f"{len(rows)} judgement(s) recorded: " + ", ".join(str(r["judgement_id"]) for r in rows))
+
+
+@app.command()
+def retract(
+    judgement_id: str = typer.Argument(..., help="The id printed by `resolve judge` (see `resolve explain`)."),
+    user: str = typer.Option(..., "--user"),
+    reason: str = typer.Option("", "--reason"),
+    workspace: Path | None = WorkspaceOpt,
+) -> None:
+    """Undo a judgement. The log keeps both entries; the next `resolve run` follows the model again.
+
+    Example:  avellino resolve retract 3f2a9c0d1e2b3a4c --user j.smith --reason "wrong record"
+    """
+    from avellino.errors import ConfigError
+    from avellino.resolve import clusters as cl
+    from avellino.resolve import store_io
+    from avellino.store import open_store
+
+    with open_store(workspace) as store:
+        log = store_io.judgements(store)
+        hit = log[log["judgement_id"] == judgement_id]
+        if hit.empty:
+            raise ConfigError(f"no judgement with id {judgement_id!r}")
+        store_io.add_judgements(store, [cl.retraction_row(hit.iloc[0].to_dict(), user, reason)])
+    typer.echo(f"judgement {judgement_id} retracted")
+
+
+@app.command()
+def explain(
+    left: str = typer.Argument(..., help="Entity id."),
+    right: str = typer.Argument(..., help="The other entity id."),
+    workspace: Path | None = WorkspaceOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Show why two records were (not) joined: each comparison's level and match weight, shared
+    identifiers, and the analysts' judgements.
+
+    Example:  avellino resolve explain uk-nca-1a2b fr-ocriest-9c8d
+    """
+    from avellino.resolve import store_io
+    from avellino.store import open_store
+
+    with open_store(workspace) as store:
+        result = store_io.explain(store, left, right)
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table("comparison", "level", "left", "right", "match weight", title=f"{left} vs {right}")
+    for step in result["steps"]:
+        table.add_row(
+            step["comparison"],
+            str(step["level"]),
+            str(step.get("left", "")),
+            str(step.get("right", "")),
+            f"{step['match_weight']:+.2f}",
+        )
+    console.print(table)
+    if not result["compared_by_model"]:
+        console.print("The model never compared these records (no blocking key in common).")
+    else:
+        console.print(f"total match weight {result['match_weight']:+.2f}, probability {result['match_probability']}")
+    console.print(f"identifiers: {result['identifiers'] or 'none in common'}")
+    console.print(f"judgement: {result['judgement'] or 'none'}; same cluster: {result['same_cluster']}")

@@ -41,7 +41,7 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise ConfigError(f"--input {path} does not exist")
     if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path).astype("string")
+        return pd.read_parquet(path).reset_index(drop=True).astype("string")
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise ConfigError(f"--input {path}: expected a .csv or .parquet file")
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -140,6 +140,7 @@ def evaluate(
     """Both models on ``df``; returns ``{"avellino": {...}, "baseline": {...}}``."""
     from avellino.resolve import baseline, pipeline
 
+    df = df.reset_index(drop=True)
     truth = truth_labels(df, truth_column, truth_regex)
     if id_column not in df.columns:
         raise ConfigError(f"--id-column {id_column!r} is not in the input; it has {list(df.columns)}")

@@ -157,6 +157,7 @@ def build_features(
     learned_names: bool = True,
 ) -> pd.DataFrame:
     """The Splink input table: ``unique_id``, optional ``source_dataset`` and one set of columns per role."""
+    df = df.reset_index(drop=True)  # callers may hand us concatenated frames with repeated index labels
     if id_column not in df.columns:
         raise ConfigError(f"--id-column {id_column!r} is not in the input; it has {list(df.columns)}")
     out = pd.DataFrame({"unique_id": df[id_column].astype("string")})
@@ -193,19 +194,19 @@ def build_features(
 
 def _phones(col: pd.Series, country: pd.Series | None, default_country: str | None) -> pd.Series:
     """E.164 phone lists; a number without country code is read in the record's (or originator's) country."""
-    regions = country if country is not None else pd.Series([default_country] * len(col), index=col.index)
-    keyed = col.astype("object").combine(regions.astype("object"), lambda v, r: (v, r))
+    values = col.astype("object").to_numpy()
+    regions = country.astype("object").to_numpy() if country is not None else [default_country] * len(values)
     lookup: dict[tuple[Any, Any], list[str] | None] = {}
-    result = []
-    for key in keyed:
+    result: list[list[str] | None] = []
+    for value, region in zip(values, regions, strict=True):
+        key = (value, region)
         if key not in lookup:
-            value, region = key
-            region = region if isinstance(region, str) else default_country
+            reg = region if isinstance(region, str) else default_country
             phones = (
-                sorted({p for p in (normalise_phone(x, region) for x in _MULTI.split(value)) if p})
+                {p for p in (normalise_phone(x, reg) for x in _MULTI.split(value)) if p}
                 if isinstance(value, str)
-                else []
+                else set()
             )
-            lookup[key] = phones or None
+            lookup[key] = sorted(phones) or None
         result.append(lookup[key])
-    return pd.Series(result, index=col.index)
+    return pd.Series(result, index=col.index, dtype="object")

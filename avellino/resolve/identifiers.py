@@ -42,7 +42,9 @@ def _country_from_name(text: str) -> str | None:
     return code if len(code) == 2 else None
 
 
-@lru_cache(maxsize=1_000_000)
+_PHONE_JUNK = re.compile(r"[\s\-./()]+")
+
+
 def normalise_phone(value: str | None, default_country: str | None = None) -> str | None:
     """E.164 (``+447700900123``). A number without country code is read as from ``default_country``.
 
@@ -51,9 +53,15 @@ def normalise_phone(value: str | None, default_country: str | None = None) -> st
     """
     if not value or not str(value).strip():
         return None
-    text = str(value).strip()
+    text = _PHONE_JUNK.sub("", str(value).strip())
     if text.startswith("00"):
         text = "+" + text[2:]
+    # the region only matters for numbers written without a country code: keep it out of the cache key otherwise
+    return _parse_phone(text, None if text.startswith("+") else default_country)
+
+
+@lru_cache(maxsize=1_000_000)
+def _parse_phone(text: str, default_country: str | None) -> str | None:
     region = region_code(default_country) if default_country else None
     try:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else region)

@@ -22,7 +22,7 @@ import pandas as pd
 
 DEFAULT_THRESHOLD = 0.5
 # a blocking rule may generate at most this many pairs per input record before it is dropped as too coarse
-PAIRS_PER_RECORD_BUDGET = 40
+PAIRS_PER_RECORD_BUDGET = 20
 
 
 def _has(df: pd.DataFrame, col: str) -> bool:
@@ -201,14 +201,24 @@ def train(
     labels: pd.DataFrame | None = None,
     connection: Any = None,
     max_em_pairs: float = 2e6,
+    only_new: bool = False,
 ) -> TrainedModel:
-    """Build, train (EM, no labels needed) and return a linker over ``features``."""
+    """Build, train (EM, no labels needed) and return a linker over ``features``.
+
+    ``only_new``: predictions only for pairs that touch a record with ``is_new = 1`` (incremental linking; the
+    condition is plain SQL, so it stays backend-free).
+    """
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     link_type = "link_only" if link_only else ("link_and_dedupe" if "source_dataset" in features else "dedupe_only")
     blocks = choose_blocks(features, link_only)
-    rules = [block_on(*cols) for cols in blocks] + identifier_blocks(features)
+    rules: list[Any] = [block_on(*cols) for cols in blocks]
+    if only_new:
+        rules = [
+            " AND ".join(f"l.{c} = r.{c}" for c in cols) + " AND (l.is_new = 1 OR r.is_new = 1)" for cols in blocks
+        ]
+    rules += identifier_blocks(features)
     settings = SettingsCreator(
         link_type=link_type,  # type: ignore[arg-type]
         comparisons=comparisons_for(features),
@@ -254,18 +264,17 @@ def _estimate_lambda(linker: Any, features: pd.DataFrame) -> None:
 
 
 def _em_blocks(features: pd.DataFrame) -> Sequence[Any]:
-    """Two passes so every comparison is trained: once with names fixed, once with names free."""
+    """EM passes such that every comparison is trained in at least one, and no pass leaves none to train.
+
+    Splink trains, in a pass, only the comparisons that do not read the blocking columns. ``skel_min`` and
+    ``skel_max`` are read by no comparison, so blocking on them trains even the name comparison (names alone
+    must work); blocking on the date trains names against everything else.
+    """
     from splink import block_on
 
-    passes: list[Any] = [block_on("name_skel")]
+    passes: list[Any] = [block_on("skel_min", "skel_max")]
     if _has(features, "dob"):
         passes.append(block_on("dob"))
-    for col in ("postcode", "city", "place_of_birth"):
-        if _has(features, col):
-            passes.append(block_on(col, "skel_min"))
-            break
-    if len(passes) == 1:
-        passes.append(block_on("skel_min"))
     return passes
 
 
