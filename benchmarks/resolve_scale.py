@@ -223,7 +223,7 @@ def main() -> None:
         features = build_features(df, roles, "record_id")
         stages["features_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
-        trained = train(features)
+        trained = train(features, explainable=False)
         stages["train_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         pairs, compared = scored_pairs(trained.linker)

@@ -22,7 +22,7 @@ import pandas as pd
 
 DEFAULT_THRESHOLD = 0.5
 # a blocking rule may generate at most this many pairs per input record before it is dropped as too coarse
-PAIRS_PER_RECORD_BUDGET = 20
+PAIRS_PER_RECORD_BUDGET = 10
 
 
 def _has(df: pd.DataFrame, col: str) -> bool:
@@ -202,11 +202,13 @@ def train(
     connection: Any = None,
     max_em_pairs: float = 2e6,
     only_new: bool = False,
+    explainable: bool = True,
 ) -> TrainedModel:
     """Build, train (EM, no labels needed) and return a linker over ``features``.
 
     ``only_new``: predictions only for pairs that touch a record with ``is_new = 1`` (incremental linking; the
-    condition is plain SQL, so it stays backend-free).
+    condition is plain SQL, so it stays backend-free). ``explainable``: keep Splink's per-comparison columns in
+    the predictions (needed by ``explain``; evaluation and benchmarks turn it off to save memory).
     """
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -223,10 +225,11 @@ def train(
         link_type=link_type,  # type: ignore[arg-type]
         comparisons=comparisons_for(features),
         blocking_rules_to_generate_predictions=rules,
-        retain_intermediate_calculation_columns=True,
+        retain_intermediate_calculation_columns=explainable,
+        retain_matching_columns=explainable,
         max_iterations=20,
     )
-    db = DuckDBAPI(connection) if connection is not None else DuckDBAPI()
+    db = DuckDBAPI(connection if connection is not None else _connection())
     tables = _register(db, features, link_only)
     linker = Linker(tables, settings, log_level=logging.ERROR)
     _estimate_lambda(linker, features)
@@ -241,6 +244,19 @@ def train(
     if labels is not None and len(labels):
         _train_from_labels(linker, db, labels)
     return TrainedModel(linker, link_type, blocks)
+
+
+def _connection() -> Any:
+    """An in-memory DuckDB that spills to disk instead of growing past a few GB (large runs stay bounded)."""
+    import tempfile
+
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '4GB'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/avellino-duckdb'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
 
 
 def _register(db: Any, features: pd.DataFrame, link_only: bool) -> Any:

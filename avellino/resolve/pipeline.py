@@ -37,7 +37,7 @@ def score_table(
 ) -> tuple[pd.DataFrame, int, float]:
     """Features, unsupervised training and scoring of ``df``; returns (pairs, pairs compared, threshold)."""
     features = build_features(df, roles, id_column, source_column, default_country=default_country)
-    trained = resolve_model.train(features, link_only=source_column is not None, labels=labels)
+    trained = resolve_model.train(features, link_only=source_column is not None, labels=labels, explainable=False)
     pairs, compared = scored_pairs(trained.linker)
     return pairs, compared, threshold if threshold is not None else resolve_model.DEFAULT_THRESHOLD
 
