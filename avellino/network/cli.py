@@ -13,7 +13,9 @@ from rich.table import Table
 if TYPE_CHECKING:
     import igraph as ig
 
+    from avellino.network.build import StoreGraph
     from avellino.network.protect import Protection
+    from avellino.store.base import Store
 
 app = typer.Typer(
     help="Communities, roles, key players and disruption simulation on the resolved network.",
@@ -199,3 +201,213 @@ def export(
     else:
         raise ConfigError(f"--to must end in .graphml or .gexf, not {to.name!r}.")
     err.print(f"Wrote {to} ({graph.vcount()} vertices, {graph.ecount()} ties)")
+
+
+# -- commands on the workspace store -------------------------------------------------------------------------
+
+WORKSPACE_HELP = "Workspace folder (default: $AVELLINO_WORKSPACE or ./workspace)."
+
+
+def _open_network(workspace: Path | None) -> tuple[Store, StoreGraph]:
+    from avellino.errors import AvellinoError
+    from avellino.network.build import build_graph
+    from avellino.store import open_store
+
+    store = open_store(workspace)
+    with err.status("Building the network from the store..."):
+        sg = build_graph(store)
+    if not (sg.nodes["kind"] == "party").any():
+        store.close()
+        raise AvellinoError(
+            f"The workspace {workspace or 'workspace'} holds no persons or organisations yet: "
+            "ingest partner files first (avellino ingest --manifest ...)."
+        )
+    return store, sg
+
+
+@app.command()
+def build(
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    to: Path | None = typer.Option(None, "--to", help="Also write the network as .graphml or .gexf."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Build the network from the store: people and organisations (resolved ids), phones, accounts, vehicles;
+    calls, payments, purchases, legs, crossings, adverts as typed, dated, weighted ties.
+
+    Keeps the node and tie tables in the store (network_nodes, network_edges) for other tools.
+
+    Examples:
+
+      avellino network build --workspace ops/channel
+
+      avellino network build --workspace ops/channel --to channel.gexf --json
+    """
+    import pyarrow as pa
+
+    from avellino.errors import ConfigError
+    from avellino.network.export import write_gexf, write_graphml
+    from avellino.network.structure import component_summary, leiden_communities
+
+    store, sg = _open_network(workspace)
+    with store:
+        store.write_table("network_nodes", pa.Table.from_pandas(sg.nodes, preserve_index=False))
+        store.write_table("network_edges", pa.Table.from_pandas(sg.edges.astype({"first": str, "last": str})))
+    graph = sg.analysis_graph()
+    summary = {
+        "nodes": {str(k): int(v) for k, v in sg.nodes["kind"].value_counts().items()},
+        "ties": {str(k): int(v) for k, v in sg.edges.groupby("kind")["events"].sum().items()},
+        "analysis_graph": {"nodes": graph.vcount(), "edges": graph.ecount(), **component_summary(graph)},
+        "communities": len(set(leiden_communities(graph))) if graph.vcount() else 0,
+        "protected": int(sg.nodes["protected"].sum()),
+    }
+    if to is not None:
+        full = sg.graph()
+        if to.suffix.lower() == ".graphml":
+            write_graphml(full, to)
+        elif to.suffix.lower() == ".gexf":
+            write_gexf(full, to)
+        else:
+            raise ConfigError(f"--to must end in .graphml or .gexf, not {to.name!r}.")
+        err.print(f"Wrote {to}")
+    if as_json:
+        print(json.dumps(summary))
+        return
+    out.print(f"Nodes: {summary['nodes']}\nTies (events): {summary['ties']}")
+    a = summary["analysis_graph"]
+    out.print(
+        f"Analysis graph: {a['nodes']} vertices, {a['edges']} ties, {a['components']} components "  # type: ignore[index]
+        f"(largest {a['sizes'][0] if a['sizes'] else 0}), {summary['communities']} communities; "  # type: ignore[index]
+        f"{summary['protected']} protected persons"
+    )
+
+
+@app.command()
+def roles(
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    top: int = typer.Option(30, "--top", help="How many people to list (strongest evidence first)."),
+    truth: Path | None = typer.Option(
+        None, "--truth", help="Truth folder of a sample operation: score the inference per role.", file_okay=False
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Infer who is an organiser, recruiter, broker, driver, boat pilot, financier or supplier, with evidence.
+
+    A transparent score per role from evidence in the store (crossings piloted or organised, equipment sold,
+    adverts, legs operated, payments, contacts with migrants) and the network (centrality, brokerage across
+    nationality groups). People recorded as victims without direct evidence get 'none'.
+
+    Examples:
+
+      avellino network roles --workspace ops/channel --top 20
+
+      avellino network roles --workspace demo-out/workspace --truth demo-out/sample-op/truth --json
+    """
+    from avellino.network.roles import infer_roles
+
+    store, sg = _open_network(workspace)
+    with store:
+        inference = infer_roles(sg)
+        scored = None
+        if truth is not None:
+            from avellino.network.evaluate import canonical_map, read_truth, score_roles, truth_labels
+
+            scored = score_roles(inference.role, truth_labels(read_truth(truth), canonical_map(store)))
+    labels = sg.nodes.set_index("id")["label"]
+    strength = inference.scores.max(axis=1)
+    ranked = [n for n in strength.sort_values(ascending=False).index if inference.role[n] != "none"][:top]
+    rows = [
+        {"id": n, "label": str(labels[n]), "role": str(inference.role[n]), "score": float(strength[n]),
+         "evidence": str(inference.evidence[n])}
+        for n in ranked
+    ]  # fmt: skip
+    counts = {str(k): int(v) for k, v in inference.role.value_counts().items()}
+    if as_json:
+        print(json.dumps({"counts": counts, "people": rows, **({"evaluation": scored} if scored else {})}))
+        return
+    table = Table(title=f"Inferred roles ({', '.join(f'{k}: {v}' for k, v in counts.items())})")
+    for col in ("name", "role", "score", "evidence"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["label"], r["role"], f"{r['score']:.2f}", r["evidence"])
+    out.print(table)
+    if scored:
+        out.print(json.dumps(scored, indent=1))
+
+
+@app.command()
+def targets(
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    k: int = typer.Option(10, "--k", min=1, help="How many people, phones or accounts to stop."),
+    effort: float = typer.Option(10.0, "--effort", min=0.0, help="Seconds the search may spend."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """The k people, phones or accounts whose removal fragments the network most, with the evidence for each.
+
+    Victims, witnesses, informants and possible migrant boat pilots are never targeted; they are listed
+    separately for safeguarding. lcc_drop is how many people the largest group loses when that one is
+    stopped alone; the set together is scored on the largest connected group left.
+
+    Examples:
+
+      avellino network targets --workspace ops/channel --k 10
+
+      avellino network targets --workspace ops/channel --k 5 --effort 30 --json
+    """
+    from avellino.network.roles import infer_roles
+    from avellino.network.targets import key_players
+
+    store, sg = _open_network(workspace)
+    with store:
+        inference = infer_roles(sg)
+        with err.status("Searching key players..."):
+            report = key_players(store, sg, inference, k=k, effort_seconds=effort)
+    if as_json:
+        print(json.dumps(report.as_json()))
+        return
+    table = Table(
+        title=f"Key players: largest group {report.lcc0} -> {report.lcc_after} after stopping {report.k} "
+        f"(baselines: {', '.join(f'{n} {v:.3f}' for n, v in report.baselines.items())})"
+    )
+    for col in ("#", "name", "kind", "role", "lcc drop", "evidence"):
+        table.add_column(col)
+    for t in report.targets:
+        table.add_row(str(t.rank), t.label, t.kind, t.role, str(t.lcc_drop), t.evidence)
+    out.print(table)
+    out.print(f"[yellow]{len(report.protected)} protected persons in the network are never targeted.[/]")
+
+
+@app.command()
+def routes(
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    html: Path | None = typer.Option(None, "--html", help="Write an HTML Sankey (plotly.min.js beside it)."),
+    top: int = typer.Option(40, "--top", help="How many route stages to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Routes from legs, crossings and trips: origin -> transit -> departure -> arrival, who operates each
+    stage, how many people and when.
+
+    Examples:
+
+      avellino network routes --workspace ops/channel
+
+      avellino network routes --workspace ops/channel --html routes.html
+    """
+    from avellino.network.build import read_statements
+    from avellino.network.routes import routes_of, sankey_html, write_plotly_js
+
+    store, sg = _open_network(workspace)
+    with store:
+        table = routes_of(sg, read_statements(store))
+    if html is not None:
+        write_plotly_js(html.parent)
+        html.write_text(sankey_html(table, full_html=True), encoding="utf-8")
+        err.print(f"Wrote {html} (and plotly.min.js beside it)")
+    if as_json:
+        print(json.dumps(table.head(top).to_dict(orient="records"), default=str))
+        return
+    t = Table(title=f"Route stages ({len(table)}; people moved, first and last date, operators)")
+    for col in table.columns:
+        t.add_column(col)
+    for row in table.head(top).itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    out.print(t)

@@ -1,0 +1,180 @@
+"""Key players in the store's network, with the evidence for each, never naming a protected person.
+
+Protection comes from three places, merged: the store (any statement marking the entity, or any record merged
+into it, as victim, witness or informant), the network's own node flags, and **possible migrant boat pilots**:
+people who piloted a crossing but have no other evidence of a smuggling role (no adverts, sales, legs
+operated, crossings organised, nor money received from non-migrants), or who are recorded as a victim, a
+passenger or a traveller somewhere. Coerced pilots are migrants who were made to steer; the data often records
+them as suspects, so the rule errs on the side of flagging: a flagged pilot is shown to the analyst with the
+reason, never targeted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from avellino.network.protect import MIGRANT_PILOT, Protection
+
+if TYPE_CHECKING:
+    import igraph as ig
+
+    from avellino.network.build import StoreGraph
+    from avellino.network.disrupt import DisruptionPlan
+    from avellino.network.roles import RoleInference
+    from avellino.store.base import Store
+
+#: Evidence that a pilot is part of the organisation rather than a migrant made to steer.
+OFFENDER_EVIDENCE = ("organised", "sold", "adverts", "legs_operated", "money_in", "fees_in")
+
+
+def migrant_pilots(features: pd.DataFrame) -> list[str]:
+    """Pilots with no evidence of another smuggling role, or recorded as victim / passenger / traveller."""
+    pilots = features[features["piloted"] > 0]
+    other = pilots[list(OFFENDER_EVIDENCE)].sum(axis=1) > 0
+    migrant_signs = (pilots["victim"] > 0) | (pilots["passenger"] > 0) | (pilots["travelled"] > 0)
+    return sorted(pilots.index[~other | migrant_signs])
+
+
+def store_protection(store: Store, sg: StoreGraph, features: pd.DataFrame) -> Protection:
+    """Everyone who must never be targeted in this store's network, with the reason shown to the analyst."""
+    protection = Protection.from_store(store, migrant_pilots(features))
+    flagged = sg.nodes[sg.nodes["protected"]]["id"]
+    marked = Protection.of(flagged, "victim, witness or informant (data-subject category)")
+    # Pilot flags win over the generic category text: they tell the analyst why a "suspect" is protected.
+    return marked.merged(protection)
+
+
+@dataclass
+class Target:
+    """One key player: who, what role the evidence suggests, and what removing them does."""
+
+    rank: int
+    id: str
+    label: str
+    kind: str
+    role: str
+    evidence: str
+    lcc_drop: int
+    degree: int
+
+
+@dataclass
+class TargetReport:
+    k: int
+    nodes: int
+    edges: int
+    lcc0: int
+    lcc_after: int
+    targets: list[Target]
+    protected: list[dict[str, str]]
+    baselines: dict[str, float] = field(default_factory=dict)
+    unprotected_would_hit: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "k": self.k,
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "lcc0": self.lcc0,
+            "lcc_after": self.lcc_after,
+            "lcc_fraction": round(self.lcc_after / self.lcc0, 4) if self.lcc0 else 0.0,
+            "baselines_lcc_fraction": self.baselines,
+            "targets": [t.__dict__ for t in self.targets],
+            "protected": self.protected,
+        }
+
+
+def key_players(
+    store: Store,
+    sg: StoreGraph,
+    roles: RoleInference,
+    k: int = 10,
+    effort_seconds: float = 10.0,
+    graph: ig.Graph | None = None,
+) -> TargetReport:
+    """The k vertices (people, phones, accounts) whose removal fragments the network most, with evidence."""
+    from avellino.network.disrupt import plan_disruption
+
+    graph = graph if graph is not None else sg.analysis_graph()
+    protection = store_protection(store, sg, roles.features)
+    # Pairs and isolated vertices can never hold the largest group together: searching without them is the
+    # same answer, several times faster on stores where most records are loose ends.
+    sizes = graph.connected_components()
+    core = graph.induced_subgraph([v for v, c in enumerate(sizes.membership) if sizes.size(c) >= 3])
+    k = max(1, min(k, sum(protection.removable_mask(core))))
+    plan = plan_disruption(core, k, protection, effort_seconds=effort_seconds)
+    chosen = plan.methods["avellino"][k - 1]
+    return TargetReport(
+        k=k,
+        nodes=graph.vcount(),
+        edges=graph.ecount(),
+        lcc0=plan.lcc0,
+        lcc_after=chosen.lcc,
+        targets=_describe(core, chosen.removed, sg, roles),
+        protected=protection.flags(graph),
+        baselines={name: steps[k - 1].lcc_fraction for name, steps in plan.methods.items() if name != "avellino"},
+    )
+
+
+def _describe(graph: ig.Graph, removed: list[str], sg: StoreGraph, roles: RoleInference) -> list[Target]:
+    """Evidence per target: inferred role and its evidence, ties by kind, and the LCC lost when removed alone."""
+    from avellino.network.fragment import Adjacency, largest_component
+
+    index = {n: i for i, n in enumerate(graph.vs["name"])}
+    adj = Adjacency.from_graph(graph)
+    lcc0 = largest_component(adj, [])
+    ties = _tie_summary(sg, removed)
+    out = []
+    for rank, node in enumerate(removed, start=1):
+        v = graph.vs[index[node]]
+        role = str(roles.role.get(node, "")) if node in roles.role.index else v["kind"]
+        text = [str(roles.evidence.get(node, ""))] if node in roles.evidence.index else []
+        text.append(ties.get(node, ""))
+        out.append(
+            Target(
+                rank=rank,
+                id=node,
+                label=str(v["label"]),
+                kind=str(v["kind"]),
+                role=role,
+                evidence="; ".join(t for t in text if t),
+                lcc_drop=lcc0 - largest_component(adj, [index[node]]),
+                degree=int(graph.degree(index[node])),
+            )
+        )
+    return out
+
+
+def _tie_summary(sg: StoreGraph, nodes: list[str]) -> dict[str, str]:
+    """'12 calls, 3 payments (9,000), 2023-02-01 to 2024-11-30' for each of ``nodes``."""
+    e = sg.edges[sg.edges["source"].isin(nodes) | sg.edges["target"].isin(nodes)]
+    both = pd.concat([e.rename(columns={"source": "node"}), e.rename(columns={"target": "node"})], ignore_index=True)
+    out: dict[str, str] = {}
+    for node, rows in both[both["node"].isin(nodes)].groupby("node"):
+        kinds = rows.groupby("kind").agg(n=("events", "sum"), amount=("amount", "sum"))
+        parts = []
+        for kind, row in kinds.sort_values("n", ascending=False).iterrows():
+            text = f"{int(row['n'])} {kind}{'s' if row['n'] != 1 else ''}"
+            if kind in ("payment", "purchase") and row["amount"] > 0:
+                text += f" ({row['amount']:,.0f})"
+            parts.append(text)
+        first, last = rows["first"].dropna().min(), rows["last"].dropna().max()
+        span = f", {first} to {last}" if isinstance(first, str) and isinstance(last, str) else ""
+        out[str(node)] = ", ".join(parts) + span
+    return out
+
+
+def unprotected_selection(graph: ig.Graph, k: int, protection: Protection, effort_seconds: float = 0.0) -> list[str]:
+    """Who the search would pick with protection switched off, that protection forbids (for tests and the
+    safeguarding note: shows the protection is doing work)."""
+    from avellino.network.disrupt import plan_disruption
+
+    plan: DisruptionPlan = plan_disruption(graph, k, Protection(), effort_seconds=effort_seconds)
+    picked = {n for steps in plan.methods.values() for s in steps for n in s.removed}
+    return sorted(n for n in picked if n in protection)
+
+
+__all__ = ["MIGRANT_PILOT", "Target", "TargetReport", "key_players", "migrant_pilots", "store_protection"]
