@@ -23,6 +23,8 @@ import pandas as pd
 DEFAULT_THRESHOLD = 0.5
 # a blocking rule may generate at most this many pairs per input record before it is dropped as too coarse
 PAIRS_PER_RECORD_BUDGET = 10
+# a block key value shared by more records than this does not block (it would make most pairs and say little)
+MAX_BLOCK_SIZE = 60
 
 
 def _has(df: pd.DataFrame, col: str) -> bool:
@@ -164,22 +166,53 @@ def candidate_blocks(df: pd.DataFrame) -> list[list[str]]:
 
 
 def choose_blocks(df: pd.DataFrame, link_only: bool) -> list[list[str]]:
-    """Drop blocks that would compare too many pairs (a very common name alone, a popular birth year)."""
+    """Blocking keys the data can afford, each as one capped key column (see ``add_block_keys``).
+
+    A key value shared by more than ``MAX_BLOCK_SIZE`` records (a very common name in a popular birth year, the
+    01/01 placeholder) says little and would make most of the pairs, so such values do not block; other rules
+    still reach those records. A rule whose capped key still makes too many pairs is dropped.
+    """
     budget = max(200_000, PAIRS_PER_RECORD_BUDGET * len(df))
     chosen = []
     for cols in candidate_blocks(df):
-        keys = df[cols].dropna()
-        if keys.empty:
+        key = _capped_key(df, cols)
+        if key is None:
             continue
         if link_only and "source_dataset" in df.columns:
-            sizes = df.loc[keys.index].groupby(cols + ["source_dataset"]).size().unstack(fill_value=0)
-            pairs = float(sum((sizes.sum(axis=1) ** 2 - (sizes**2).sum(axis=1)) / 2))
+            sizes = pd.crosstab(key, df.loc[key.index, "source_dataset"])
+            pairs = float(((sizes.sum(axis=1) ** 2 - (sizes**2).sum(axis=1)) / 2).sum())
         else:
-            sizes = keys.groupby(cols).size()
-            pairs = float((sizes * (sizes - 1) / 2).sum())
+            counts = key.value_counts()
+            pairs = float((counts * (counts - 1) / 2).sum())
         if pairs <= budget:
             chosen.append(cols)
     return chosen or [["name_skel"]]
+
+
+def block_column(cols: Sequence[str]) -> str:
+    return "blk_" + "__".join(cols)
+
+
+def _capped_key(df: pd.DataFrame, cols: Sequence[str]) -> pd.Series | None:
+    """The block key (columns joined), only where its value is shared by at most MAX_BLOCK_SIZE records."""
+    if not all(c in df.columns for c in cols):
+        return None
+    sub = df[list(cols)].dropna()
+    if sub.empty:
+        return None
+    key = sub.astype(str).agg("\x1f".join, axis=1) if len(cols) > 1 else sub[cols[0]].astype(str)
+    counts = key.map(key.value_counts())
+    key = key[counts <= MAX_BLOCK_SIZE]
+    return key if len(key) else None
+
+
+def add_block_keys(df: pd.DataFrame, blocks: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """One capped key column per chosen block (null where the value is too common to block on)."""
+    out = df.copy()
+    for cols in blocks:
+        key = _capped_key(df, cols)
+        out[block_column(cols)] = key.reindex(df.index) if key is not None else None
+    return out
 
 
 def identifier_blocks(df: pd.DataFrame) -> list[Any]:
@@ -215,11 +248,10 @@ def train(
     logging.getLogger("splink").setLevel(logging.ERROR)
     link_type = "link_only" if link_only else ("link_and_dedupe" if "source_dataset" in features else "dedupe_only")
     blocks = choose_blocks(features, link_only)
-    rules: list[Any] = [block_on(*cols) for cols in blocks]
+    features = add_block_keys(features, blocks)
+    rules: list[Any] = [block_on(block_column(cols)) for cols in blocks]
     if only_new:
-        rules = [
-            " AND ".join(f"l.{c} = r.{c}" for c in cols) + " AND (l.is_new = 1 OR r.is_new = 1)" for cols in blocks
-        ]
+        rules = [f"l.{block_column(c)} = r.{block_column(c)} AND (l.is_new = 1 OR r.is_new = 1)" for c in blocks]
     rules += identifier_blocks(features)
     settings = SettingsCreator(
         link_type=link_type,  # type: ignore[arg-type]
