@@ -47,10 +47,11 @@ def name_comparison() -> Any:
             ),
             cll.ExactMatchLevel("name_skel").configure(label_for_charts="same name, other romanisation"),
             cll.JaroWinklerLevel("name_key", 0.94).configure(label_for_charts="name typo (jaro-winkler >= 0.94)"),
-            cll.And(
-                cll.ArrayIntersectLevel("name_skels", 2),
-                cll.JaroWinklerLevel("name_skel", 0.8),
-            ).configure(label_for_charts="2+ parts shared, rest similar"),
+            # every part of the shorter name is in the longer one (a father's name added or dropped); merely
+            # sharing two parts is weaker (Vietnamese "Minh Hai DANG" vs "Minh Hai PHAN" share the given names)
+            cll.And(cll.ArrayIntersectLevel("name_skels", 2), cll.ArraySubsetLevel("name_skels")).configure(
+                label_for_charts="all parts of the shorter name in the longer"
+            ),
             cll.Or(cll.ArrayIntersectLevel("name_skels", 2), cll.JaroWinklerLevel("name_key", 0.88)).configure(
                 label_for_charts="2+ parts shared or name similar (jw >= 0.88)"
             ),
