@@ -231,8 +231,10 @@ def build(
     to: Path | None = typer.Option(None, "--to", help="Also write the network as .graphml or .gexf."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Build the network from the store: people and organisations (resolved ids), phones, accounts, vehicles;
-    calls, payments, purchases, legs, crossings, adverts as typed, dated, weighted ties.
+    """Build the network from the store and summarise it (optionally write GraphML or GEXF).
+
+    Nodes: people and organisations (resolved ids), shared or unknown phones, accounts, vehicles. Ties: calls,
+    payments, purchases, legs, crossings, adverts, typed, dated and weighted.
 
     Keeps the node and tie tables in the store (network_nodes, network_edges) for other tools.
 
@@ -383,8 +385,10 @@ def routes(
     top: int = typer.Option(40, "--top", help="How many route stages to list."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Routes from legs, crossings and trips: origin -> transit -> departure -> arrival, who operates each
-    stage, how many people and when.
+    """Routes from legs, crossings and trips: origin -> transit -> departure -> arrival, with operators.
+
+    Per stage (from, to): means of transport, number of legs, people moved, first and last date, and who
+    operates it.
 
     Examples:
 
