@@ -169,15 +169,14 @@ def _schemata(st: pd.DataFrame) -> dict[str, str]:
     -> Person)."""
     from avellino.model import model
 
-    out: dict[str, str] = {}
-    for cid, names in st.groupby("canonical_id")["schema"].unique().items():
-        if len(names) == 1:
-            out[str(cid)] = str(names[0])
-        else:
-            try:
-                out[str(cid)] = model.common_schema(*names).name
-            except Exception:  # incompatible schemata merged by an analyst: keep the first, do not fail
-                out[str(cid)] = str(names[0])
+    pairs = st[["canonical_id", "schema"]].drop_duplicates()
+    out = dict(zip(pairs["canonical_id"].astype(str), pairs["schema"].astype(str), strict=True))
+    mixed = pairs[pairs["canonical_id"].duplicated(keep=False)]
+    for cid, names in mixed.groupby("canonical_id")["schema"]:
+        try:
+            out[str(cid)] = model.common_schema(*names).name
+        except Exception:  # incompatible schemata merged by an analyst: keep the first, do not fail
+            out[str(cid)] = str(names.iloc[0])
     return out
 
 
@@ -316,14 +315,20 @@ def _nodes(
     ]
     labels = _first_value(st, ("name", "username", "registrationNumber", "number", "full", "accountNumber"))
     out["label"] = [labels.get(i) or (i[6:] if i.startswith("phone:") else i) for i in ids]
-    nat = st[st["prop"] == "nationality"].groupby("canonical_id")["value"].agg(lambda v: ";".join(sorted(set(v))))
-    out["nationality"] = nat.reindex(ids).fillna("")
-    cats = st[st["schema"].map(is_party)].groupby("canonical_id")["subject_category"]
-    out["categories"] = cats.agg(lambda v: ";".join(sorted(set(v.dropna())))).reindex(ids).fillna("")
+    nat = st[st["prop"] == "nationality"][["canonical_id", "value"]].drop_duplicates()
+    out["nationality"] = _joined(nat, "value").reindex(ids).fillna("")
+    cats = st[st["schema"].map(is_party)][["canonical_id", "subject_category"]].dropna().drop_duplicates()
+    out["categories"] = _joined(cats, "subject_category").reindex(ids).fillna("")
     out["protected"] = [i in protected for i in ids]
     records = st.groupby("canonical_id")["entity_id"].nunique()
     out["records"] = records.reindex(ids).fillna(0).astype(int)
     return out.reset_index()
+
+
+def _joined(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Distinct values per canonical id, sorted and joined with ';' (the frame is already de-duplicated)."""
+    ordered = frame.sort_values(["canonical_id", column])
+    return ordered.groupby("canonical_id")[column].agg(";".join)
 
 
 def _parties(schema_of: dict[str, str]) -> set[str]:

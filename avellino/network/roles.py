@@ -19,6 +19,7 @@ direct evidence of a role, and people with too little evidence (score below ``MI
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -153,12 +154,9 @@ def _participation(graph: ig.Graph, group: Sequence[object]) -> list[float]:
     """Participation coefficient 1 - sum_g (ties into g / ties)^2 (Guimera & Amaral 2005), 0 with no ties."""
     out = []
     for nbrs in graph.get_adjlist():
-        known = [group[w] for w in nbrs if group[w] is not None]
-        if not known:
-            out.append(0.0)
-            continue
-        counts = pd.Series(known).value_counts().to_numpy()
-        out.append(float(1.0 - ((counts / counts.sum()) ** 2).sum()))
+        counts = Counter(group[w] for w in nbrs if group[w] is not None)
+        total = sum(counts.values())
+        out.append(1.0 - sum((c / total) ** 2 for c in counts.values()) if total else 0.0)
     return out
 
 
