@@ -1,0 +1,168 @@
+"""The statsforecast models Avellino fits, and rolling-origin cross-validation over them.
+
+Two groups are fitted: the *baselines* that every back-test reports (with statsforecast's own prediction
+intervals) and the *extra candidates* that only feed Avellino's combination (their intervals come from conformal
+calibration, so they are fitted without ``level``, which several of them do not support).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from avellino.flows.data import FREQ_ALIASES, SEASON
+
+BASELINES = ["Naive", "SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"]
+INTERMITTENT = ["CrostonSBA", "ADIDA"]
+# A series is treated as intermittent when at least this share of its recent periods are zero (e.g. Channel
+# crossings in bad-weather weeks, small routes in quiet months).
+ZERO_SHARE = 0.3
+# Calibration windows (rolling origins before the one forecast) per frequency: about one year of weekly data,
+# two of monthly data, eight weeks of daily data. Enough residuals per horizon step for a 95% quantile.
+CALIBRATION = {"D": 56, "W": 52, "M": 24, "Y": 6}
+# Window of the moving-average candidate: about two months of data.
+WINDOW = {"D": 56, "W": 8, "M": 2, "Y": 1}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What to fit: frequency (D, W, M, Y), horizon, season length and history kept at each origin."""
+
+    freq: str
+    horizon: int
+    season: int
+    max_history: int | None = None
+    fast: bool = False
+
+    @classmethod
+    def for_freq(cls, freq: str, horizon: int, fast: bool = False, min_length: int | None = None) -> Setup:
+        # Four seasons of history (six for monthly data) for the "-recent" candidates: old regimes
+        # (pre-2019 Channel numbers, the 2015 Aegean surge) age out of them -- a defence against breaks.
+        season = SEASON[freq]
+        if min_length is not None and min_length < 2 * season + horizon:
+            season = 1  # under two seasons of data a seasonal pattern cannot be estimated (nor MSTL fitted)
+        history = {"D": 730, "W": 4 * 52, "M": 6 * 12, "Y": None}[freq]
+        return cls(freq, horizon, season, history, fast)
+
+    @property
+    def sf_freq(self) -> str:
+        return FREQ_ALIASES[self.freq]
+
+
+def baseline_models(setup: Setup) -> list[Any]:
+    """The five reported baselines. Seasonal ARIMA is limited to monthly data: with period 52 one fit takes
+    ~15 s and rarely keeps seasonal terms, so weekly and daily ARIMA are non-seasonal (ETS and Theta carry the
+    seasonality there). ``Setup.fast`` (briefings, quick looks) leaves AutoARIMA out: it is the slowest fit."""
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
+
+    m = setup.season
+    models = [Naive(), SeasonalNaive(season_length=m), AutoETS(season_length=m), AutoTheta(season_length=m)]
+    if not setup.fast:
+        # approximation=True (CSS during the order search, as R's auto.arima does for long series): about
+        # 5x faster on monthly data with near-identical forecasts.
+        models.insert(3, AutoARIMA(season_length=m if m <= 12 else 1, approximation=True))
+    return models
+
+
+def extra_models(setup: Setup, intermittent: bool) -> list[Any]:
+    """Candidates that only enter Avellino's combination; they are fitted on the recent history only
+    (``Setup.max_history``), so after a structural break they follow the new regime while the full-history
+    baselines remember the old one, and the back-test decides which to trust."""
+    from statsforecast.models import ADIDA, MSTL, AutoETS, AutoTheta, CrostonSBA, WindowAverage
+
+    m = setup.season
+    extra: list[Any] = [WindowAverage(window_size=WINDOW[setup.freq], alias="WindowAverage")]
+    if not setup.fast:
+        extra += [
+            AutoETS(season_length=m, alias="AutoETS-recent"),
+            AutoTheta(season_length=m, alias="AutoTheta-recent"),
+        ]
+    if setup.season > 1:
+        trend = AutoETS(model="ZZN")
+        extra.append(MSTL(season_length=setup.season, trend_forecaster=trend, alias="MSTL"))
+    if intermittent:
+        extra += [CrostonSBA(), ADIDA()]
+    return extra
+
+
+def intermittent_ids(df: pd.DataFrame, season: int) -> set[str]:
+    """Series whose last two seasons (at least 24 periods) are at least ``ZERO_SHARE`` zeros."""
+    recent = df.groupby("unique_id").tail(max(2 * season, 24))
+    share = recent["y"].eq(0).groupby(recent["unique_id"]).mean()
+    return set(share.index[share >= ZERO_SHARE])
+
+
+def n_jobs(n_series: int) -> int:
+    """Parallel series fits. statsforecast spawns worker processes: worth it only for many series."""
+    return 1 if n_series < 8 else max(1, min(4, os.cpu_count() or 1))
+
+
+def _quiet_cv(
+    sf: Any, df: pd.DataFrame, setup: Setup, n_windows: int, level: list[int] | None, history: int | None
+) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out: pd.DataFrame = sf.cross_validation(
+            df=df,
+            h=setup.horizon,
+            n_windows=n_windows,
+            step_size=1,
+            level=level,
+            input_size=history,
+        )
+    return out
+
+
+def cross_validate(df: pd.DataFrame, setup: Setup, n_windows: int, jobs: int | None = None) -> pd.DataFrame:
+    """Rolling-origin forecasts of every model: one row per (series, origin ``cutoff``, target ``ds``).
+
+    Baselines carry ``<model>-lo-80`` ... ``-hi-95`` columns; extra candidates carry point forecasts only.
+    """
+    from statsforecast import StatsForecast
+
+    jobs = jobs or n_jobs(df["unique_id"].nunique())
+    intermittent = bool(intermittent_ids(df, setup.season))
+    base = StatsForecast(models=baseline_models(setup), freq=setup.sf_freq, n_jobs=jobs)
+    cv = _quiet_cv(base, df, setup, n_windows, [80, 95], None)
+    extra = StatsForecast(models=extra_models(setup, intermittent), freq=setup.sf_freq, n_jobs=jobs)
+    more = _quiet_cv(extra, df, setup, n_windows, None, setup.max_history)
+    merged = cv.merge(more.drop(columns="y"), on=["unique_id", "ds", "cutoff"], how="left")
+    return merged.reset_index(drop=True)
+
+
+def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.DataFrame:
+    """Forecasts of every model from the end of each series (``cutoff`` = its last date)."""
+    from statsforecast import StatsForecast
+
+    jobs = jobs or n_jobs(df["unique_id"].nunique())
+    intermittent = bool(intermittent_ids(df, setup.season))
+    frames = []
+    recent = df.groupby("unique_id").tail(setup.max_history) if setup.max_history else df
+    groups = ((baseline_models(setup), [80, 95], df), (extra_models(setup, intermittent), None, recent))
+    for models, level, train in groups:
+        sf = StatsForecast(models=models, freq=setup.sf_freq, n_jobs=jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frames.append(sf.forecast(df=train, h=setup.horizon, level=level))
+    out = frames[0].merge(frames[1], on=["unique_id", "ds"], how="left")
+    last = df.groupby("unique_id")["ds"].max().rename("cutoff")
+    return out.merge(last, left_on="unique_id", right_index=True)
+
+
+def candidate_columns(frame: pd.DataFrame) -> list[str]:
+    """Point-forecast columns present in a cross-validation or forecast frame."""
+    skip = {"unique_id", "ds", "cutoff", "y"}
+    return [c for c in frame.columns if c not in skip and "-lo-" not in c and "-hi-" not in c]
+
+
+def seasonal_scale(y: np.ndarray, season: int) -> float:
+    """In-sample MAE of the seasonal naive forecast: the MASE denominator (falls back to naive, lag 1)."""
+    lag = season if len(y) > season else 1
+    if len(y) <= lag:
+        return float("nan")
+    return float(np.mean(np.abs(y[lag:] - y[:-lag])))

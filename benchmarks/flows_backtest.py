@@ -1,0 +1,106 @@
+"""Must-show back-tests for ``avellino flows`` (issue 5), run through the real CLI; prints one JSON object.
+
+1. UK small-boat arrivals, weekly, cutoff 2023-12-31, horizon 4.
+2. Frontex detections, monthly totals per route, cutoff 2023-12-31, horizon 3.
+
+For each: Avellino's MASE against the best single statsforecast model (target <= 0.9 x), against SeasonalNaive,
+and the 80% interval coverage (target 75-85%). Takes several minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from avellino.settings import shared_data_dir  # noqa: E402
+
+SINGLE = ["AutoETS", "AutoARIMA", "AutoTheta", "Naive", "SeasonalNaive"]
+
+
+def run(args: list[str]) -> tuple[dict, float, str]:
+    cmd = [str(REPO / ".venv" / "bin" / "avellino"), "flows", "backtest", *args, "--json"]
+    start = time.time()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout), round(time.time() - start, 1), " ".join(cmd[1:])
+
+
+def verdict(models: dict) -> dict:
+    ours = models["avellino"]["mase"]
+    best_name = min(SINGLE, key=lambda m: models[m]["mase"] if models[m]["mase"] is not None else 1e9)
+    best = models[best_name]["mase"]
+    cov = models["avellino"]["coverage_80"]
+    return {
+        "avellino_mase": ours,
+        "best_single": best_name,
+        "best_single_mase": best,
+        "ratio_to_best_single": round(ours / best, 4) if ours is not None and best else None,
+        "meets_0.9x_best_single": ours is not None and best is not None and ours <= 0.9 * best,
+        "below_seasonal_naive": ours is not None and ours < models["SeasonalNaive"]["mase"],
+        "coverage_80": cov,
+        "coverage_80_in_75_85": cov is not None and 0.75 <= cov <= 0.85,
+    }
+
+
+def main() -> None:
+    root = shared_data_dir()
+    if root is None:
+        print(json.dumps({"skipped": "no ../shared/data"}))
+        return
+    uk = root / "migration" / "uk_small_boats" / "homeoffice_SB_02_weekly.csv"
+    frontex = root / "migration" / "iom_gdidata" / "frontex.csv"
+    result: dict = {}
+    uk_json, secs, cmd = run(
+        [
+            "--input",
+            str(uk),
+            "--date-column",
+            "Week ending",
+            "--value-column",
+            "Migrants arrived",
+            "--freq",
+            "W",
+            "--horizon",
+            "4",
+            "--cutoff",
+            "2023-12-31",
+        ]
+    )
+    result["uk_weekly"] = {"command": cmd, "seconds": secs, "result": uk_json, "verdict": verdict(uk_json["models"])}
+    fx_json, secs, cmd = run(
+        [
+            "--input",
+            str(frontex),
+            "--date-column",
+            "t",
+            "--value-column",
+            "n",
+            "--series-column",
+            "route",
+            "--freq",
+            "M",
+            "--horizon",
+            "3",
+            "--cutoff",
+            "2023-12-31",
+            "--per-series",
+        ]
+    )
+    per_route = {uid: verdict(models) for uid, models in fx_json["series"].items()}
+    result["frontex_routes"] = {
+        "command": cmd,
+        "seconds": secs,
+        "result": fx_json,
+        "verdict_all_routes": verdict(fx_json["models"]),
+        "verdict_per_route": per_route,
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The ``avellino flows`` commands on the fixtures (small, so each runs in seconds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from avellino.cli import app
+
+runner = CliRunner()
+
+
+def test_backtest_prints_the_specified_json(fixtures: Path) -> None:
+    path = fixtures / "flows" / "monthly_routes.csv"
+    args = ["flows", "backtest", "--input", str(path), "--date-column", "month", "--value-column", "people"]
+    args += ["--freq", "M", "--horizon", "2", "--cutoff", "2023-09-30", "--json", "--calibration-windows", "3"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    # Origins: Sep (forecasts Oct, Nov) and Oct 2023 (Nov, Dec); Nov has only one later month.
+    assert report["origins"] == 2
+    assert set(report["models"]) == {"avellino", "Naive", "SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"}
+    for metrics in report["models"].values():
+        assert set(metrics) == {"mase", "mae", "coverage_80", "coverage_95"}
+        assert metrics["mase"] > 0 and 0 <= metrics["coverage_80"] <= metrics["coverage_95"] <= 1
+
+
+def test_backtest_reports_a_bad_cutoff(fixtures: Path) -> None:
+    path = fixtures / "flows" / "monthly_routes.csv"
+    args = ["flows", "backtest", "-i", str(path), "--date-column", "month", "--value-column", "people"]
+    result = runner.invoke(app, [*args, "--freq", "M", "--horizon", "3", "--cutoff", "2030-01-01", "--json"])
+    assert result.exit_code != 0
+    assert "leaves no origin" in str(result.exception)
+
+
+def test_forecast_writes_csv_alerts_and_charts(fixtures: Path, tmp_path: Path) -> None:
+    path = fixtures / "flows" / "monthly_routes.csv"
+    args = ["flows", "forecast", "-i", str(path), "--date-column", "month", "--value-column", "people"]
+    args += ["--series-column", "route", "--freq", "M", "--horizon", "2", "--out", str(tmp_path)]
+    args += ["--calibration-windows", "6", "--fast"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "forecast.csv").read_text().splitlines()
+    assert table[0].startswith("unique_id,ds,cutoff,avellino") and "reconciled" in table[0]
+    assert len(table) == 1 + 3 * 2  # global + 2 routes, 2 months each
+    assert isinstance(json.loads((tmp_path / "alerts.json").read_text()), list)
+    assert (tmp_path / "charts" / "global.png").exists() and (tmp_path / "charts" / "global-sea-a.html").exists()
+
+
+def test_help_teaches_with_examples() -> None:
+    result = runner.invoke(app, ["flows", "backtest", "--help"])
+    assert result.exit_code == 0 and "--cutoff" in result.output and "Example" in result.output
