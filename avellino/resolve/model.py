@@ -250,6 +250,9 @@ def train(
     link_type = "link_only" if link_only else ("link_and_dedupe" if "source_dataset" in features else "dedupe_only")
     blocks = choose_blocks(features, link_only)
     features = add_block_keys(features, blocks)
+    ids = [col for col in ID_COLUMNS if _has(features, col)]
+    if ids:  # a scalar identifier key for an EM pass (Splink's EM cannot explode arrays); read by no comparison
+        features["em_id_key"] = features[ids[0]].map(lambda v: v[0] if v is not None and len(v) else None)
     rules: list[Any] = [block_on(block_column(cols)) for cols in blocks]
     if only_new:
         rules = [f"l.{block_column(c)} = r.{block_column(c)} AND (l.is_new = 1 OR r.is_new = 1)" for c in blocks]
@@ -321,9 +324,15 @@ def _em_blocks(features: pd.DataFrame) -> Sequence[Any]:
     """
     from splink import block_on
 
-    passes: list[Any] = [block_on("skel_min", "skel_max")]
+    passes: list[Any] = []
     if _has(features, "dob"):
         passes.append(block_on("dob"))
+    # pairs sharing a strong identifier are mostly true matches, so EM separates matches from namesakes there
+    # (blocked on names alone, EM can take "same name" for "same person" where namesakes are common)
+    if "em_id_key" in features.columns and features["em_id_key"].notna().sum() > 1 and passes:
+        passes.append(block_on("em_id_key"))
+    else:
+        passes.append(block_on("skel_min", "skel_max"))
     return passes
 
 

@@ -40,7 +40,7 @@ def statements(people: pd.DataFrame) -> pa.Table:
                         "first_seen": now,
                         "last_seen": now,
                         "originator": originator,
-                        "source_record": rec.record_id,
+                        "source_record": f"fixture.csv:{rec.Index + 2}",
                         "handling_code": "H0",
                         "tlp": "AMBER",
                         "evaluation": "B2",
