@@ -14,6 +14,7 @@ from avellino.ingest.mapping import EntitySpec, Mapping, PropertySpec, ValueSpec
 from avellino.ingest.readers import MULTI
 from avellino.model import model
 from avellino.model.markings import VOCABULARIES
+from avellino.store.schema import MARKING_FIELDS, marking_id_sql
 
 #: Default review periods when a mapping sets none: protected people are kept under stricter retention.
 DEFAULT_RETENTION_DAYS = 3 * 365
@@ -59,8 +60,18 @@ class EntitySQL:
         self.id = f"_id_{index}"
 
     def m(self, field: str) -> str:
-        """The frame column holding this entity's marking ``field``."""
-        return f"_m{self.index}_{field}"
+        """This entity's marking ``field`` as read from the frame: a frame column when it depends on the row,
+        else the constant expression itself (so constant markings cost nothing per row)."""
+        expr = self.marking(field)
+        return f"_m{self.index}_{field}" if '"' in expr else expr
+
+    @property
+    def mk(self) -> str:
+        """The frame column holding this entity's marking id."""
+        return f"_mk_{self.index}"
+
+    def marking_id(self) -> str:
+        return marking_id_sql({f: self.m(f) for f in MARKING_FIELDS})
 
     def raw(self, field: str) -> str:
         spec = self.specs.get(field, ValueSpec())
@@ -94,8 +105,16 @@ class EntitySQL:
     def frame_columns(self) -> list[str]:
         # coalesce: a row with no originator still "has" the entity, so its checks run and report it
         cols = [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
-        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_OUT]
+        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_OUT if self.m(f) != self.marking(f)]
         return cols
+
+    def frame_ids(self) -> str:
+        return f"{self.marking_id()} AS {self.mk}"
+
+    def markings_select(self) -> str:
+        """Distinct marking sets of this entity's rows, for the markings table."""
+        fields = ", ".join(f"{self.m(f)} AS {f}" for f in MARKING_FIELDS)
+        return f"SELECT DISTINCT {self.mk} AS marking_id, {fields} FROM frame WHERE {self.id} IS NOT NULL"
 
     def checks(self) -> list[str]:
         """SELECTs over ``frame`` returning (_row, _column, _reason) for every bad marking."""
@@ -126,9 +145,6 @@ class EntitySQL:
                 f"WHERE {where} AND {raw} IS NOT NULL AND {self.m('retention_review')} IS NULL"
             )
         return out
-
-    def markings_select(self) -> str:
-        return ", ".join(f"{self.m(f)} AS {f}" for f in MARKING_OUT)
 
 
 MARKING_OUT = (
@@ -177,7 +193,14 @@ def frame_sql(mapping: Mapping, today: dt.date) -> str:
     """One row per source row: its columns, then each entity's id and markings."""
     entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
     cols = [c for ent in entities for c in ent.frame_columns()]
-    return f"SELECT *, {', '.join(cols)} FROM src"
+    ids = [ent.frame_ids() for ent in entities]
+    return f"SELECT *, {', '.join(ids)} FROM (SELECT *, {', '.join(cols)} FROM src)"
+
+
+def markings_sql(mapping: Mapping, today: dt.date) -> str:
+    """The distinct marking sets used by a file (rows of the store's markings table)."""
+    entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
+    return "\nUNION\n".join(ent.markings_select() for ent in entities)
 
 
 def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tuple[list[str], str]:
@@ -191,7 +214,7 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
         spec = ent.entity
         schema = model[spec.schema]
         checks.extend(ent.checks())
-        marks = ent.markings_select()
+        marks = f"{ent.mk} AS marking_id"
         parts.append(
             f"SELECT _row, {q(name)} AS _column, {ent.id} AS entity_id, {q(schema.name)} AS schema, "
             f"'id' AS prop, 'id' AS prop_type, {ent.id} AS value, NULL AS original_value, {marks} "
@@ -215,8 +238,7 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
                 parts.append(
                     f"SELECT _row, _column, entity_id, {q(schema.name)} AS schema, {q(prop.prop)} AS prop, "
                     f"{q(ptype)} AS prop_type, {_typed(prop, ptype, mapped, mapping.country)} AS value, "
-                    f"v AS original_value, originator, handling_code, handling_note, tlp, evaluation, "
-                    f"subject_category, retention_review FROM ({inner}) WHERE v IS NOT NULL"
+                    f"v AS original_value, marking_id FROM ({inner}) WHERE v IS NOT NULL"
                 )
     return checks, "\nUNION ALL\n".join(parts)
 

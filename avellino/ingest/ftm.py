@@ -13,32 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from avellino.errors import InputRejected, RowProblem
-from avellino.ingest.cleaning import STRICT_TYPES, clean_value
-from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS
+from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS, _typed, q, value_checks_sql
 from avellino.ingest.ids import originator_slug
-from avellino.ingest.mapping import Mapping
+from avellino.ingest.mapping import Mapping, PropertySpec
 from avellino.model import model
 from avellino.model.markings import MarkingError, Markings
+from avellino.store.schema import marking_id_sql
 
-COLUMNS = (
-    "entity_id",
-    "schema",
-    "prop",
-    "prop_type",
-    "value",
-    "original_value",
-    "originator",
-    "handling_code",
-    "handling_note",
-    "tlp",
-    "evaluation",
-    "subject_category",
-    "retention_review",
-    "source_record",
-)
+COLUMNS = ("_row", "_column", "entity_id", "schema", "prop", "prop_type", "original_value")
 
 
 def _lines(path: Path) -> Iterator[tuple[int, Any]]:
@@ -75,8 +61,9 @@ def _markings(mapping: Mapping, today: dt.date) -> Markings:
     return marks
 
 
-def ftm_statements(path: Path, mapping: Mapping, today: dt.date) -> tuple[pa.Table, int, int]:
-    """Read an FtM JSONL file into raw statement columns (see ``run.finish``)."""
+def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, today: dt.date) -> int:
+    """Read an FtM JSONL file into the ``raw_st`` and ``file_markings`` tables of ``con`` (see ``run.py``);
+    values are cleaned by the same SQL as mapped files. Returns the number of lines."""
     try:
         marks = _markings(mapping, today)
     except MarkingError as exc:
@@ -84,19 +71,13 @@ def ftm_statements(path: Path, mapping: Mapping, today: dt.date) -> tuple[pa.Tab
     prefix = originator_slug(marks.originator)
     cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     problems: list[RowProblem] = []
-    rows = unnormalised = 0
+    rows = 0
 
     def scoped(eid: str) -> str:
         return eid if eid.startswith(f"{prefix}-") else f"{prefix}-{eid}"
 
-    def add(eid: str, schema: str, prop: str, ptype: str, value: str, original: str | None, row: int) -> None:
-        for name, item in zip(
-            COLUMNS,
-            (eid, schema, prop, ptype, value, original, marks.originator, marks.handling_code.value,
-             marks.handling_note, marks.tlp.value, marks.evaluation, marks.subject_category.value,
-             marks.retention_review, f"{path.name}:{row}"),
-            strict=True,
-        ):  # fmt: skip
+    def add(row: int, column: str, eid: str, schema: str, prop: str, ptype: str, raw: str) -> None:
+        for name, item in zip(COLUMNS, (row, column, eid, schema, prop, ptype, raw), strict=True):
             cols[name].append(item)
 
     for number, data in _lines(path):
@@ -112,30 +93,43 @@ def ftm_statements(path: Path, mapping: Mapping, today: dt.date) -> tuple[pa.Tab
             problems.append(RowProblem(str(path), number, "id", "entity has no id"))
             continue
         eid = scoped(str(data["id"]))
-        add(eid, schema.name, "id", "id", eid, None, number)
+        add(number, "id", eid, schema.name, "id", "id", eid)
         for pname, values in (data.get("properties") or {}).items():
             prop = schema.get(pname)
             if prop is None:
                 problems.append(RowProblem(str(path), number, pname, f"{schema.name} has no property {pname!r}"))
                 continue
             for raw in values if isinstance(values, list) else [values]:
-                raw = str(raw).strip()
-                if not raw:
-                    continue
-                if prop.type.name == "entity":
-                    value: str | None = scoped(raw)
-                else:
-                    value = clean_value(prop.type.name, raw, mapping.country)
-                if value is None and prop.type.name in STRICT_TYPES:
-                    problems.append(
-                        RowProblem(str(path), number, pname, f"cannot read {raw[:60]!r} as a {prop.type.name}")
-                    )
-                    continue
-                if value is None:
-                    unnormalised += 1
-                add(eid, schema.name, prop.name, prop.type.name, value or raw, raw, number)
+                text = str(raw).strip()
+                if text:
+                    value = scoped(text) if prop.type.name == "entity" else text
+                    add(number, pname, eid, schema.name, prop.name, prop.type.name, value)
     if problems:
         raise InputRejected(str(path), problems, rows)
-    types = {"retention_review": pa.date32()}
-    table = pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in cols.items()})
-    return table, rows, unnormalised
+    con.register("ftm_raw", pa.table({c: pa.array(v) for c, v in cols.items()}))
+    fields = {
+        "originator": marks.originator,
+        "handling_code": marks.handling_code.value,
+        "handling_note": marks.handling_note,
+        "tlp": marks.tlp.value,
+        "evaluation": marks.evaluation,
+        "subject_category": marks.subject_category.value,
+        "retention_review": marks.retention_review.isoformat() if marks.retention_review else None,
+    }
+    exprs = {k: ("NULL" if v is None else q(v)) for k, v in fields.items()}
+    exprs["retention_review"] = f"CAST({exprs['retention_review']} AS DATE)"
+    mid = marking_id_sql(exprs)
+    selects = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
+    con.execute(f"CREATE TEMP TABLE file_markings AS SELECT {mid} AS marking_id, {selects}")
+    typed = " ".join(
+        f"WHEN prop_type = {q(t)} THEN {_typed(PropertySpec(prop=''), t, 'original_value', mapping.country)}"
+        for t in ("date", "number", "phone", "name", "string", "text", "address")
+    )
+    con.execute(
+        f"CREATE TEMP TABLE raw_st AS SELECT _row, _column, entity_id, schema, prop, prop_type, "
+        f"CASE {typed} ELSE original_value END AS value, original_value, {mid} AS marking_id FROM ftm_raw"
+    )
+    bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()
+    if bad:
+        raise InputRejected(str(path), [RowProblem(str(path), int(r[0]), str(r[1]), str(r[2])) for r in bad], rows)
+    return rows

@@ -98,32 +98,30 @@ def _cell(value: Any) -> str | None:
 
 
 def _read_xlsx(path: Path, options: dict[str, Any]) -> pa.Table:
-    from openpyxl import load_workbook
+    # calamine (Rust) reads a sheet ~20x faster than openpyxl's read-only mode; rows keep their sheet numbers
+    # because empty leading rows are not skipped.
+    from python_calamine import CalamineWorkbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet_name = options.get("sheet")
-        if sheet_name is not None and sheet_name not in wb.sheetnames:
-            raise ConfigError(f"{path}: no sheet {sheet_name!r} (sheets: {', '.join(wb.sheetnames)})")
-        ws = wb[sheet_name] if sheet_name else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        first = next(rows, None)
-        if not first:
-            raise InputRejected(str(path), [RowProblem(str(path), 1, "", "the sheet is empty (no header row)")])
-        header = [str(h).strip() if h is not None else "" for h in first]
-        while header and not header[-1]:
-            header.pop()
-        _check_header(path, header)
-        cols: list[list[str | None]] = [[] for _ in header]
-        numbers: list[int] = []
-        for number, row in enumerate(rows, start=2):
-            if row is None or all(v is None for v in row):
-                continue
-            numbers.append(number)
-            for i in range(len(header)):
-                cols[i].append(_cell(row[i]) if i < len(row) else None)
-    finally:
-        wb.close()
+    wb = CalamineWorkbook.from_path(str(path))
+    sheet_name = options.get("sheet")
+    if sheet_name is not None and sheet_name not in wb.sheet_names:
+        raise ConfigError(f"{path}: no sheet {sheet_name!r} (sheets: {', '.join(wb.sheet_names)})")
+    sheet = wb.get_sheet_by_name(sheet_name) if sheet_name else wb.get_sheet_by_index(0)
+    rows = sheet.to_python(skip_empty_area=False)
+    if not rows:
+        raise InputRejected(str(path), [RowProblem(str(path), 1, "", "the sheet is empty (no header row)")])
+    header = [str(h).strip() if h not in (None, "") else "" for h in rows[0]]
+    while header and not header[-1]:
+        header.pop()
+    _check_header(path, header)
+    cols: list[list[str | None]] = [[] for _ in header]
+    numbers: list[int] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if all(v in (None, "") for v in row):
+            continue
+        numbers.append(number)
+        for i in range(len(header)):
+            cols[i].append(_cell(row[i]) if i < len(row) and row[i] != "" else None)
     arrays = {h: pa.array(c, type=pa.string()) for h, c in zip(header, cols, strict=True)}
     arrays[ROW] = pa.array(numbers, type=pa.int64())
     return pa.table(arrays)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from avellino.errors import InputRejected, RowProblem
 from avellino.ingest.cleaning import SQL_TYPES, clean_distinct
-from avellino.ingest.compile import MACROS, frame_sql, statements_sql, value_checks_sql
+from avellino.ingest.compile import MACROS, frame_sql, markings_sql, statements_sql, value_checks_sql
 from avellino.ingest.mapping import Mapping, load_mapping
 from avellino.ingest.readers import ROW, read_table
 from avellino.store.base import Store
@@ -61,64 +61,56 @@ def ingest_file(
     say(f"reading {path.name}")
     fmt = mapping.resolved_format(path)
     batch_id = uuid.uuid4().hex
-    if fmt == "ftm":
-        from avellino.ingest.ftm import ftm_statements
+    con = duckdb.connect()
+    try:
+        for macro in MACROS:
+            con.execute(macro)
+        if fmt == "ftm":
+            from avellino.ingest.ftm import ftm_raw_statements
 
-        raw, rows, unnormalised = ftm_statements(path, mapping, today)
-        con = duckdb.connect()
-        try:
-            con.register("raw", raw)
-            table = finish(con, "raw", batch_id, path.name)
-        finally:
-            con.close()
-    else:
-        src = read_table(path, fmt, mapping.options)
-        multi = fmt in {"json", "jsonl"}
-        table, rows, unnormalised = map_table(path, mapping, src, today, say, batch_id, multi)
+            rows = ftm_raw_statements(con, path, mapping, today)
+        else:
+            src = read_table(path, fmt, mapping.options)
+            rows = src.num_rows
+            map_table(con, path, mapping, src, today, say, multi=fmt in {"json", "jsonl"})
+        say("cleaning values")
+        unnormalised = _clean_soft_types(con, mapping.country)
+        table = con.sql(FINISH_SQL).to_arrow_table()
+        markings = con.sql("SELECT * FROM file_markings").to_arrow_table()
+    finally:
+        con.close()
     say(f"writing {table.num_rows:,} statements")
     batch = BatchInfo(batch_id, str(path), checksum, mapping.sha256, rows, table.num_rows, dt.datetime.now())
-    added = store.write_batch(batch, table)
+    added = store.write_batch(batch, table, markings)
     return IngestResult(str(path), batch_id, rows, table.num_rows, added, False, unnormalised)
 
 
 def map_table(
+    con: duckdb.DuckDBPyConnection,
     path: Path,
     mapping: Mapping,
     src: pa.Table,
     today: dt.date,
     say: Progress,
-    batch_id: str,
     multi: bool = False,
-) -> tuple[pa.Table, int, int]:
-    """Check and map a source table; raise InputRejected listing every bad row."""
+) -> None:
+    """Check and map a source table into ``raw_st`` and ``file_markings``; raise InputRejected listing every
+    bad row."""
     missing = sorted(mapping.columns_used() - set(src.column_names))
     if missing:
         problems = [RowProblem(str(path), 1, c, "column named in the mapping is not in the file") for c in missing]
         raise InputRejected(str(path), problems)
-    con = duckdb.connect()
-    try:
-        for macro in MACROS:
-            con.execute(macro)
-        con.register("src", src)
-        checks, select = statements_sql(mapping, today, multi)
-        say(f"checking {src.num_rows:,} rows")
-        con.execute(f"CREATE TEMP TABLE frame AS {frame_sql(mapping, today)}")
-        problems = _problems(con, path, checks)
-        con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
-        problems += _problems(con, path, [value_checks_sql()])
-        if problems:
-            uniq = sorted(set(problems), key=lambda p: (p.row, p.column, p.reason))
-            raise InputRejected(str(path), uniq, src.num_rows)
-        say("cleaning values")
-        unnormalised = _clean_soft_types(con, mapping.country)
-        con.execute(
-            "CREATE TEMP VIEW final AS SELECT * EXCLUDE (_row, _column), "
-            f"{_q(str(path.name))} || ':' || _row AS source_record FROM raw_st WHERE value IS NOT NULL"
-        )
-        table = finish(con, "final", batch_id, path.name)
-    finally:
-        con.close()
-    return table, src.num_rows, unnormalised
+    con.register("src", src)
+    checks, select = statements_sql(mapping, today, multi)
+    say(f"checking {src.num_rows:,} rows")
+    con.execute(f"CREATE TEMP TABLE frame AS {frame_sql(mapping, today)}")
+    problems = _problems(con, path, checks)
+    con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
+    problems += _problems(con, path, [value_checks_sql()])
+    if problems:
+        uniq = sorted(set(problems), key=lambda p: (p.row, p.column, p.reason))
+        raise InputRejected(str(path), uniq, src.num_rows)
+    con.execute(f"CREATE TEMP TABLE file_markings AS {markings_sql(mapping, today)}")
 
 
 def _q(text: str) -> str:
@@ -157,23 +149,14 @@ def _clean_soft_types(con: duckdb.DuckDBPyConnection, country: str | None) -> in
     return sum(1 for c in cleaned if c[3] is None)
 
 
+#: Statements of the batch, each kept once (first row wins): the lean rows the store keeps (STORED_SCHEMA).
 FINISH_SQL = """
-SELECT id, entity_id, entity_id AS canonical_id, schema, prop, prop_type, value,
-  CASE WHEN original_value IS DISTINCT FROM value THEN original_value END AS original_value,
-  NULL::VARCHAR AS lang, originator AS dataset, $origin AS origin, $now::TIMESTAMP AS first_seen,
-  $now::TIMESTAMP AS last_seen, originator, source_record, handling_code, handling_note, tlp, evaluation,
-  subject_category, retention_review, $batch AS batch_id
-FROM (SELECT sha1(concat_ws(chr(31), entity_id, prop, value, originator)) AS id, * FROM {source})
-QUALIFY row_number() OVER (PARTITION BY id ORDER BY source_record) = 1
+SELECT entity_id, schema, prop, value,
+  CASE WHEN min(original_value) IS DISTINCT FROM value THEN min(original_value) END AS original_value,
+  min(_row) AS source_row, marking_id, CAST(NULL AS VARCHAR) AS batch_id
+FROM raw_st WHERE value IS NOT NULL
+GROUP BY entity_id, schema, prop, value, marking_id
 """
-
-
-def finish(con: duckdb.DuckDBPyConnection, source: str, batch_id: str, origin: str) -> pa.Table:
-    """Statement ids (SHA-1 of entity, property, value and originator, as FtM keys statements), canonical ids
-    and provenance; duplicate statements within the batch are kept once (first row wins)."""
-    now = dt.datetime.now().replace(microsecond=0)
-    params = {"origin": origin, "now": now, "batch": batch_id}
-    return con.sql(FINISH_SQL.format(source=source), params=params).to_arrow_table()
 
 
 __all__ = ["ROW", "IngestResult", "ingest_file"]

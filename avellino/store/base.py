@@ -36,9 +36,12 @@ class Store(ABC):
 
     # -- primitives each backend implements -------------------------------------------------------------
     @abstractmethod
-    def write_batch(self, batch: BatchInfo, statements: pa.Table) -> int:
-        """Write one batch atomically: all statements and the batch record, or nothing. Statements whose id is
-        already stored are skipped. Returns the number of statements added."""
+    def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
+        """Write one batch atomically: all statements and the batch record, or nothing. A statement already
+        stored (same entity, property, value and markings) is skipped. Returns the number of statements added.
+
+        ``statements`` is either full width (STATEMENT_SCHEMA, markings inline) with ``markings`` None, or lean
+        (STORED_SCHEMA, with ``marking_id``) with ``markings`` the marking sets it refers to (MARKING_SCHEMA)."""
 
     @abstractmethod
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:

@@ -14,7 +14,18 @@ import pyarrow as pa
 
 from avellino.errors import StoreError
 from avellino.store.base import Store, check_table_name
-from avellino.store.schema import BATCH_SCHEMA, STATEMENT_COLUMNS, STATEMENT_SCHEMA, BatchInfo
+from avellino.store.schema import (
+    BATCH_SCHEMA,
+    MARKING_SCHEMA,
+    STATEMENT_COLUMNS,
+    STORED_COLUMNS,
+    STORED_SCHEMA,
+    BatchInfo,
+    lean_from_full_sql,
+    markings_from_full_sql,
+    prop_types_table,
+    statement_view_sql,
+)
 
 DB_FILE = "avellino.duckdb"
 
@@ -46,43 +57,63 @@ class DuckDBStore(Store):
         except duckdb.IOException as exc:
             raise StoreError(f"Cannot open {self.path}: {exc} (is another avellino command using it?)") from exc
         if not read_only:
-            self.con.execute(ddl("statements", STATEMENT_SCHEMA))
-            self.con.execute(ddl("batches", BATCH_SCHEMA))
+            self._create()
 
-    def write_batch(self, batch: BatchInfo, statements: pa.Table) -> int:
-        statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
-        cols = ", ".join(f'"{c}"' for c in STATEMENT_COLUMNS)
+    def _create(self) -> None:
+        self.con.execute(ddl("stmt", STORED_SCHEMA))
+        self.con.execute(ddl("markings", MARKING_SCHEMA))
+        self.con.execute(ddl("batches", BATCH_SCHEMA))
+        self.con.execute("CREATE TABLE IF NOT EXISTS canon (entity_id VARCHAR, canonical_id VARCHAR)")
+        types = prop_types_table()
+        self.con.register("_types", types)
+        self.con.execute("CREATE OR REPLACE TABLE prop_types AS SELECT * FROM _types")
+        self.con.unregister("_types")
+        self.con.execute(f"CREATE OR REPLACE VIEW statements AS {statement_view_sql()}")
+
+    def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
         self.con.register("_incoming", statements)
+        if markings is not None:
+            self.con.register("_marks", markings)
         try:
             self.con.begin()
+            if markings is None:
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _lean AS {lean_from_full_sql('_incoming')}")
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW _marks AS {markings_from_full_sql('_incoming')}")
+                source = "_lean"
+            else:
+                source = "_incoming"
+            cols = ", ".join(STORED_COLUMNS)
+            # every statement belongs to this batch, whatever batch_id the incoming table carries
+            picks = ", ".join(c if c != "batch_id" else "$batch AS batch_id" for c in STORED_COLUMNS)
+            self.con.execute(
+                "INSERT INTO markings SELECT DISTINCT * FROM _marks n "
+                "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
+            )
             before = self._statement_total()
             self.con.execute(
-                f"INSERT INTO statements ({cols}) SELECT {cols} FROM _incoming i "
-                "WHERE NOT EXISTS (SELECT 1 FROM statements s WHERE s.id = i.id)"
+                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM {source} i WHERE NOT EXISTS (SELECT 1 FROM stmt s "
+                "WHERE s.entity_id = i.entity_id AND s.prop = i.prop AND s.value = i.value "
+                "AND s.marking_id = i.marking_id)",
+                {"batch": batch.batch_id},
             )
             added = self._statement_total() - before
             self.con.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    batch.batch_id,
-                    batch.source,
-                    batch.file_sha256,
-                    batch.mapping_sha256,
-                    batch.rows,
-                    added,
-                    batch.imported_at,
-                ],
-            )
+                [batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, added,
+                 batch.imported_at],
+            )  # fmt: skip
             self.con.commit()
         except Exception:
             self.con.rollback()
             raise
         finally:
             self.con.unregister("_incoming")
+            if markings is not None:
+                self.con.unregister("_marks")
         return added
 
     def _statement_total(self) -> int:
-        return int(self.con.execute("SELECT count(*) FROM statements").fetchall()[0][0])
+        return int(self.con.execute("SELECT count(*) FROM stmt").fetchall()[0][0])
 
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
         rows = self.con.execute(
@@ -110,7 +141,8 @@ class DuckDBStore(Store):
             params.extend([list(entity_ids), list(entity_ids)])
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = "ORDER BY canonical_id, entity_id, prop" if not columns else ""
-        return self.con.sql(f"SELECT {cols} FROM statements {clause} {order}", params=params).to_arrow_table()
+        sql = f"SELECT {cols} FROM statements {clause} {order}"
+        return self.con.sql(sql, params=params).to_arrow_table()
 
     def aggregate(self, group_by: Sequence[str]) -> pa.Table:
         for col in group_by:
@@ -119,9 +151,8 @@ class DuckDBStore(Store):
         keys = ", ".join(f'"{c}"' for c in group_by)
         select = f"{keys}, " if keys else ""
         group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
-        return self.con.sql(
-            f"SELECT {select}count(*) AS statements, count(DISTINCT entity_id) AS entities FROM statements {group}"
-        ).to_arrow_table()
+        sql = f"SELECT {select}count(*) AS statements, count(DISTINCT entity_id) AS entities FROM statements {group}"
+        return self.con.sql(sql).to_arrow_table()
 
     def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
         name = check_table_name(name)
@@ -155,10 +186,10 @@ class DuckDBStore(Store):
         self.con.register("_canon", mapping.select(["entity_id", "canonical_id"]))
         try:
             self.con.begin()
-            self.con.execute("UPDATE statements SET canonical_id = entity_id WHERE canonical_id <> entity_id")
+            self.con.execute("DELETE FROM canon")
             self.con.execute(
-                "UPDATE statements SET canonical_id = c.canonical_id FROM _canon c "
-                "WHERE statements.entity_id = c.entity_id"
+                "INSERT INTO canon SELECT DISTINCT entity_id, canonical_id FROM _canon "
+                "WHERE canonical_id IS NOT NULL AND canonical_id <> entity_id"
             )
             self.con.commit()
         except Exception:

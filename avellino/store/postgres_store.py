@@ -13,7 +13,19 @@ import pyarrow as pa
 
 from avellino.errors import StoreError
 from avellino.store.base import Store, check_table_name
-from avellino.store.schema import BATCH_SCHEMA, STATEMENT_COLUMNS, STATEMENT_SCHEMA, BatchInfo
+from avellino.store.schema import (
+    BATCH_SCHEMA,
+    MARKING_SCHEMA,
+    STATEMENT_COLUMNS,
+    STATEMENT_SCHEMA,
+    STORED_COLUMNS,
+    STORED_SCHEMA,
+    BatchInfo,
+    lean_from_full_sql,
+    markings_from_full_sql,
+    prop_types_table,
+    statement_view_sql,
+)
 
 _PG_TYPES = {
     pa.string(): "TEXT",
@@ -51,11 +63,17 @@ class PostgresStore(Store):
         except psycopg.OperationalError as exc:
             raise StoreError(f"Cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
         with self.con.transaction(), self.con.cursor() as cur:
-            cur.execute(_ddl("statements", STATEMENT_SCHEMA))
+            cur.execute(_ddl("stmt", STORED_SCHEMA))
+            cur.execute(_ddl("markings", MARKING_SCHEMA))
             cur.execute(_ddl("batches", BATCH_SCHEMA))
-            cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS statements_id ON statements (id)")
-            cur.execute("CREATE INDEX IF NOT EXISTS statements_canonical ON statements (canonical_id, entity_id)")
+            cur.execute("CREATE TABLE IF NOT EXISTS canon (entity_id TEXT PRIMARY KEY, canonical_id TEXT)")
+            cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS markings_id ON markings (marking_id)")
+            cur.execute("CREATE INDEX IF NOT EXISTS stmt_key ON stmt (entity_id, prop, marking_id)")
             cur.execute("CREATE INDEX IF NOT EXISTS batches_checksum ON batches (file_sha256, mapping_sha256)")
+            cur.execute("DROP TABLE IF EXISTS prop_types CASCADE")
+            cur.execute("CREATE TABLE prop_types (schema TEXT, prop TEXT, prop_type TEXT, PRIMARY KEY (schema, prop))")
+            self._copy(cur, "prop_types", prop_types_table())
+            cur.execute(f"CREATE OR REPLACE VIEW statements AS {statement_view_sql()}")
 
     def _copy(self, cur: Any, table: str, data: pa.Table) -> None:
         cols = ", ".join(f'"{c}"' for c in data.column_names)
@@ -64,15 +82,27 @@ class PostgresStore(Store):
                 for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
                     copy.write_row(row)
 
-    def write_batch(self, batch: BatchInfo, statements: pa.Table) -> int:
-        statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
-        cols = ", ".join(f'"{c}"' for c in STATEMENT_COLUMNS)
+    def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
         with self.con.transaction(), self.con.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE incoming (LIKE statements) ON COMMIT DROP")
-            self._copy(cur, "incoming", statements)
+            if markings is None:
+                statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
+                cur.execute("CREATE TEMP TABLE incoming_full (LIKE statements) ON COMMIT DROP")
+                self._copy(cur, "incoming_full", statements)
+                cur.execute(f"CREATE TEMP TABLE incoming ON COMMIT DROP AS {lean_from_full_sql('incoming_full')}")
+                cur.execute(f"CREATE TEMP TABLE marks ON COMMIT DROP AS {markings_from_full_sql('incoming_full')}")
+            else:
+                cur.execute("CREATE TEMP TABLE incoming (LIKE stmt) ON COMMIT DROP")
+                self._copy(cur, "incoming", statements.select(STORED_COLUMNS).cast(STORED_SCHEMA))
+                cur.execute("CREATE TEMP TABLE marks (LIKE markings) ON COMMIT DROP")
+                self._copy(cur, "marks", markings.select(MARKING_SCHEMA.names).cast(MARKING_SCHEMA))
+            cur.execute("INSERT INTO markings SELECT DISTINCT * FROM marks ON CONFLICT (marking_id) DO NOTHING")
+            cols = ", ".join(STORED_COLUMNS)
+            picks = ", ".join(c if c != "batch_id" else "%s" for c in STORED_COLUMNS)
             cur.execute(
-                f"INSERT INTO statements ({cols}) SELECT DISTINCT ON (id) {cols} FROM incoming "
-                "ON CONFLICT (id) DO NOTHING"
+                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM stmt s "
+                "WHERE s.entity_id = i.entity_id AND s.prop = i.prop AND s.value = i.value "
+                "AND s.marking_id = i.marking_id)",
+                (batch.batch_id,),
             )
             added = cur.rowcount
             cur.execute(
@@ -159,11 +189,12 @@ class PostgresStore(Store):
 
     def set_canonical(self, mapping: pa.Table) -> None:
         with self.con.transaction(), self.con.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE canon (entity_id TEXT, canonical_id TEXT) ON COMMIT DROP")
-            self._copy(cur, "canon", mapping.select(["entity_id", "canonical_id"]))
-            cur.execute("UPDATE statements SET canonical_id = entity_id WHERE canonical_id <> entity_id")
+            cur.execute("CREATE TEMP TABLE new_canon (entity_id TEXT, canonical_id TEXT) ON COMMIT DROP")
+            self._copy(cur, "new_canon", mapping.select(["entity_id", "canonical_id"]))
+            cur.execute("DELETE FROM canon")
             cur.execute(
-                "UPDATE statements s SET canonical_id = c.canonical_id FROM canon c WHERE s.entity_id = c.entity_id"
+                "INSERT INTO canon SELECT DISTINCT ON (entity_id) entity_id, canonical_id FROM new_canon "
+                "WHERE canonical_id IS NOT NULL AND canonical_id <> entity_id"
             )
 
     def close(self) -> None:

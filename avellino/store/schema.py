@@ -1,8 +1,14 @@
 """The statement table: one row per value of one property of one entity, with its markings.
 
 Columns follow FtM's ``Statement`` (entity_id, canonical_id, schema, prop, prop_type, value, original_value,
-lang, dataset, origin, first_seen, last_seen) plus the markings of DOMAIN.md. Defined once here as an Arrow
-schema; each backend derives its DDL from it.
+lang, dataset, origin, first_seen, last_seen) plus the markings of DOMAIN.md. ``STATEMENT_SCHEMA`` is what
+readers get.
+
+Physically, backends keep statements lean (``STORED_SCHEMA``): markings are stored once per distinct set in a
+markings table and referenced by ``marking_id``; provenance that is constant per batch (origin, first/last seen)
+lives on the batch; canonical ids live in their own table so that resolution rewrites a mapping, not every
+statement. A view puts the full statement back together. This is what lets ingest write hundreds of thousands of
+statements a second: most statements of a file share one set of markings.
 """
 
 from __future__ import annotations
@@ -40,6 +46,68 @@ STATEMENT_SCHEMA = pa.schema(
 )
 STATEMENT_COLUMNS = [f.name for f in STATEMENT_SCHEMA]
 
+#: What backends store per statement (see the module docstring).
+STORED_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("schema", pa.string()),
+        ("prop", pa.string()),
+        ("value", pa.string()),
+        ("original_value", pa.string()),
+        ("source_row", pa.int64()),
+        ("marking_id", pa.string()),
+        ("batch_id", pa.string()),
+    ]
+)
+STORED_COLUMNS = [f.name for f in STORED_SCHEMA]
+MARKING_SCHEMA = pa.schema(
+    [
+        ("marking_id", pa.string()),
+        ("originator", pa.string()),
+        ("handling_code", pa.string()),
+        ("handling_note", pa.string()),
+        ("tlp", pa.string()),
+        ("evaluation", pa.string()),
+        ("subject_category", pa.string()),
+        ("retention_review", pa.date32()),
+    ]
+)
+MARKING_FIELDS = [f.name for f in MARKING_SCHEMA][1:]
+
+
+def marking_id_sql(exprs: dict[str, str] | None = None) -> str:
+    """SQL for a marking set's id: md5 of its fields (same in DuckDB and PostgreSQL). ``exprs`` gives the SQL
+    for each field when they are not plain columns of those names."""
+    exprs = exprs or {}
+    parts = ", ".join(f"coalesce(CAST({exprs.get(f, f)} AS VARCHAR), '')" for f in MARKING_FIELDS)
+    return f"md5(concat_ws('|', {parts}))"
+
+
+def statement_view_sql(canon: bool = True) -> str:
+    """The full statement view over the lean tables (valid in DuckDB and PostgreSQL)."""
+    return (
+        "SELECT md5(concat_ws('|', s.entity_id, s.prop, s.value, s.marking_id)) AS id, s.entity_id, "
+        "coalesce(c.canonical_id, s.entity_id) AS canonical_id, s.schema, s.prop, "
+        "coalesce(t.prop_type, 'string') AS prop_type, s.value, s.original_value, CAST(NULL AS VARCHAR) AS lang, "
+        "m.originator AS dataset, b.source AS origin, b.imported_at AS first_seen, b.imported_at AS last_seen, "
+        "m.originator, regexp_replace(b.source, '^.*/', '') || ':' || CAST(s.source_row AS VARCHAR) AS source_record, "
+        "m.handling_code, "
+        "m.handling_note, m.tlp, m.evaluation, m.subject_category, m.retention_review, s.batch_id "
+        "FROM stmt s JOIN markings m ON m.marking_id = s.marking_id JOIN batches b ON b.batch_id = s.batch_id "
+        "LEFT JOIN canon c ON c.entity_id = s.entity_id "
+        "LEFT JOIN prop_types t ON t.schema = s.schema AND t.prop = s.prop"
+    )
+
+
+def prop_types_table() -> pa.Table:
+    """(schema, prop, prop_type) for every property of the model, plus the base 'id' statement."""
+    from avellino.model import model
+
+    rows = [(s.name, p.name, p.type.name) for s in model.schemata.values() for p in s.properties.values()]
+    rows += [(s.name, BASE_PROP, "id") for s in model.schemata.values()]
+    return pa.table({"schema": [r[0] for r in rows], "prop": [r[1] for r in rows], "prop_type": [r[2] for r in rows]})
+
+
 #: The statement that makes an entity exist and carries its markings even when it has no other value (FtM's BASE).
 BASE_PROP = "id"
 
@@ -68,3 +136,17 @@ BATCH_SCHEMA = pa.schema(
         ("imported_at", pa.timestamp("us")),
     ]
 )
+
+
+def lean_from_full_sql(source: str) -> str:
+    """Lean statement rows from a full-width statement table (the compatibility path of ``write_batch``)."""
+    return (
+        "SELECT entity_id, schema, prop, value, original_value, "
+        "CAST(NULLIF(regexp_replace(coalesce(source_record, ''), '^.*:', ''), '') AS BIGINT) AS source_row, "
+        f"{marking_id_sql()} AS marking_id, batch_id FROM {source}"
+    )
+
+
+def markings_from_full_sql(source: str) -> str:
+    fields = ", ".join(MARKING_FIELDS)
+    return f"SELECT DISTINCT {marking_id_sql()} AS marking_id, {fields} FROM {source}"
