@@ -2,8 +2,8 @@
 
 With the public data beside the clone it forecasts UK small-boat arrivals (weekly) and Frontex detections per
 route (monthly). Without it (a user's clone), it builds weekly series from the Crossing entities in the store.
-The briefing path uses the fast model set (no AutoARIMA, no recent-history refits), 8 calibration windows
-and the four busiest Frontex routes of the last year to stay quick; ``avellino flows forecast`` is the full
+The briefing path uses the fast model set (no AutoARIMA, no recent-history refits), 6 calibration windows
+and the three busiest Frontex routes of the last year to stay quick; ``avellino flows forecast`` is the full
 method.
 """
 
@@ -23,8 +23,8 @@ from avellino.flows.forecast import FlowForecast, forecast_flow
 from avellino.report.sections import DemoContext, Section
 
 log = logging.getLogger(__name__)
-BRIEFING_WINDOWS = 8
-TOP_ROUTES = 4
+BRIEFING_WINDOWS = 6
+TOP_ROUTES = 3
 MIN_WEEKS = 16
 
 
