@@ -90,8 +90,21 @@ class DuckDBStore(Store):
                 "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
             )
             before = self._statement_total()
+            # Only entities already in the store can repeat a stored statement: look those up with a one-column
+            # semi-join, insert everything else straight away, and anti-join the rest against their rows only.
             self.con.execute(
-                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM {source} i WHERE NOT EXISTS (SELECT 1 FROM stmt s "
+                f"CREATE OR REPLACE TEMP TABLE _known AS SELECT DISTINCT entity_id FROM stmt "
+                f"WHERE entity_id IN (SELECT entity_id FROM {source})"
+            )
+            self.con.execute(
+                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM {source} i "
+                "WHERE i.entity_id NOT IN (SELECT entity_id FROM _known)",
+                {"batch": batch.batch_id},
+            )
+            self.con.execute(
+                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM {source} i "
+                "WHERE i.entity_id IN (SELECT entity_id FROM _known) AND NOT EXISTS (SELECT 1 FROM "
+                "(SELECT * FROM stmt WHERE entity_id IN (SELECT entity_id FROM _known) AND batch_id <> $batch) s "
                 "WHERE s.entity_id = i.entity_id AND s.prop = i.prop AND s.value = i.value "
                 "AND s.marking_id = i.marking_id)",
                 {"batch": batch.batch_id},
