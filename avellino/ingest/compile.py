@@ -105,7 +105,7 @@ class EntitySQL:
     def frame_columns(self) -> list[str]:
         # coalesce: a row with no originator still "has" the entity, so its checks run and report it
         cols = [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
-        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_OUT if self.m(f) != self.marking(f)]
+        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_FIELDS if self.m(f) != self.marking(f)]
         return cols
 
     def frame_ids(self) -> str:
@@ -145,17 +145,6 @@ class EntitySQL:
                 f"WHERE {where} AND {raw} IS NOT NULL AND {self.m('retention_review')} IS NULL"
             )
         return out
-
-
-MARKING_OUT = (
-    "originator",
-    "handling_code",
-    "handling_note",
-    "tlp",
-    "evaluation",
-    "subject_category",
-    "retention_review",
-)
 
 
 def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from followthemoney.statement import Statement, StatementEntity
 
 from avellino.model import model
 from avellino.model.markings import PROTECTED_CATEGORIES
-from avellino.store.schema import BASE_PROP, BatchInfo
+from avellino.store.schema import BASE_PROP, STATEMENT_COLUMNS, BatchInfo
 
 #: Derived tables that areas may keep in the store (clusters, judgements, forecasts...). Names are checked so
 #: a typo cannot create a stray table and so SQL identifiers are always safe.
@@ -29,6 +29,38 @@ def check_table_name(name: str) -> str:
     if not name or not set(name) <= TABLE_NAME_CHARS or name[0].isdigit() or name in {"statements", "batches"}:
         raise ValueError(f"invalid derived table name {name!r}: use lower-case letters, digits and _")
     return name
+
+
+def statements_query(
+    schemata: Sequence[str] | None,
+    entity_ids: Sequence[str] | None,
+    columns: Sequence[str] | None,
+    member: str,
+) -> tuple[str, list[object]]:
+    """The statement query both backends run. ``member`` is the dialect's list test, e.g. ``{} = ANY(%s)``."""
+    cols = ", ".join(f'"{c}"' for c in (columns or STATEMENT_COLUMNS))
+    where: list[str] = []
+    params: list[object] = []
+    if schemata:
+        where.append(member.format("schema"))
+        params.append(list(schemata))
+    if entity_ids:
+        where.append(f"({member.format('entity_id')} OR {member.format('canonical_id')})")
+        params.extend([list(entity_ids), list(entity_ids)])
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    order = "ORDER BY canonical_id, entity_id, prop" if not columns else ""
+    return f"SELECT {cols} FROM statements {clause} {order}", params
+
+
+def aggregate_query(group_by: Sequence[str]) -> str:
+    """Counts of statements and entities grouped by statement columns (checked against the schema)."""
+    for col in group_by:
+        if col not in STATEMENT_COLUMNS:
+            raise ValueError(f"cannot group by {col!r}")
+    keys = ", ".join(f'"{c}"' for c in group_by)
+    select = f"{keys}, " if keys else ""
+    group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
+    return f"SELECT {select}count(*) AS statements, count(DISTINCT entity_id) AS entities FROM statements {group}"
 
 
 class Store(ABC):

@@ -13,11 +13,10 @@ import duckdb
 import pyarrow as pa
 
 from avellino.errors import StoreError
-from avellino.store.base import Store, check_table_name
+from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.schema import (
     BATCH_SCHEMA,
     MARKING_SCHEMA,
-    STATEMENT_COLUMNS,
     STORED_COLUMNS,
     STORED_SCHEMA,
     BatchInfo,
@@ -144,28 +143,11 @@ class DuckDBStore(Store):
         entity_ids: Sequence[str] | None = None,
         columns: Sequence[str] | None = None,
     ) -> pa.Table:
-        cols = ", ".join(f'"{c}"' for c in (columns or STATEMENT_COLUMNS))
-        where, params = [], []
-        if schemata:
-            where.append("schema IN (SELECT unnest(?))")
-            params.append(list(schemata))
-        if entity_ids:
-            where.append("(entity_id IN (SELECT unnest(?)) OR canonical_id IN (SELECT unnest(?)))")
-            params.extend([list(entity_ids), list(entity_ids)])
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        order = "ORDER BY canonical_id, entity_id, prop" if not columns else ""
-        sql = f"SELECT {cols} FROM statements {clause} {order}"
+        sql, params = statements_query(schemata, entity_ids, columns, "{} IN (SELECT unnest(?))")
         return self.con.sql(sql, params=params).to_arrow_table()
 
     def aggregate(self, group_by: Sequence[str]) -> pa.Table:
-        for col in group_by:
-            if col not in STATEMENT_COLUMNS:
-                raise ValueError(f"cannot group by {col!r}")
-        keys = ", ".join(f'"{c}"' for c in group_by)
-        select = f"{keys}, " if keys else ""
-        group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
-        sql = f"SELECT {select}count(*) AS statements, count(DISTINCT entity_id) AS entities FROM statements {group}"
-        return self.con.sql(sql).to_arrow_table()
+        return self.con.sql(aggregate_query(group_by)).to_arrow_table()
 
     def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
         name = check_table_name(name)

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from avellino.errors import StoreError
-from avellino.store.base import Store, check_table_name
+from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.schema import (
     BATCH_SCHEMA,
     MARKING_SCHEMA,
@@ -142,30 +142,14 @@ class PostgresStore(Store):
         entity_ids: Sequence[str] | None = None,
         columns: Sequence[str] | None = None,
     ) -> pa.Table:
-        cols = list(columns or STATEMENT_COLUMNS)
-        where, params = [], []
-        if schemata:
-            where.append("schema = ANY(%s)")
-            params.append(list(schemata))
-        if entity_ids:
-            where.append("(entity_id = ANY(%s) OR canonical_id = ANY(%s))")
-            params.extend([list(entity_ids), list(entity_ids)])
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        order = "ORDER BY canonical_id, entity_id, prop" if not columns else ""
-        select = ", ".join(f'"{c}"' for c in cols)
-        schema = pa.schema([STATEMENT_SCHEMA.field(c) for c in cols])
-        return self._arrow(f"SELECT {select} FROM statements {clause} {order}", params, schema)
+        sql, params = statements_query(schemata, entity_ids, columns, "{} = ANY(%s)")
+        schema = pa.schema([STATEMENT_SCHEMA.field(c) for c in (columns or STATEMENT_COLUMNS)])
+        return self._arrow(sql, params, schema)
 
     def aggregate(self, group_by: Sequence[str]) -> pa.Table:
-        for col in group_by:
-            if col not in STATEMENT_COLUMNS:
-                raise ValueError(f"cannot group by {col!r}")
-        keys = ", ".join(f'"{c}"' for c in group_by)
-        select = f"{keys}, " if keys else ""
-        group = f"GROUP BY {keys} ORDER BY {keys}" if keys else ""
+        sql = aggregate_query(group_by)
         fields = [STATEMENT_SCHEMA.field(c) for c in group_by]
         schema = pa.schema([*fields, ("statements", pa.int64()), ("entities", pa.int64())])
-        sql = f"SELECT {select}count(*) AS statements, count(DISTINCT entity_id) AS entities FROM statements {group}"
         return self._arrow(sql, (), schema)
 
     def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
