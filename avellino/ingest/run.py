@@ -63,6 +63,8 @@ def ingest_file(
     batch_id = uuid.uuid4().hex
     con = duckdb.connect()
     try:
+        # rows carry their own numbers (_row), so DuckDB may build the temp tables in parallel, out of order
+        con.execute("SET preserve_insertion_order = false")
         for macro in MACROS:
             con.execute(macro)
         if fmt == "ftm":
