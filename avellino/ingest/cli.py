@@ -68,7 +68,12 @@ def ingest(
                     f"(batch {result.batch_id[:8]}{note})"
                 )
     if rejected:
-        raise AvellinoError(f"{rejected} file(s) rejected; the others were imported")
+        others = "; the other files were imported" if len(jobs) > rejected else ""
+        raise InputRejectedSummary(f"{rejected} of {len(jobs)} file(s) rejected, nothing imported from them{others}")
+
+
+class InputRejectedSummary(AvellinoError):
+    exit_code = InputRejected.exit_code
 
 
 def _manifest_jobs(manifest: Path) -> list[tuple[Path, Path]]:
