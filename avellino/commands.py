@@ -102,7 +102,8 @@ def demo(
     """
     import shutil
 
-    from avellino.ingest.run import ingest_file
+    from avellino.errors import InputRejected
+    from avellino.ingest.run import ingest_files
     from avellino.report.briefing import build_briefing
     from avellino.report.sections import DemoContext
     from avellino.sample import generate
@@ -116,10 +117,11 @@ def demo(
     with err.status("generating the sample operation"):
         manifest = generate(sample_dir, scale=scale, seed=seed)
     with open_store(workspace, create=True) as store:
-        for f in manifest.files:
-            with err.status(f"ingesting {f.path.name}"):
-                res = ingest_file(store, f.path, f.mapping)
-            err.print(f"  imported {f.path.name}: {res.rows:,} rows, {res.added:,} statements")
+        with err.status(f"ingesting {len(manifest.files)} partner files"):
+            for path, res in ingest_files(store, [(f.path, f.mapping) for f in manifest.files], workers=2):
+                if isinstance(res, InputRejected):
+                    raise res
+                err.print(f"  imported {path.name}: {res.rows:,} rows, {res.added:,} statements")
         ctx = DemoContext(store=store, out_dir=out_dir, truth_dir=manifest.truth_dir, shared_data=shared_data_dir())
         with err.status("analysing") as status:
             page = build_briefing(ctx, log=status.update)

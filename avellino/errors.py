@@ -53,3 +53,7 @@ class InputRejected(AvellinoError):
         super().__init__(
             f"{file} was rejected: {len(problems)} problem(s) in {rows} row(s); nothing was imported.\n{shown}{more}"
         )
+
+    def __reduce__(self) -> tuple[type[InputRejected], tuple[str, list[RowProblem], int | None]]:
+        # rebuilt from its parts when it crosses a process boundary (parallel ingest)
+        return (InputRejected, (self.file, self.problems, self.total_rows))

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 
 from avellino.errors import AvellinoError, ConfigError, InputRejected
+
+if TYPE_CHECKING:
+    from avellino.ingest.run import IngestResult
+    from avellino.store import Store
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -22,6 +28,7 @@ def ingest(
     files: list[Path] = typer.Argument(None, help="Partner files to import (CSV, XLSX, JSON, JSONL, FtM JSONL)."),
     mapping: Path = typer.Option(None, "--mapping", "-m", help="Mapping YAML for the files (docs/mappings.md)."),
     manifest: Path = typer.Option(None, "--manifest", help="A sample operation's manifest.json: import all its files."),
+    jobs_n: int = typer.Option(2, "--jobs", "-j", help="Files prepared at the same time (each in its own process)."),
     workspace: Path = WorkspaceOpt,
 ) -> None:
     """Import partner files. Each file is one atomic batch: if any row is bad, nothing from that file is
@@ -33,7 +40,7 @@ def ingest(
 
       avellino ingest --manifest sample-op/manifest.json
     """
-    from avellino.ingest.run import ingest_file
+    from avellino.ingest.run import ingest_files
     from avellino.store import open_store
 
     jobs: list[tuple[Path, Path]] = []
@@ -47,26 +54,17 @@ def ingest(
         raise ConfigError("Nothing to import: give FILES with --mapping, or --manifest")
     rejected = 0
     with open_store(workspace) as store:
-        for path, map_path in jobs:
-            with err.status(f"{path.name}: starting") as status:
+        if len(jobs) == 1 or jobs_n <= 1:
+            for path, map_path in jobs:
+                rejected += _ingest_one(store, path, map_path)
+        else:
+            from rich.progress import Progress
 
-                def show(message: str, name: str = path.name, status: Status = status) -> None:
-                    status.update(f"{name}: {message}")
-
-                try:
-                    result = ingest_file(store, path, map_path, progress=show)
-                except InputRejected as exc:
-                    err.print(f"[red]rejected[/] {exc}", markup=True, highlight=False)
-                    rejected += 1
-                    continue
-            if result.skipped:
-                err.print(f"[yellow]unchanged[/] {path} was already imported (batch {result.batch_id[:8]})")
-            else:
-                note = f", {result.unnormalised} value(s) kept as written" if result.unnormalised else ""
-                err.print(
-                    f"[green]imported[/] {path}: {result.rows:,} rows -> {result.added:,} new statements "
-                    f"(batch {result.batch_id[:8]}{note})"
-                )
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task(f"importing {len(jobs)} files ({jobs_n} at a time)", total=len(jobs))
+                for path, outcome in ingest_files(store, jobs, workers=jobs_n):
+                    rejected += _report(path, outcome)
+                    bar.advance(task)
     if rejected:
         others = "; the other files were imported" if len(jobs) > rejected else ""
         raise InputRejectedSummary(f"{rejected} of {len(jobs)} file(s) rejected, nothing imported from them{others}")
@@ -74,6 +72,37 @@ def ingest(
 
 class InputRejectedSummary(AvellinoError):
     exit_code = InputRejected.exit_code
+
+
+def _ingest_one(store: Store, path: Path, map_path: Path) -> int:
+    from avellino.ingest.run import ingest_file
+
+    with err.status(f"{path.name}: starting") as status:
+
+        def show(message: str, name: str = path.name, status: Status = status) -> None:
+            status.update(f"{name}: {message}")
+
+        try:
+            result: IngestResult | InputRejected = ingest_file(store, path, map_path, progress=show)
+        except InputRejected as exc:
+            result = exc
+    return _report(path, result)
+
+
+def _report(path: Path, outcome: IngestResult | InputRejected) -> int:
+    """Print one file's outcome; 1 when it was rejected."""
+    if isinstance(outcome, InputRejected):
+        err.print(f"[red]rejected[/] {escape(str(outcome))}", highlight=False)
+        return 1
+    if outcome.skipped:
+        err.print(f"[yellow]unchanged[/] {path} was already imported (batch {outcome.batch_id[:8]})")
+    else:
+        note = f", {outcome.unnormalised} value(s) kept as written" if outcome.unnormalised else ""
+        err.print(
+            f"[green]imported[/] {path}: {outcome.rows:,} rows -> {outcome.added:,} new statements "
+            f"(batch {outcome.batch_id[:8]}{note})"
+        )
+    return 0
 
 
 def _manifest_jobs(manifest: Path) -> list[tuple[Path, Path]]:

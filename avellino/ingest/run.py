@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,24 +45,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_file(
-    store: Store,
-    path: Path,
-    mapping_path: Path,
-    progress: Progress | None = None,
-    today: dt.date | None = None,
-) -> IngestResult:
-    """Import ``path`` with ``mapping_path``. Re-importing the same file with the same mapping does nothing."""
+@dataclass
+class Prepared:
+    """A file checked and mapped, ready to be written as one batch (made in any process, written in one)."""
+
+    path: Path
+    checksum: str
+    mapping_sha256: str
+    rows: int
+    statements: pa.Table
+    markings: pa.Table
+    unnormalised: int
+
+
+def prepare_file(
+    path: Path, mapping_path: Path, progress: Progress | None = None, today: dt.date | None = None
+) -> Prepared:
+    """Read, check, map and clean one file; raise InputRejected listing every bad row. Touches no store."""
     say = progress or (lambda _msg: None)
     mapping = load_mapping(mapping_path)
-    checksum = file_sha256(path)
-    previous = store.find_batch(checksum, mapping.sha256)
-    if previous is not None:
-        return IngestResult(str(path), previous.batch_id, previous.rows, 0, 0, skipped=True)
     today = today or dt.date.today()
     say(f"reading {path.name}")
     fmt = mapping.resolved_format(path)
-    batch_id = uuid.uuid4().hex
     con = duckdb.connect()
     try:
         # rows carry their own numbers (_row), so DuckDB may build the temp tables in parallel, out of order
@@ -81,10 +87,77 @@ def ingest_file(
         markings = con.sql("SELECT * FROM file_markings").to_arrow_table()
     finally:
         con.close()
-    say(f"writing {table.num_rows:,} statements")
-    batch = BatchInfo(batch_id, str(path), checksum, mapping.sha256, rows, table.num_rows, dt.datetime.now())
-    added = store.write_batch(batch, table, markings)
-    return IngestResult(str(path), batch_id, rows, table.num_rows, added, False, unnormalised)
+    return Prepared(path, file_sha256(path), mapping.sha256, rows, table, markings, unnormalised)
+
+
+def write_prepared(store: Store, prepared: Prepared) -> IngestResult:
+    """Write a prepared file as one atomic batch."""
+    batch_id = uuid.uuid4().hex
+    table = prepared.statements
+    batch = BatchInfo(
+        batch_id, str(prepared.path), prepared.checksum, prepared.mapping_sha256, prepared.rows, table.num_rows,
+        dt.datetime.now(),
+    )  # fmt: skip
+    added = store.write_batch(batch, table, prepared.markings)
+    return IngestResult(
+        str(prepared.path), batch_id, prepared.rows, table.num_rows, added, False, prepared.unnormalised
+    )
+
+
+def already_imported(store: Store, path: Path, mapping_path: Path) -> IngestResult | None:
+    """The earlier import of this exact file with this exact mapping, if any."""
+    previous = store.find_batch(file_sha256(path), load_mapping(mapping_path).sha256)
+    if previous is None:
+        return None
+    return IngestResult(str(path), previous.batch_id, previous.rows, 0, 0, skipped=True)
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    mapping_path: Path,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> IngestResult:
+    """Import ``path`` with ``mapping_path``. Re-importing the same file with the same mapping does nothing."""
+    previous = already_imported(store, path, mapping_path)
+    if previous is not None:
+        return previous
+    prepared = prepare_file(path, mapping_path, progress, today)
+    if progress:
+        progress(f"writing {prepared.statements.num_rows:,} statements")
+    return write_prepared(store, prepared)
+
+
+def ingest_files(
+    store: Store, jobs: list[tuple[Path, Path]], workers: int = 2
+) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
+    """Import many files: each is prepared in a worker process and written here, one atomic batch per file, as
+    they finish. A rejected file yields its InputRejected; the others go on."""
+    todo: list[tuple[Path, Path]] = []
+    for path, mapping_path in jobs:
+        previous = already_imported(store, path, mapping_path)
+        if previous is not None:
+            yield path, previous
+        else:
+            todo.append((path, mapping_path))
+    if workers <= 1 or len(todo) <= 1:
+        for path, mapping_path in todo:
+            try:
+                yield path, write_prepared(store, prepare_file(path, mapping_path))
+            except InputRejected as exc:
+                yield path, exc
+        return
+    context = multiprocessing.get_context("spawn")  # DuckDB and threads do not survive fork
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(prepare_file, path, mapping_path): path for path, mapping_path in todo}
+        for future in as_completed(futures):
+            try:
+                prepared = future.result()
+            except InputRejected as exc:
+                yield futures[future], exc
+                continue
+            yield futures[future], write_prepared(store, prepared)
 
 
 def map_table(

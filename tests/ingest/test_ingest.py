@@ -121,3 +121,23 @@ def test_exports_carry_markings(store: Store, tmp_path: Path, fmt: str) -> None:
         assert rel["object_marking_refs"] and rel["x_avellino_handling_code"] == "H2"
     else:
         assert "<graphml" in text and "<edge " in text and "Samira Tesfay" in text
+
+
+def test_parallel_ingest_rejects_only_the_bad_file(tmp_path: Path) -> None:
+    from avellino.ingest.run import ingest_files
+    from avellino.store import open_store
+
+    jobs = [
+        (FIX / "persons.csv", FIX / "persons.yml"),
+        (FIX / "persons_bad.csv", FIX / "persons.yml"),
+        (FIX / "calls.json", FIX / "calls.yml"),
+    ]
+    with open_store(tmp_path / "ws", create=True) as store:
+        outcomes = dict(ingest_files(store, jobs, workers=2))
+        bad = outcomes[FIX / "persons_bad.csv"]
+        assert isinstance(bad, InputRejected)
+        assert {(p.row, p.column) for p in bad.problems} == {(2, "dob"), (4, "handling"), (5, "originator")}
+        assert not isinstance(outcomes[FIX / "persons.csv"], InputRejected)
+        assert len(store.batches()) == 2
+        again = dict(ingest_files(store, jobs[:1], workers=2))
+        assert again[FIX / "persons.csv"].skipped  # type: ignore[union-attr]
