@@ -170,14 +170,15 @@ def candidate_blocks(df: pd.DataFrame) -> list[list[str]]:
     return blocks
 
 
-def choose_blocks(df: pd.DataFrame, link_only: bool) -> list[list[str]]:
+def choose_blocks(df: pd.DataFrame, link_only: bool, keys: dict[str, pd.Series] | None = None) -> list[list[str]]:
     """Blocking keys the data can afford, each as one capped key column (see ``add_block_keys``).
 
     A key value shared by more than ``MAX_BLOCK_SIZE`` records (a very common name in a popular birth year, the
     01/01 placeholder) says little and would make most of the pairs, so such values do not block; other rules
     still reach those records. A rule whose capped key still makes too many pairs is dropped, and once the
     rules chosen so far make ``TOTAL_PAIRS_PER_RECORD_BUDGET`` pairs per record the coarser ones are left out:
-    at scale they cost millions of pairs for the few true pairs the specific rules miss.
+    at scale they cost millions of pairs for the few true pairs the specific rules miss. ``keys``, when given,
+    receives the chosen keys by column name, so ``add_block_keys`` need not compute them again.
     """
     budget = max(200_000, PAIRS_PER_RECORD_BUDGET * len(df))
     total_budget = max(1_000_000, TOTAL_PAIRS_PER_RECORD_BUDGET * len(df))
@@ -196,6 +197,8 @@ def choose_blocks(df: pd.DataFrame, link_only: bool) -> list[list[str]]:
         if pairs <= budget and total + pairs <= total_budget:
             chosen.append(cols)
             total += pairs
+            if keys is not None:
+                keys[block_column(cols)] = key
     return chosen or [["name_skel"]]
 
 
@@ -238,12 +241,15 @@ def _capped_key(df: pd.DataFrame, cols: Sequence[str], cap: int | None = None) -
     return key if len(key) else None
 
 
-def add_block_keys(df: pd.DataFrame, blocks: Sequence[Sequence[str]]) -> pd.DataFrame:
+def add_block_keys(
+    df: pd.DataFrame, blocks: Sequence[Sequence[str]], keys: dict[str, pd.Series] | None = None
+) -> pd.DataFrame:
     """One capped key column per chosen block (null where the value is too common to block on)."""
     out = df.copy()
     for cols in blocks:
-        key = _capped_key(df, cols)
-        out[block_column(cols)] = key.reindex(df.index).astype("Int64") if key is not None else pd.NA
+        name = block_column(cols)
+        key = keys[name] if keys is not None and name in keys else _capped_key(df, cols)
+        out[name] = key.reindex(df.index).astype("Int64") if key is not None else pd.NA
     return out
 
 
@@ -279,8 +285,9 @@ def train(
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     link_type = "link_only" if link_only else ("link_and_dedupe" if "source_dataset" in features else "dedupe_only")
-    blocks = choose_blocks(features, link_only)
-    features = add_block_keys(features, blocks)
+    keys: dict[str, pd.Series] = {}
+    blocks = choose_blocks(features, link_only, keys)
+    features = add_block_keys(features, blocks, keys)
     ids = [col for col in ID_COLUMNS if _has(features, col)]
     if ids:  # a scalar identifier key for an EM pass (Splink's EM cannot explode arrays); read by no comparison
         features["em_id_key"] = features[ids[0]].str[0]
