@@ -59,6 +59,7 @@ def main() -> None:
             statements += res.statements
     wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
             {
@@ -72,6 +73,7 @@ def main() -> None:
                 "records_per_s": round(rows / wall),
                 "statements_per_s": round(statements / wall),
                 "peak_mb": round(peak_mb),
+                "worker_peak_mb": round(worker_peak_mb),
                 "generate_wall_s": round(gen_s, 2),
                 "target_records_per_s": 50_000,
                 "per_file": per_file,
