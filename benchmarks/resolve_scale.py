@@ -65,7 +65,7 @@ def build_vocab(seed: int) -> Vocab:
     index = {(c, t): i for i, (t, c) in enumerate(zip(tokens, cultures, strict=True))}
     n_base = len(tokens)
     pools = {}
-    for culture in {c for nat in MIGRANT_NATIONALITIES for c, _ in CULTURES[nat]}:
+    for culture in sorted({c for nat in MIGRANT_NATIONALITIES for c, _ in CULTURES[nat]}):  # stable order
         male, female, family = tables.pools[culture]
         surnames = list(family)
         if culture != "vietnamese":
