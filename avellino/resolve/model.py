@@ -36,34 +36,52 @@ def _has(df: pd.DataFrame, col: str) -> bool:
     return col in df.columns and bool(df[col].notna().any())
 
 
-def name_comparison() -> Any:
-    """Names in any order, spelling or script (see names.py for the features), most to least specific."""
-    import splink.comparison_level_library as cll
+# m-probabilities of the name levels (most to least specific) used when names are the only evidence, so EM
+# cannot separate matches from namesakes (one comparison is not identifiable). They are the mean of what EM
+# learned for this comparison where other evidence was present, on two reference sets: the in-repo synthetic
+# fixture (romanisation noise) and FEBRL 4 (typos), rounded. Not fitted to any evaluation set.
+NAME_M_PRIOR = (0.32, 0.23, 0.09, 0.16, 0.055, 0.125, 0.007, 0.013)
+
+
+def name_comparison(m_prior: bool = False) -> Any:
+    """Names in any order, spelling or script (see names.py for the features), most to least specific.
+
+    ``m_prior``: fix the levels' m-probabilities to ``NAME_M_PRIOR`` (names alone: nothing to train them on).
+    """
     import splink.comparison_library as cl
 
+    levels = _name_levels()
+    if m_prior:
+        levels = [levels[0]] + [lv.configure(m_probability=m) for lv, m in zip(levels[1:], NAME_M_PRIOR, strict=True)]
     return cl.CustomComparison(
         output_column_name="name",
         comparison_description="full name, any order, spelling or script",
-        comparison_levels=[
-            cll.NullLevel("name_key"),
-            cll.ExactMatchLevel("name_key").configure(
-                tf_adjustment_column="name_key", label_for_charts="same name (any order)"
-            ),
-            cll.ExactMatchLevel("name_skel").configure(label_for_charts="same name, other romanisation"),
-            cll.JaroWinklerLevel("name_key", 0.94).configure(label_for_charts="name typo (jaro-winkler >= 0.94)"),
-            # every part of the shorter name is in the longer one (a father's name added or dropped); merely
-            # sharing two parts is weaker (Vietnamese "Minh Hai DANG" vs "Minh Hai PHAN" share the given names)
-            cll.And(cll.ArrayIntersectLevel("name_skels", 2), cll.ArraySubsetLevel("name_skels")).configure(
-                label_for_charts="all parts of the shorter name in the longer"
-            ),
-            cll.Or(cll.ArrayIntersectLevel("name_skels", 2), cll.JaroWinklerLevel("name_key", 0.88)).configure(
-                label_for_charts="2+ parts shared or name similar (jw >= 0.88)"
-            ),
-            cll.ArrayIntersectLevel("name_skels", 1).configure(label_for_charts="one part shared"),
-            cll.JaroWinklerLevel("name_key", 0.75).configure(label_for_charts="name loosely similar"),
-            cll.ElseLevel(),
-        ],
+        comparison_levels=levels,
     )
+
+
+def _name_levels() -> list[Any]:
+    import splink.comparison_level_library as cll
+
+    return [
+        cll.NullLevel("name_key"),
+        cll.ExactMatchLevel("name_key").configure(
+            tf_adjustment_column="name_key", label_for_charts="same name (any order)"
+        ),
+        cll.ExactMatchLevel("name_skel").configure(label_for_charts="same name, other romanisation"),
+        cll.JaroWinklerLevel("name_key", 0.94).configure(label_for_charts="name typo (jaro-winkler >= 0.94)"),
+        # every part of the shorter name is in the longer one (a father's name added or dropped); merely
+        # sharing two parts is weaker (Vietnamese "Minh Hai DANG" vs "Minh Hai PHAN" share the given names)
+        cll.And(cll.ArrayIntersectLevel("name_skels", 2), cll.ArraySubsetLevel("name_skels")).configure(
+            label_for_charts="all parts of the shorter name in the longer"
+        ),
+        cll.Or(cll.ArrayIntersectLevel("name_skels", 2), cll.JaroWinklerLevel("name_key", 0.88)).configure(
+            label_for_charts="2+ parts shared or name similar (jw >= 0.88)"
+        ),
+        cll.ArrayIntersectLevel("name_skels", 1).configure(label_for_charts="one part shared"),
+        cll.JaroWinklerLevel("name_key", 0.75).configure(label_for_charts="name loosely similar"),
+        cll.ElseLevel(),
+    ]
 
 
 def dob_comparison() -> Any:
@@ -137,10 +155,16 @@ ID_COLUMNS = {
 }
 
 
+def names_only(df: pd.DataFrame) -> bool:
+    """The name is the only comparison the input allows (EM needs two independent pieces of evidence)."""
+    others = ["dob_y", "nationality", "sex", "place_of_birth", "address", "city", "postcode", *ID_COLUMNS]
+    return _has(df, "name_key") and not any(_has(df, col) for col in others)
+
+
 def comparisons_for(df: pd.DataFrame) -> list[Any]:
     comps: list[Any] = []
     if _has(df, "name_key"):
-        comps.append(name_comparison())
+        comps.append(name_comparison(m_prior=names_only(df)))
     if _has(df, "dob_y"):
         comps.append(dob_comparison())
     for col in ("nationality", "sex"):
@@ -264,6 +288,7 @@ class TrainedModel:
     linker: Any
     link_type: str
     blocks: list[list[str]]
+    names_only: bool = False
 
 
 def train(
@@ -317,13 +342,15 @@ def train(
     if sample is not features:
         model = linker.misc.save_model_to_json()
         linker = Linker(_register(db, features, link_only), model, log_level=logging.ERROR)
-    return TrainedModel(linker, link_type, blocks)
+    return TrainedModel(linker, link_type, blocks, names_only(features))
 
 
 def _fit(linker: Any, features: pd.DataFrame, max_em_pairs: float) -> None:
     """Prior, ``u`` by random sampling, ``m`` by EM passes (see ``_em_blocks``); no labels needed."""
     _estimate_lambda(linker, features)
     linker.training.estimate_u_using_random_sampling(max_pairs=max(1e6, min(5e6, len(features) * 5)), seed=1)
+    if names_only(features):  # one comparison: EM cannot be identified, the m prior stands (NAME_M_PRIOR)
+        return
     for rule in _em_blocks(features):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -397,3 +424,37 @@ def predict(model: TrainedModel, threshold: float = DEFAULT_THRESHOLD) -> pd.Dat
     """Scored pairs at or above ``threshold`` match probability, as pandas."""
     result = model.linker.inference.predict(threshold_match_probability=threshold)
     return result.as_pandas_dataframe()
+
+
+def expected_f1_threshold(probabilities: pd.Series, expected_true_pairs: float) -> float:
+    """The threshold that maximises the F1 the model itself expects, from its own scores (no labels).
+
+    Taking the pairs down to threshold ``t``, the model expects ``sum(p)`` of them to be true (precision
+    ``sum(p) / n``) out of ``expected_true_pairs`` (the prior times all pairs). With strong evidence scores are
+    near 0 or 1 and this lands near the Bayes point; with names alone, where no pair is near-certain, the 0.5
+    Bayes point (which maximises accuracy, not F1) would link nothing, while for F1 the best threshold is half
+    the best F1 reachable (Lipton et al. 2014), so it is lower. Used only when names are the only evidence.
+    """
+    p = probabilities.sort_values(ascending=False).to_numpy()
+    if not len(p) or expected_true_pairs <= 0:
+        return DEFAULT_THRESHOLD
+    tp = p.cumsum()
+    f1 = 2 * tp / (pd.RangeIndex(1, len(p) + 1).to_numpy() + expected_true_pairs)
+    return float(p[int(f1.argmax())])
+
+
+def total_pairs(features: pd.DataFrame, link_type: str) -> float:
+    """All pairs the link type could compare (across sources only for ``link_only``)."""
+    n = float(len(features))
+    if link_type == "link_only" and "source_dataset" in features.columns:
+        sizes = features["source_dataset"].value_counts().astype(float)
+        return float((n**2 - (sizes**2).sum()) / 2)
+    return n * (n - 1) / 2
+
+
+def decision_threshold(model: TrainedModel, features: pd.DataFrame, pairs: pd.DataFrame) -> float:
+    """The Bayes point (0.5), except with names alone: the expected-F1 threshold (``expected_f1_threshold``)."""
+    if not model.names_only:
+        return DEFAULT_THRESHOLD
+    prior = float(model.linker.misc.save_model_to_json()["probability_two_random_records_match"])
+    return expected_f1_threshold(pairs["match_probability"], prior * total_pairs(features, model.link_type))

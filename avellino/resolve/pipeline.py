@@ -39,7 +39,9 @@ def score_table(
     features = build_features(df, roles, id_column, source_column, default_country=default_country)
     trained = resolve_model.train(features, link_only=source_column is not None, labels=labels, explainable=False)
     pairs, compared = scored_pairs(trained.linker)
-    return pairs, compared, threshold if threshold is not None else resolve_model.DEFAULT_THRESHOLD
+    if threshold is None:
+        threshold = resolve_model.decision_threshold(trained, features, pairs)
+    return pairs, compared, threshold
 
 
 def train_on(df: pd.DataFrame, roles: Mapping[str, str], id_column: str, **kw: Any) -> resolve_model.TrainedModel:
