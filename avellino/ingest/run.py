@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import InputRejected, RowProblem
+from avellino.errors import ConfigError, InputRejected, RowProblem
 from avellino.ingest.cleaning import SQL_TYPES, clean_distinct
 from avellino.ingest.compile import MACROS, frame_sql, markings_sql, statements_sql, value_checks_sql
 from avellino.ingest.mapping import Mapping, load_mapping
@@ -38,6 +38,8 @@ class IngestResult:
 
 
 def file_sha256(path: Path) -> str:
+    if not path.is_file():
+        raise ConfigError(f"File not found: {path}")
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -106,7 +108,8 @@ def write_prepared(store: Store, prepared: Prepared) -> IngestResult:
 
 def already_imported(store: Store, path: Path, mapping_path: Path) -> IngestResult | None:
     """The earlier import of this exact file with this exact mapping, if any."""
-    previous = store.find_batch(file_sha256(path), load_mapping(mapping_path).sha256)
+    mapping_sha256 = load_mapping(mapping_path).sha256
+    previous = store.find_batch(file_sha256(path), mapping_sha256)
     if previous is None:
         return None
     return IngestResult(str(path), previous.batch_id, previous.rows, 0, 0, skipped=True)

@@ -141,3 +141,10 @@ def test_parallel_ingest_rejects_only_the_bad_file(tmp_path: Path) -> None:
         assert len(store.batches()) == 2
         again = dict(ingest_files(store, jobs[:1], workers=2))
         assert again[FIX / "persons.csv"].skipped  # type: ignore[union-attr]
+
+
+def test_missing_files_are_clear_errors(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="File not found"):
+        ingest_file(store, tmp_path / "nope.csv", FIX / "persons.yml")
+    with pytest.raises(ConfigError, match="Cannot read mapping"):
+        ingest_file(store, FIX / "persons.csv", tmp_path / "nope.yml")
