@@ -32,7 +32,10 @@ def evaluate(
         None, "--truth-regex", help="Regex with one group that extracts the entity from the truth column."
     ),
     threshold: float | None = typer.Option(
-        None, "--threshold", help="Match probability threshold (default 0.5, the model's own decision point)."
+        None,
+        "--threshold",
+        help="Match probability threshold (default: the model's decision point, 0.5; with names alone, "
+        "the threshold that maximises the model's own expected F1).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
