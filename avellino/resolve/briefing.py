@@ -51,6 +51,15 @@ def briefing_section(ctx: DemoContext) -> Section | None:
         "<code>avellino resolve explain A B</code>; confirm or reject with <code>avellino resolve judge</code>.</p>",
         f"<table><thead><tr><th>records per person</th><th>people</th></tr></thead><tbody>{rows}</tbody></table>",
     ]
+    things = summary.get("things") or {}
+    if things.get("records"):
+        kinds = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in things["by_kind"].items())
+        rules = ", ".join(f"{r} {n:,}" for r, n in things["pairs_joined_by_rule"].items()) or "none"
+        parts.append(
+            f"<p>Other entities ({kinds}) resolved by shared identifiers into {things['clusters']:,} clusters "
+            f"({things['merged_clusters']:,} with more than one record); pairs joined by rule: {rules}; "
+            f"pairs kept apart by a conflicting identifier: {things['pairs_blocked_by_conflict']:,}.</p>"
+        )
     truth_file = ctx.truth_dir / "persons.csv" if ctx.truth_dir else None
     if truth_file is not None and truth_file.exists():
         scores = truth_scores(clusters, pd.read_csv(truth_file, dtype=str))

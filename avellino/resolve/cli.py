@@ -95,10 +95,13 @@ def run(
     full: bool = typer.Option(False, "--full", help="Rescore every pair instead of only pairs with new records."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Resolve the people in the workspace into clusters (stable ids, judgements honoured).
+    """Resolve the people, organisations, vehicles, vessels, bank and user accounts in the workspace into
+    clusters (stable ids, judgements honoured).
 
-    Incremental by default: after a new partner file is ingested, only pairs that involve its records are
-    scored; clusters it does not touch keep their ids.
+    People: a trained model, incremental by default: after a new partner file is ingested, only pairs that
+    involve its records are scored; clusters it does not touch keep their ids. Everything else: shared
+    normalised identifiers (plate, IMO, MMSI, IBAN, registration number...) join, a conflicting one keeps
+    apart, organisation and vessel names join only when near-identical (summary under "things").
 
     Example:  avellino resolve run --workspace ops/channel-2025
     """
@@ -107,7 +110,7 @@ def run(
     from avellino.resolve import store_io
     from avellino.store import open_store
 
-    with open_store(workspace) as store, Console(stderr=True).status("Resolving people..."):
+    with open_store(workspace) as store, Console(stderr=True).status("Resolving..."):
         summary = store_io.run(store, threshold=threshold, full=full)
     typer.echo(json.dumps(summary) if as_json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
 
@@ -213,7 +216,11 @@ def explain(
             f"{step['match_weight']:+.2f}",
         )
     console.print(table)
-    if not result["compared_by_model"]:
+    if result.get("compared_by_rule"):
+        console.print(f"{result['kind']}: rule {result['rule']} ({result['evidence']})")
+    elif "compared_by_rule" in result:
+        console.print(f"{result['kind']}: no identifier or name in common, never compared")
+    elif not result["compared_by_model"]:
         console.print("The model never compared these records (no blocking key in common).")
     else:
         console.print(f"total match weight {result['match_weight']:+.2f}, probability {result['match_probability']}")

@@ -8,7 +8,9 @@ Derived tables kept in the store:
 * ``resolve_edges``: scored pairs (match probability >= 1%) with Splink's per-comparison columns, kept across
   runs: an incremental run scores only pairs that touch a new record and adds them;
 * ``resolve_clusters``: ``entity_id, cluster_id`` (stable ids), also written as the store's canonical ids;
-* ``resolve_model``: the trained Splink model as JSON (one row), for ``explain``.
+* ``resolve_model``: the trained Splink model as JSON (one row), for ``explain``;
+* ``resolve_thing_edges``/``resolve_thing_clusters``: the same for organisations, vehicles, vessels and
+  accounts, resolved by rules (``things.py``), with the rule and evidence per pair.
 """
 
 from __future__ import annotations
@@ -98,15 +100,35 @@ def add_judgements(store: Store, rows: list[dict[str, Any]]) -> None:
 
 
 def run(store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False) -> dict[str, Any]:
-    """Resolve every Person in the store; incremental unless ``full`` or nothing was resolved before."""
+    """Resolve every Person (Splink model, incremental unless ``full``), then every organisation, vehicle,
+    vessel and account (rules, ``things.py``); both mappings become the store's canonical ids in one call,
+    since ``set_canonical`` replaces the whole mapping."""
+    from avellino.resolve import things
+
+    summary, persons = _run_persons(store, threshold, full)
+    thing_summary, thing_clusters = things.run(store, judgements(store))
+    if persons is None:  # no person resolved this run: keep the person ids of the last run
+        persons = _read(store, CLUSTERS)
+    mappings = [m[["entity_id", "cluster_id"]] for m in (persons, thing_clusters) if m is not None]
+    if mappings:
+        both = pd.concat(mappings, ignore_index=True)
+        store.set_canonical(
+            pa.table({"entity_id": both["entity_id"].tolist(), "canonical_id": both["cluster_id"].tolist()})
+        )
+    summary["things"] = thing_summary
+    return summary
+
+
+def _run_persons(store: Store, threshold: float, full: bool) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The person model; returns the summary and ``entity_id, cluster_id`` (None when nothing was resolved)."""
     records = person_records(store)
     if records.empty:
-        return {"records": 0, "new_records": 0, "clusters": 0}
+        return {"records": 0, "new_records": 0, "clusters": 0}, None
     records["country"] = records.get("country", pd.Series(index=records.index, dtype=object))
     records["country"] = records["country"].fillna(records["originator"].map(_originator_country))
     roles = {r: r for r in set(PERSON_ROLES.values()) if r in records.columns}
     if not any(r in roles for r in ("full_name", "given_name", "surname")):
-        return {"records": len(records), "new_records": 0, "clusters": 0}
+        return {"records": len(records), "new_records": 0, "clusters": 0}, None
     features = build_features(records, roles, "entity_id")
     previous_features = _read(store, FEATURES)
     old_ids = set(previous_features["unique_id"]) if previous_features is not None and not full else set()
@@ -124,13 +146,10 @@ def run(store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False) 
     store.write_table(CLUSTERS, pa.Table.from_pandas(result, preserve_index=False))
     model_json = trained.linker.misc.save_model_to_json()
     store.write_table(MODEL, pa.table({"model_json": [json.dumps(model_json)]}))
-    store.set_canonical(
-        pa.table({"entity_id": result["entity_id"].tolist(), "canonical_id": result["cluster_id"].tolist()})
-    )
     kept = (
         0 if previous_clusters is None else int(result["cluster_id"].isin(set(previous_clusters["cluster_id"])).sum())
     )
-    return {
+    summary = {
         "records": len(features),
         "new_records": int(features["is_new"].sum()),
         "pairs_scored": len(new_edges),
@@ -138,6 +157,7 @@ def run(store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False) 
         "records_keeping_cluster_id": kept,
         "judgements_applied": len(cl.effective_judgements(log)),
     }
+    return summary, result
 
 
 def _edges(linker: Any) -> pd.DataFrame:
@@ -159,8 +179,12 @@ def _positive_labels(log: pd.DataFrame, ids: set[str]) -> pd.DataFrame | None:
 
 
 def explain(store: Store, a: str, b: str) -> dict[str, Any]:
+    from avellino.resolve import things
     from avellino.resolve.explain import explain_pair
 
+    by_rule = things.explain(store, a, b, judgements(store))
+    if by_rule is not None:
+        return by_rule
     model_rows = _read(store, MODEL)
     features = _read(store, FEATURES)
     if model_rows is None or features is None:
@@ -185,7 +209,10 @@ def explain(store: Store, a: str, b: str) -> dict[str, Any]:
 
 
 def cluster_members(store: Store, cluster_id: str) -> list[str]:
-    clusters = _read(store, CLUSTERS)
-    if clusters is None:
+    from avellino.resolve.things import THING_CLUSTERS
+
+    found = [t for t in (_read(store, CLUSTERS), _read(store, THING_CLUSTERS)) if t is not None]
+    if not found:
         return []
+    clusters = pd.concat([t[["entity_id", "cluster_id"]] for t in found], ignore_index=True)
     return sorted(clusters.loc[clusters["cluster_id"] == cluster_id, "entity_id"])
