@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -11,13 +9,12 @@ import pytest
 from avellino.resolve import clusters as cl
 from avellino.resolve import store_io
 from avellino.store import open_store
-from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
+from tests.statements import batch, statement_row, statement_table
 
 PROPS = {"full_name": "name", "dob": "birthDate", "nationality": "nationality", "phone": "phone"}
 
 
 def statements(people: pd.DataFrame) -> pa.Table:
-    now = dt.datetime(2025, 1, 1)
     rows = []
     for rec in people.itertuples():
         originator = {"GB": "uk-nca", "FR": "fr-ocriest", "DE": "de-bpol", "IT": "it-sco", "NL": "nl-europol"}[
@@ -27,33 +24,11 @@ def statements(people: pd.DataFrame) -> pa.Table:
             value = getattr(rec, col)
             if isinstance(value, str) and value:
                 rows.append(
-                    {
-                        "id": f"{rec.record_id}-{prop}",
-                        "entity_id": rec.record_id,
-                        "canonical_id": rec.record_id,
-                        "schema": "Person",
-                        "prop": prop,
-                        "prop_type": prop,
-                        "value": value,
-                        "dataset": originator,
-                        "origin": "fixture",
-                        "first_seen": now,
-                        "last_seen": now,
-                        "originator": originator,
-                        "source_record": f"fixture.csv:{rec.Index + 2}",
-                        "handling_code": "H0",
-                        "tlp": "AMBER",
-                        "evaluation": "B2",
-                        "subject_category": "suspect",
-                        "retention_review": dt.date(2030, 1, 1),
-                        "batch_id": "b",
-                    }
+                    statement_row(
+                        rec.record_id, prop, value, originator=originator, source_record=f"fixture.csv:{rec.Index + 2}"
+                    )
                 )
-    return pa.Table.from_pylist(rows, schema=STATEMENT_SCHEMA)
-
-
-def batch(name: str) -> BatchInfo:
-    return BatchInfo(name, f"{name}.csv", name, "m", 1, 1, dt.datetime(2025, 1, 1))
+    return statement_table(rows)
 
 
 @pytest.fixture()

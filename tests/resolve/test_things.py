@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from avellino.resolve import clusters as cl
 from avellino.resolve import store_io, things
 from avellino.store import open_store
-from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
+from tests.statements import batch, statement_row, statement_table
 
 ENTITIES = {
     # two partners' records of one van, plates typed differently
@@ -40,38 +38,13 @@ ENTITIES = {
 
 
 def statements(entities: dict[str, tuple[str, str, dict[str, str]]]) -> pa.Table:
-    now = dt.datetime(2025, 1, 1)
-    rows = []
-    for entity_id, (schema, originator, props) in entities.items():
-        for prop, value in props.items():
-            rows.append(
-                {
-                    "id": f"{entity_id}-{prop}",
-                    "entity_id": entity_id,
-                    "canonical_id": entity_id,
-                    "schema": schema,
-                    "prop": prop,
-                    "prop_type": prop,
-                    "value": value,
-                    "dataset": originator,
-                    "origin": "fixture",
-                    "first_seen": now,
-                    "last_seen": now,
-                    "originator": originator,
-                    "source_record": "things.csv:2",
-                    "handling_code": "H0",
-                    "tlp": "AMBER",
-                    "evaluation": "B2",
-                    "subject_category": "suspect",
-                    "retention_review": dt.date(2030, 1, 1),
-                    "batch_id": "b",
-                }
-            )
-    return pa.Table.from_pylist(rows, schema=STATEMENT_SCHEMA)
-
-
-def batch(name: str) -> BatchInfo:
-    return BatchInfo(name, f"{name}.csv", name, "m", 1, 1, dt.datetime(2025, 1, 1))
+    return statement_table(
+        [
+            statement_row(eid, prop, value, schema=schema, originator=originator, source_record="things.csv:2")
+            for eid, (schema, originator, props) in entities.items()
+            for prop, value in props.items()
+        ]
+    )
 
 
 def cluster_of(store) -> pd.Series:

@@ -3,49 +3,27 @@ AVELLINO_TEST_PG_URL points at a server (CI starts one) and skips with that reas
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pyarrow as pa
 import pytest
 
 from avellino.store.base import Store
-from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
+from avellino.store.schema import BatchInfo
+from tests.statements import batch as make_batch
+from tests.statements import statement_row, statement_table
 
 
 def statements(n: int, entity: str = "e1", category: str = "suspect", prop: str = "name") -> pa.Table:
-    now = dt.datetime(2025, 1, 1)
-    rows = [
-        {
-            "id": f"{entity}-{prop}-{i}",
-            "entity_id": entity,
-            "canonical_id": entity,
-            "schema": "Person",
-            "prop": prop,
-            "prop_type": "name",
-            "value": f"Name {i}",
-            "original_value": None,
-            "lang": None,
-            "dataset": "UK-NCA",
-            "origin": "f.csv",
-            "first_seen": now,
-            "last_seen": now,
-            "originator": "UK-NCA",
-            "source_record": f"f.csv:{i + 2}",
-            "handling_code": "H2",
-            "handling_note": None,
-            "tlp": "AMBER",
-            "evaluation": "B2",
-            "subject_category": category,
-            "retention_review": dt.date(2028, 1, 1),
-            "batch_id": "b",
-        }
-        for i in range(n)
-    ]
-    return pa.Table.from_pylist(rows, schema=STATEMENT_SCHEMA)
+    return statement_table(
+        [
+            statement_row(entity, prop, f"Name {i}", category=category, handling="H2", source_record=f"f.csv:{i + 2}",
+                          row_id=f"{entity}-{prop}-{i}")
+            for i in range(n)
+        ]
+    )  # fmt: skip
 
 
 def batch(name: str, sha: str = "f") -> BatchInfo:
-    return BatchInfo(name, f"{name}.csv", sha, "m", 3, 3, dt.datetime(2025, 1, 1, 12))
+    return make_batch(name, sha)
 
 
 def test_write_batch_and_read_back(store: Store) -> None:
