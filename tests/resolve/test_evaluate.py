@@ -21,24 +21,17 @@ def test_pair_metrics_count_blocking_losses_as_misses():
     assert (p, round(r, 3), n) == (0.5, 0.333, 2)
 
 
-def test_evaluate_cli_on_fixture(fixtures):
-    result = CliRunner().invoke(
-        app,
-        [
-            "evaluate",
-            "--input",
-            str(fixtures / "resolve" / "people.csv"),
-            "--id-column",
-            "record_id",
-            "--truth-column",
-            "person",
-            "--columns",
-            "full_name=full_name,dob=dob,phone=phone,country=country",
-            "--json",
-        ],
-    )
+def _evaluate(fixtures, columns: str) -> dict:
+    """Run `resolve evaluate --json` on the in-repo fixture with the given column roles."""
+    args = ["evaluate", "--input", str(fixtures / "resolve" / "people.csv"), "--id-column", "record_id"]
+    args += ["--truth-column", "person", "--columns", columns, "--json"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_evaluate_cli_on_fixture(fixtures):
+    out = _evaluate(fixtures, "full_name=full_name,dob=dob,phone=phone,country=country")
     for model in ("avellino", "baseline"):
         assert set(out[model]) >= {"precision", "recall", "f1", "threshold", "pairs_compared", "wall_s", "peak_mb"}
     assert out["avellino"]["f1"] > 0.8
@@ -46,23 +39,7 @@ def test_evaluate_cli_on_fixture(fixtures):
 
 
 def test_evaluate_with_names_alone(fixtures):
-    result = CliRunner().invoke(
-        app,
-        [
-            "evaluate",
-            "--input",
-            str(fixtures / "resolve" / "people.csv"),
-            "--id-column",
-            "record_id",
-            "--truth-column",
-            "person",
-            "--columns",
-            "full_name=full_name",
-            "--json",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = _evaluate(fixtures, "full_name=full_name")
     assert out["avellino"]["pairs_compared"] > 0
     assert all(0 <= out[m][k] <= 1 for m in out for k in ("precision", "recall", "f1"))
     # names alone cannot be EM-trained and rarely reach 0.5 among namesakes; the m prior and the expected-F1
