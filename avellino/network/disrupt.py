@@ -8,11 +8,12 @@ Avellino's method answers each k separately (the best set of 5 need not contain 
 
 1. **Seeds**: the prefixes of every baseline order, of an adaptive greedy on the true objective, and the
    best (k-1)-set plus one vertex. The best seed is kept, so the method is never worse than any baseline.
-2. **Iterated local search**: 1-swap descent on (LCC, pairwise connectivity) with random kicks.
-3. **Exact improvement**: a branch and bound (``exact.py``) tries to push the LCC lower still; on small
-   networks it usually proves the answer optimal.
+2. **Quick proofs**: a short branch and bound (``exact.py``) per k; on small networks it settles most k.
+3. **Iterated local search** on the k still open: 1-swap descent on (LCC, pairwise connectivity) with kicks.
+4. **Exact improvement**: the branch and bound again, in rounds of doubling slices per open k, pushes the
+   LCC lower still until each k is proven optimal or the budget is spent.
 
-Steps 2-3 share an effort budget in seconds; on networks too large for them, the seeds alone are used
+Steps 2-4 share an effort budget in seconds; on networks too large for them, the seeds alone are used
 (see ``scale.py`` for graphs with millions of vertices).
 """
 
@@ -128,24 +129,51 @@ def avellino_sets(
     proven = [False] * k_max
     if adj.n > SEARCH_MAX_VERTICES or effort_seconds <= 0:
         return list(zip(best, proven, strict=True))
-    search_end = start + 0.4 * effort_seconds
-    for k in range(1, k_max + 1):
-        slice_end = min(search_end, time.monotonic() + (search_end - time.monotonic()) / (k_max - k + 1))
+    end = start + effort_seconds
+    exact = adj.n <= EXACT_MAX_VERTICES
+    if exact:  # cheap proofs first: on small networks most k are settled here and need no local search
+        _exact_rounds(adj, best, proven, min(end, time.monotonic() + 0.1 * effort_seconds), first_slice=0.05)
+    search_end = time.monotonic() + 0.4 * max(end - time.monotonic(), 0.0)
+    open_ks = [k for k in range(1, k_max + 1) if not proven[k - 1]]
+    for i, k in enumerate(open_ks):
+        slice_end = min(search_end, time.monotonic() + (search_end - time.monotonic()) / (len(open_ks) - i))
         if k > 1:
             best[k - 1] = min(best[k - 1], _pad(adj, best[k - 2], k), key=lambda s: score(adj, s))
-        found, _ = iterated_search(adj, best[k - 1], rounds=60, deadline=slice_end, seed=k)
-        best[k - 1] = found
-    if adj.n <= EXACT_MAX_VERTICES:
+        best[k - 1], _ = iterated_search(adj, best[k - 1], rounds=60, deadline=slice_end, seed=k)
+    if exact:
+        _exact_rounds(adj, best, proven, end, first_slice=0.2)
+    return list(zip(best, proven, strict=True))
+
+
+def _exact_rounds(adj: Adjacency, best: list[list[int]], proven: list[bool], end: float, first_slice: float) -> None:
+    """Branch and bound on every unsettled k in turn, doubling the per-k slice each round until ``end``.
+
+    Rounds with growing slices settle the easy k before the hard ones take the rest of the budget, whatever
+    the machine's speed; a restarted search begins from the best answer so far, so little work is repeated.
+    """
+    k_max = len(best)
+    slice_seconds = first_slice
+    while not all(proven):
         for k in range(1, k_max + 1):
-            remaining = start + effort_seconds - time.monotonic()
+            remaining = end - time.monotonic()
             if remaining <= 0:
-                break
+                return
+            if proven[k - 1]:
+                continue
             if k > 1 and score(adj, _pad(adj, best[k - 2], k)) < score(adj, best[k - 1]):
                 best[k - 1] = _pad(adj, best[k - 2], k)
             lcc = score(adj, best[k - 1])[0]
-            result = improve_exact(adj, k, best[k - 1], lcc, remaining / (k_max - k + 1))
+            result = improve_exact(adj, k, best[k - 1], lcc, min(slice_seconds, remaining))
             best[k - 1], proven[k - 1] = _pad(adj, result.chosen, k), result.proven
-    return list(zip(best, proven, strict=True))
+        _settle_by_monotony(adj, best, proven)
+        slice_seconds *= 2
+
+
+def _settle_by_monotony(adj: Adjacency, best: list[list[int]], proven: list[bool]) -> None:
+    """More removals never leave a larger optimum: an answer equal to a proven optimum at k+1 is optimal."""
+    for k in range(len(best) - 1, 0, -1):
+        if proven[k] and not proven[k - 1] and score(adj, best[k - 1])[0] == score(adj, best[k])[0]:
+            proven[k - 1] = True
 
 
 def _pad(adj: Adjacency, chosen: list[int], k: int) -> list[int]:

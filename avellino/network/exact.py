@@ -3,14 +3,19 @@
 Why it works: if some component of G - S has more than T vertices, then any connected set W of T + 1 of its
 vertices must lose at least one vertex to the answer. Branching over W (the i-th branch removes W[i] and promises
 never to remove W[0..i-1]) enumerates every answer once, with branching factor at most T + 1 and depth k
-(the classical bounded-search-tree for "component order connectivity"). Three prunings keep it small:
+(the classical bounded-search-tree for "component order connectivity"). What keeps it small:
 
 * **packing bound**: greedily carve vertex-disjoint connected (T+1)-sets out of G - S; each needs its own
   removal, so more sets than removals left means no answer below this node. The carved set with the fewest
   still-removable vertices is the one we branch on;
 * **degree bound**: r more removals split the big components into at most (#big + sum of the r largest
   degree - 1) pieces of at most T vertices each;
-* **leaf dominance**: removing a leaf is never better than removing its (removable) neighbour.
+* **one removal left**: answered exactly by one articulation-point pass (``cut_pieces``) instead of one
+  traversal per candidate; with several big components, one that no single removal can break counts twice;
+* **leaf dominance**: removing a leaf is never better than removing its (removable) neighbour;
+* **twins**: vertices with the same remaining neighbours (members of a cell who all know the same two
+  people) are interchangeable, so when removing one fails, removing any of its twins fails too;
+* **ordering**: candidates that split their component most are tried first, so improving answers come early.
 
 Used by the shipped method (to improve a heuristic answer within a budget) and by the benchmark (to prove
 optimality for k <= 5).
@@ -22,7 +27,7 @@ import heapq
 import time
 from dataclasses import dataclass, field
 
-from avellino.network.fragment import Adjacency, components
+from avellino.network.fragment import Adjacency, components, cut_pieces
 
 
 class Budget(Exception):
@@ -38,10 +43,12 @@ class _Search:
     nodes: int = 0
     removed: bytearray = field(default_factory=bytearray)
     banned: bytearray = field(default_factory=bytearray)
+    nbset: list[frozenset[int]] = field(default_factory=list)
 
     def run(self, k: int) -> list[int] | None:
         self.removed = bytearray(self.adj.n)
         self.banned = bytearray(0 if r else 1 for r in self.adj.removable)
+        self.nbset = [frozenset(nb) for nb in self.adj.neighbours]
         return self._branch([], k)
 
     def _branch(self, chosen: list[int], budget: int) -> list[int] | None:
@@ -49,18 +56,22 @@ class _Search:
         if self.nodes > self.max_nodes or time.monotonic() > self.deadline:
             raise Budget
         label, sizes = components(self.adj, self.removed)
-        if max(sizes, default=0) <= self.threshold:
+        big = [c for c, s in enumerate(sizes) if s > self.threshold]
+        if not big:
             return list(chosen)
-        if budget == 0 or not self._degree_bound_ok(label, sizes, budget):
+        if len(big) > budget:
+            return None
+        if budget == 1:
+            v = self._best_cut(label.index(big[0]))
+            return [*chosen, v] if v is not None else None
+        if not self._degree_bound_ok(label, sizes, budget) or not self._cut_bound_ok(label, big, budget):
             return None
         witness = self._packing_witness(label, sizes, budget)
         if witness is None:
             return None
-        nb = self.adj.neighbours
-        cands = sorted(witness, key=lambda v: -sum(1 for w in nb[v] if not self.removed[w]))
         newly_banned: list[int] = []
         result: list[int] | None = None
-        for v in cands:
+        for v in self._ordered(witness):
             if self.banned[v]:
                 continue
             if self._leaf_dominated(v):
@@ -74,15 +85,67 @@ class _Search:
             self.removed[v] = 0
             if result is not None:
                 break
-            self.banned[v] = 1
-            newly_banned.append(v)
+            # v failed, and so does each twin of v: the swap maps one subtree onto the other
+            for u in [v, *self._twins(v)]:
+                self.banned[u] = 1
+                newly_banned.append(u)
         for v in newly_banned:
             self.banned[v] = 0
         return result
 
-    def _leaf_dominated(self, v: int) -> bool:
-        alive = [w for w in self.adj.neighbours[v] if not self.removed[w]]
+    def _cut_scores(self, root: int) -> dict[int, tuple[int, int]]:
+        """(largest piece, sum of squared pieces) of root's component after removing each allowed vertex."""
+        seen, pieces = cut_pieces(self.adj, self.removed, root)
+        whole = [len(seen) - 1] if len(seen) > 1 else []
+        out: dict[int, tuple[int, int]] = {}
+        for v in seen:
+            if not self.banned[v]:
+                p = pieces.get(v, whole)
+                out[v] = (max(p, default=0), sum(x * x for x in p))
+        return out
+
+    def _best_cut(self, root: int) -> int | None:
+        """The allowed vertex whose removal leaves root's component in pieces of at most T, best first."""
+        scores = self._cut_scores(root)
+        if not scores:
+            return None
+        v = min(scores, key=scores.__getitem__)
+        return v if scores[v][0] <= self.threshold else None
+
+    def _cut_bound_ok(self, label: list[int], big: list[int], budget: int) -> bool:
+        """Each big component needs one removal, or two when no single allowed vertex breaks it."""
+        if 2 * len(big) <= budget:
+            return True
+        need = sum(1 if self._best_cut(label.index(c)) is not None else 2 for c in big)
+        return need <= budget
+
+    def _ordered(self, witness: list[int]) -> list[int]:
+        """Witness vertices, those that split their component most first (then by remaining degree)."""
+        nb, removed = self.adj.neighbours, self.removed
+        scores = self._cut_scores(witness[0])  # the witness is connected: one component, one pass
+        worst = (self.adj.n, 0)
+        return sorted(witness, key=lambda v: (scores.get(v, worst), -sum(1 for w in nb[v] if not removed[w])))
+
+    def _leaf_dominated(self, u: int) -> bool:
+        """A leaf is never worth removing while its neighbour may be: that neighbour cuts it off and more."""
+        alive = [w for w in self.adj.neighbours[u] if not self.removed[w]]
         return len(alive) == 1 and not self.banned[alive[0]]
+
+    def _twins(self, v: int) -> list[int]:
+        """Allowed vertices with v's remaining neighbourhood (v itself aside): swapping them is a symmetry."""
+        removed, banned, nbset = self.removed, self.banned, self.nbset
+        alive = {w for w in self.adj.neighbours[v] if not removed[w]}
+        if not alive:
+            return []
+        pivot = min(alive, key=lambda w: len(nbset[w]))
+        out = []
+        for u in nbset[pivot] | alive:
+            if u == v or removed[u] or banned[u] or len(nbset[u]) < len(alive) - 1:
+                continue
+            mine = {w for w in nbset[u] if not removed[w]}
+            if mine - {v} == alive - {u}:
+                out.append(u)
+        return out
 
     def _degree_bound_ok(self, label: list[int], sizes: list[int], budget: int) -> bool:
         big = {c for c, s in enumerate(sizes) if s > self.threshold}

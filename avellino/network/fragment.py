@@ -76,3 +76,45 @@ def score(adj: Adjacency, vertices: list[int] | set[int] | tuple[int, ...]) -> t
 
 def largest_component(adj: Adjacency, vertices: list[int] | set[int] | tuple[int, ...]) -> int:
     return score(adj, vertices)[0]
+
+
+def cut_pieces(adj: Adjacency, removed: bytearray, root: int) -> tuple[list[int], dict[int, list[int]]]:
+    """The vertices of ``root``'s component and, for each, the pieces its removal leaves of that component.
+
+    One depth-first search with low-links (Hopcroft-Tarjan articulation points) answers "what happens if v
+    goes?" for every v of the component at once, where removing each in turn would cost one traversal per v.
+    A vertex absent from the dict splits nothing off: its removal leaves one piece of size (component - 1).
+    """
+    nb = adj.neighbours
+    disc = [-1] * adj.n
+    low = [0] * adj.n
+    size = [1] * adj.n
+    pieces: dict[int, list[int]] = {}
+    seen = [root]
+    disc[root] = 0
+    stack = [(root, -1, iter(nb[root]))]
+    while stack:
+        u, parent, it = stack[-1]
+        for w in it:
+            if removed[w]:
+                continue
+            if disc[w] < 0:
+                disc[w] = low[w] = len(seen)
+                seen.append(w)
+                stack.append((w, u, iter(nb[w])))
+                break
+            if w != parent and disc[w] < low[u]:
+                low[u] = disc[w]
+        else:
+            stack.pop()
+            if parent >= 0:
+                size[parent] += size[u]
+                low[parent] = min(low[parent], low[u])
+                if low[u] >= disc[parent]:  # u's subtree has no edge above parent: a separate piece
+                    pieces.setdefault(parent, []).append(size[u])
+    total = len(seen)
+    for sep in pieces.values():
+        rest = total - 1 - sum(sep)
+        if rest:
+            sep.append(rest)
+    return seen, pieces

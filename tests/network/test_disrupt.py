@@ -1,10 +1,11 @@
 import itertools
+import random
 
 import igraph as ig
 
 from avellino.network.disrupt import plan_disruption
 from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, largest_component
+from avellino.network.fragment import Adjacency, components, cut_pieces, largest_component, mask_of
 from avellino.network.io import read_network
 
 BASELINES = ("degree", "betweenness", "collective_influence")
@@ -46,3 +47,45 @@ def test_exact_search_proves_optimum_on_random_graphs():
             result = improve_exact(adj, k, start, largest_component(adj, start), seconds=20)
             assert result.proven, (seed, k)
             assert result.lcc == _brute_force(adj, k), (seed, k)
+
+
+def _twin_rich_graph(seed: int) -> tuple[ig.Graph, list[bool]]:
+    """A random graph plus cell members who all know the same two people (twins) and pendant contacts."""
+    rng = random.Random(seed)
+    n = rng.randint(8, 13)
+    g = ig.Graph.Erdos_Renyi(n=n, m=rng.randint(n - 1, 2 * n))
+    a, b = rng.sample(range(n), 2)
+    g.add_vertices(4)
+    g.add_edges([(n, a), (n, b), (n + 1, a), (n + 1, b), (n + 2, a), (n + 2, n + 1), (n + 3, b)])
+    removable = [rng.random() > 0.15 for _ in range(g.vcount())]
+    return g, removable
+
+
+def test_cut_pieces_match_removing_each_vertex():
+    for seed in range(20):
+        g, _ = _twin_rich_graph(seed)
+        adj = Adjacency.from_graph(g)
+        removed = mask_of(adj.n, [seed % adj.n])
+        root = (seed + 1) % adj.n
+        label, _ = components(adj, removed)
+        seen, pieces = cut_pieces(adj, removed, root)
+        assert sorted(seen) == [v for v in range(adj.n) if label[v] == label[root]]
+        for v in seen:
+            removed[v] = 1
+            lab, sizes = components(adj, removed)
+            removed[v] = 0
+            expected = sorted(sizes[c] for c in {lab[w] for w in seen if w != v})
+            assert sorted(pieces.get(v, [len(seen) - 1] if len(seen) > 1 else [])) == expected, (seed, v)
+
+
+def test_exact_search_with_twins_and_protected_vertices_matches_brute_force():
+    for seed in range(25):
+        g, removable = _twin_rich_graph(seed)
+        adj = Adjacency.from_graph(g, removable)
+        allowed = [v for v in range(adj.n) if removable[v]]
+        for k in (1, 2, 3, 4):
+            optimum = min(largest_component(adj, c) for c in itertools.combinations(allowed, k))
+            start = allowed[:k]
+            result = improve_exact(adj, k, start, largest_component(adj, start), seconds=20)
+            assert result.proven and result.lcc == optimum, (seed, k)
+            assert largest_component(adj, result.chosen) == optimum and all(removable[v] for v in result.chosen)
