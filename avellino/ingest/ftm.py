@@ -69,6 +69,39 @@ def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapp
     except MarkingError as exc:
         raise InputRejected(str(path), [RowProblem(str(path), 0, "(markings)", str(exc))]) from exc
     prefix = originator_slug(marks.originator)
+    rows = _read_with_duckdb(con, path, prefix)
+    if rows is None:
+        rows = _read_with_python(con, path, prefix)
+    fields = {
+        "originator": marks.originator,
+        "handling_code": marks.handling_code.value,
+        "handling_note": marks.handling_note,
+        "tlp": marks.tlp.value,
+        "evaluation": marks.evaluation,
+        "subject_category": marks.subject_category.value,
+        "retention_review": marks.retention_review.isoformat() if marks.retention_review else None,
+    }
+    exprs = {k: ("NULL" if v is None else q(v)) for k, v in fields.items()}
+    exprs["retention_review"] = f"CAST({exprs['retention_review']} AS DATE)"
+    mid = marking_id_sql(exprs)
+    selects = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
+    con.execute(f"CREATE TEMP TABLE file_markings AS SELECT {mid} AS marking_id, {selects}")
+    typed = " ".join(
+        f"WHEN prop_type = {q(t)} THEN {_typed(PropertySpec(prop=''), t, 'original_value', mapping.country)}"
+        for t in ("date", "number", "phone", "name", "string", "text", "address")
+    )
+    con.execute(
+        f"CREATE TEMP TABLE raw_st AS SELECT _row, _column, entity_id, schema, prop, prop_type, "
+        f"CASE {typed} ELSE original_value END AS value, original_value, {mid} AS marking_id FROM ftm_raw"
+    )
+    bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()
+    if bad:
+        raise InputRejected(str(path), [RowProblem(str(path), int(r[0]), str(r[1]), str(r[2])) for r in bad], rows)
+    return rows
+
+
+def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -> int:
+    """Line by line in Python: slower, but names every bad line, property and reason (InputRejected)."""
     cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     problems: list[RowProblem] = []
     rows = 0
@@ -107,29 +140,57 @@ def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapp
     if problems:
         raise InputRejected(str(path), problems, rows)
     con.register("ftm_raw", pa.table({c: pa.array(v) for c, v in cols.items()}))
-    fields = {
-        "originator": marks.originator,
-        "handling_code": marks.handling_code.value,
-        "handling_note": marks.handling_note,
-        "tlp": marks.tlp.value,
-        "evaluation": marks.evaluation,
-        "subject_category": marks.subject_category.value,
-        "retention_review": marks.retention_review.isoformat() if marks.retention_review else None,
-    }
-    exprs = {k: ("NULL" if v is None else q(v)) for k, v in fields.items()}
-    exprs["retention_review"] = f"CAST({exprs['retention_review']} AS DATE)"
-    mid = marking_id_sql(exprs)
-    selects = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
-    con.execute(f"CREATE TEMP TABLE file_markings AS SELECT {mid} AS marking_id, {selects}")
-    typed = " ".join(
-        f"WHEN prop_type = {q(t)} THEN {_typed(PropertySpec(prop=''), t, 'original_value', mapping.country)}"
-        for t in ("date", "number", "phone", "name", "string", "text", "address")
-    )
-    con.execute(
-        f"CREATE TEMP TABLE raw_st AS SELECT _row, _column, entity_id, schema, prop, prop_type, "
-        f"CASE {typed} ELSE original_value END AS value, original_value, {mid} AS marking_id FROM ftm_raw"
-    )
-    bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()
-    if bad:
-        raise InputRejected(str(path), [RowProblem(str(path), int(r[0]), str(r[1]), str(r[2])) for r in bad], rows)
     return rows
+
+
+def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -> int | None:
+    """DuckDB's JSON reader for a well-formed file, ~10x faster than the Python loop; None when the file has
+    anything the fast path does not vouch for (blank lines shift line numbers, a byte-order mark, JSON that does
+    not parse, unknown schemata or properties, missing ids), so the Python path can report it precisely."""
+    with path.open("rb") as fh:
+        data = fh.read()
+    if not data or data.startswith(b"\xef\xbb\xbf") or b"\n\n" in data or b"\r\n\r\n" in data or data[:1] == b"\n":
+        return None
+    catalogue = pa.table(
+        {
+            "schema": [s.name for s in model.schemata.values() for _ in s.properties],
+            "prop": [p.name for s in model.schemata.values() for p in s.properties.values()],
+            "prop_type": [p.type.name for s in model.schemata.values() for p in s.properties.values()],
+        }
+    )
+    con.register("ftm_catalogue", catalogue)
+    try:
+        # Ordered scan, so row_number() is the line number (there are no blank lines, checked above).
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(
+            "CREATE TEMP TABLE ftm_lines AS SELECT row_number() OVER () AS _row, id, schema, properties "
+            "FROM read_json(?, format = 'newline_delimited', maximum_object_size = 67108864, "
+            "columns = {id: 'VARCHAR', schema: 'VARCHAR', properties: 'MAP(VARCHAR, VARCHAR[])'})",
+            [str(path)],
+        )
+    except duckdb.Error:
+        return None
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    scoped = f"CASE WHEN starts_with({{v}}, {q(prefix + '-')}) THEN {{v}} ELSE {q(prefix + '-')} || {{v}} END"
+    con.execute(
+        "CREATE TEMP TABLE ftm_values AS SELECT _row, entity_id, schema, e.key AS prop, "
+        f"trim(unnest(e.value), ' \t\n\r') AS raw FROM (SELECT _row, {scoped.format(v='id')} AS entity_id, "
+        "schema, unnest(map_entries(properties)) AS e FROM ftm_lines WHERE id IS NOT NULL)"
+    )
+    bad = con.execute(
+        "SELECT (SELECT count(*) FROM ftm_lines l WHERE coalesce(l.id, '') = '' OR NOT EXISTS "
+        "(SELECT 1 FROM ftm_catalogue c WHERE c.schema = l.schema)) + (SELECT count(*) FROM ftm_values v "
+        "WHERE NOT EXISTS (SELECT 1 FROM ftm_catalogue c WHERE c.schema = v.schema AND c.prop = v.prop))"
+    ).fetchall()[0][0]
+    if bad:
+        return None
+    con.execute(
+        "CREATE TEMP TABLE ftm_raw AS "
+        "SELECT _row, 'id' AS _column, entity_id, schema, 'id' AS prop, 'id' AS prop_type, entity_id AS original_value "
+        f"FROM (SELECT _row, {scoped.format(v='id')} AS entity_id, schema FROM ftm_lines) UNION ALL "
+        "SELECT v._row, v.prop, v.entity_id, v.schema, v.prop, c.prop_type, "
+        f"CASE WHEN c.prop_type = 'entity' THEN {scoped.format(v='v.raw')} ELSE v.raw END "
+        "FROM ftm_values v JOIN ftm_catalogue c ON c.schema = v.schema AND c.prop = v.prop WHERE v.raw <> ''"
+    )
+    return int(con.execute("SELECT count(*) FROM ftm_lines").fetchall()[0][0])

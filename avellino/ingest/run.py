@@ -144,6 +144,15 @@ def ingest_files(
             yield path, previous
         else:
             todo.append((path, mapping_path))
+    if not todo:
+        return
+    with store.bulk():
+        yield from _prepare_and_write(store, todo, workers)
+
+
+def _prepare_and_write(
+    store: Store, todo: list[tuple[Path, Path]], workers: int
+) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
     if workers <= 1 or len(todo) <= 1:
         for path, mapping_path in todo:
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from types import TracebackType
 
@@ -120,6 +121,12 @@ class Store(ABC):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Wrap many ``write_batch`` calls in a row (a multi-file import) so a backend can defer housekeeping
+        to the end. Each batch stays atomic on its own."""
+        yield
 
     def count_statements(self) -> int:
         table = self.aggregate([])

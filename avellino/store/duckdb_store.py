@@ -1,44 +1,25 @@
 """The embedded default: one workspace folder holding one DuckDB file.
 
-Atomicity comes from DuckDB transactions: a batch is inserted inside BEGIN ... COMMIT, so a crash or SIGKILL
-before COMMIT leaves the file as it was (DuckDB replays only committed WAL entries on the next open).
+The on-disk layout (integer keys, see ``duckdb_layout.py``) is this backend's own; callers read the
+``statements`` view. Atomicity comes from DuckDB transactions: a batch is inserted inside BEGIN ... COMMIT, so
+a crash or SIGKILL before COMMIT leaves the file as it was (DuckDB replays only committed WAL entries on the next open).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from avellino.errors import StoreError
+from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
-from avellino.store.schema import (
-    BATCH_SCHEMA,
-    MARKING_SCHEMA,
-    STORED_COLUMNS,
-    STORED_SCHEMA,
-    BatchInfo,
-    lean_from_full_sql,
-    markings_from_full_sql,
-    prop_types_table,
-    statement_view_sql,
-)
+from avellino.store.schema import BatchInfo, lean_from_full_sql, markings_from_full_sql
 
 DB_FILE = "avellino.duckdb"
-
-_DUCK_TYPES = {
-    pa.string(): "VARCHAR",
-    pa.timestamp("us"): "TIMESTAMP",
-    pa.date32(): "DATE",
-    pa.int64(): "BIGINT",
-}
-
-
-def ddl(name: str, schema: pa.Schema) -> str:
-    cols = ", ".join(f'"{f.name}" {_DUCK_TYPES[f.type]}' for f in schema)
-    return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
 
 
 class DuckDBStore(Store):
@@ -59,15 +40,7 @@ class DuckDBStore(Store):
             self._create()
 
     def _create(self) -> None:
-        self.con.execute(ddl("stmt", STORED_SCHEMA))
-        self.con.execute(ddl("markings", MARKING_SCHEMA))
-        self.con.execute(ddl("batches", BATCH_SCHEMA))
-        self.con.execute("CREATE TABLE IF NOT EXISTS canon (entity_id VARCHAR, canonical_id VARCHAR)")
-        types = prop_types_table()
-        self.con.register("_types", types)
-        self.con.execute("CREATE OR REPLACE TABLE prop_types AS SELECT * FROM _types")
-        self.con.unregister("_types")
-        self.con.execute(f"CREATE OR REPLACE VIEW statements AS {statement_view_sql()}")
+        layout.create(self.con)
 
     def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
         self.con.register("_incoming", statements)
@@ -81,39 +54,15 @@ class DuckDBStore(Store):
                 source = "_lean"
             else:
                 source = "_incoming"
-            cols = ", ".join(STORED_COLUMNS)
-            # every statement belongs to this batch, whatever batch_id the incoming table carries
-            picks = ", ".join(c if c != "batch_id" else "$batch AS batch_id" for c in STORED_COLUMNS)
+            key = self._one(f"SELECT {layout.next_key('batches', 'batch_key')} + 1")
             self.con.execute(
-                "INSERT INTO markings SELECT DISTINCT * FROM _marks n "
-                "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
-            )
-            before = self._statement_total()
-            # Only entities already in the store can repeat a stored statement: look those up with a one-column
-            # semi-join, insert everything else straight away, and anti-join the rest against their rows only.
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _known AS SELECT DISTINCT entity_id FROM stmt "
-                f"WHERE entity_id IN (SELECT entity_id FROM {source})"
-            )
-            self.con.execute(
-                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM {source} i "
-                "WHERE i.entity_id NOT IN (SELECT entity_id FROM _known)",
-                {"batch": batch.batch_id},
-            )
-            self.con.execute(
-                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM {source} i "
-                "WHERE i.entity_id IN (SELECT entity_id FROM _known) AND NOT EXISTS (SELECT 1 FROM "
-                "(SELECT * FROM stmt WHERE entity_id IN (SELECT entity_id FROM _known) AND batch_id <> $batch) s "
-                "WHERE s.entity_id = i.entity_id AND s.prop = i.prop AND s.value = i.value "
-                "AND s.marking_id = i.marking_id)",
-                {"batch": batch.batch_id},
-            )
-            added = self._statement_total() - before
-            self.con.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, added,
-                 batch.imported_at],
+                f"INSERT INTO batches ({layout.BATCH_COLUMNS}, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, 0,
+                 batch.imported_at, key],
             )  # fmt: skip
+            self._add_keys(source)
+            added = self._insert_statements(source, key)
+            self.con.execute("UPDATE batches SET statements = ? WHERE batch_key = ?", [added, key])
             self.con.commit()
         except Exception:
             self.con.rollback()
@@ -124,18 +73,74 @@ class DuckDBStore(Store):
                 self.con.unregister("_marks")
         return added
 
-    def _statement_total(self) -> int:
-        return int(self.con.execute("SELECT count(*) FROM stmt").fetchall()[0][0])
+    def _add_keys(self, source: str) -> None:
+        """Give new marking sets, properties and entities of the batch their keys; ``_ek`` maps the batch's
+        entity ids to keys and says which entities were already stored (only those can repeat a statement)."""
+        self.con.execute(
+            f"INSERT INTO markings SELECT {layout.next_key('markings', 'marking_key')} + row_number() OVER (), n.* "
+            f"FROM (SELECT DISTINCT {layout.MARKING_COLUMNS} FROM _marks) n "
+            "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
+        )
+        self.con.execute(
+            f"INSERT INTO props SELECT {layout.next_key('props', 'prop_key')} + row_number() OVER (), n.schema, "
+            f"n.prop, NULL FROM (SELECT DISTINCT schema, prop FROM {source}) n "
+            "WHERE NOT EXISTS (SELECT 1 FROM props p WHERE p.schema = n.schema AND p.prop = n.prop)"
+        )
+        base = self._one(f"SELECT {layout.next_key('entities', 'entity_key')}")
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _ek AS SELECT i.entity_id, e.entity_key IS NOT NULL AS known, "
+            "coalesce(e.entity_key, $base + row_number() OVER (PARTITION BY e.entity_key IS NULL)) AS entity_key "
+            f"FROM (SELECT DISTINCT entity_id FROM {source}) i LEFT JOIN entities e USING (entity_id)",
+            {"base": base},
+        )
+        self.con.execute("INSERT INTO entities SELECT entity_key, entity_id FROM _ek WHERE NOT known")
+
+    def _insert_statements(self, source: str, batch_key: int) -> int:
+        """Insert the batch's statements as keyed rows; a statement already stored (same entity, property, value
+        and markings) is skipped. Only entities stored before can repeat one, so only their rows are checked."""
+        keyed = (
+            "SELECT k.entity_key, p.prop_key, i.value, i.original_value, i.source_row, m.marking_key, "
+            f"$batch AS batch_key, k.known FROM {source} i JOIN _ek k ON k.entity_id = i.entity_id "
+            "JOIN props p ON p.schema = i.schema AND p.prop = i.prop JOIN markings m ON m.marking_id = i.marking_id"
+        )
+        cols = "entity_key, prop_key, value, original_value, source_row, marking_key, batch_key"
+        added = self._one(f"INSERT INTO stmt SELECT {cols} FROM ({keyed}) WHERE NOT known", {"batch": batch_key})
+        if self._one("SELECT count(*) FROM _ek WHERE known"):
+            added += self._one(
+                f"INSERT INTO stmt SELECT {cols} FROM ({keyed}) n WHERE known AND NOT EXISTS (SELECT 1 FROM "
+                "(SELECT * FROM stmt WHERE entity_key IN (SELECT entity_key FROM _ek WHERE known) "
+                "AND batch_key <> $batch) s WHERE s.entity_key = n.entity_key AND s.prop_key = n.prop_key "
+                "AND s.value = n.value AND s.marking_key = n.marking_key)",
+                {"batch": batch_key},
+            )
+        return added
+
+    def _one(self, sql: str, params: dict[str, object] | None = None) -> int:
+        row = self.con.execute(sql, params).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many batches in a row: checkpoint once at the end instead of after every few batches (each batch
+        stays atomic and durable through the write-ahead log)."""
+        self.con.execute("SET checkpoint_threshold = '4GB'")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET checkpoint_threshold")
+            self.con.execute("CHECKPOINT")
 
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
         rows = self.con.execute(
-            "SELECT * FROM batches WHERE file_sha256 = ? AND mapping_sha256 = ? ORDER BY imported_at LIMIT 1",
+            f"SELECT {layout.BATCH_COLUMNS} FROM batches WHERE file_sha256 = ? AND mapping_sha256 = ? "
+            "ORDER BY imported_at LIMIT 1",
             [file_sha256, mapping_sha256],
         ).fetchall()
         return BatchInfo(*rows[0]) if rows else None
 
     def batches(self) -> list[BatchInfo]:
-        return [BatchInfo(*r) for r in self.con.execute("SELECT * FROM batches ORDER BY imported_at").fetchall()]
+        rows = self.con.execute(f"SELECT {layout.BATCH_COLUMNS} FROM batches ORDER BY imported_at").fetchall()
+        return [BatchInfo(*r) for r in rows]
 
     def read_statements(
         self,

@@ -148,3 +148,36 @@ def test_missing_files_are_clear_errors(store: Store, tmp_path: Path) -> None:
         ingest_file(store, tmp_path / "nope.csv", FIX / "persons.yml")
     with pytest.raises(ConfigError, match="Cannot read mapping"):
         ingest_file(store, FIX / "persons.csv", tmp_path / "nope.yml")
+
+
+def _ftm_raw(reader: object, path: Path) -> list[tuple[object, ...]]:
+    import duckdb
+
+    con = duckdb.connect()
+    reader(con, path, "europol-emsc")  # type: ignore[operator]
+    return con.execute("SELECT * FROM ftm_raw ORDER BY ALL").fetchall()
+
+
+def test_ftm_fast_reader_matches_the_exact_one(tmp_path: Path) -> None:
+    from avellino.ingest import ftm
+
+    path = tmp_path / "multi.jsonl"
+    lines = (FIX / "europol.ftm.jsonl").read_text().splitlines()
+    lines.append(json.dumps({"id": "europol-emsc-p1", "schema": "Person",
+                             "properties": {"name": [" Muhammad  Ali ", ""], "phone": [447700900123]}}))  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+    assert _ftm_raw(ftm._read_with_duckdb, path) == _ftm_raw(ftm._read_with_python, path)
+
+
+def test_ftm_file_with_bad_lines_names_each_one(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    good = (FIX / "europol.ftm.jsonl").read_text().splitlines()
+    bad = [good[0], '{"id": "x2", "schema": "Spaceship", "properties": {}}', "{not json",
+           '{"id": "x4", "schema": "Person", "properties": {"wingspan": ["3m"]}}']  # fmt: skip
+    path.write_text("\n".join(bad) + "\n")
+    before = store.counts()
+    with pytest.raises(InputRejected) as err:
+        ingest_file(store, path, FIX / "europol.yml")
+    found = {(p.row, p.column) for p in err.value.problems}
+    assert found == {(2, "schema"), (3, ""), (4, "wingspan")}
+    assert store.counts() == before
