@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -17,6 +18,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished workers: the cost, whatever else runs on the machine."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -47,6 +55,7 @@ def main() -> None:
     shutil.rmtree(ws, ignore_errors=True)
     per_file = []
     rows = statements = 0
+    cpu0 = _cpu_s()
     start = time.perf_counter()
     with open_store(ws, create=True) as store:
         jobs = [(sample_dir / f["path"], sample_dir / f["mapping"]) for f in manifest["files"]]
@@ -58,6 +67,7 @@ def main() -> None:
             rows += res.rows
             statements += res.statements
     wall = time.perf_counter() - start
+    cpu_s = _cpu_s() - cpu0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
@@ -72,6 +82,8 @@ def main() -> None:
                 "ingest_wall_s": round(wall, 2),
                 "records_per_s": round(rows / wall),
                 "statements_per_s": round(statements / wall),
+                "cpu_s": round(cpu_s, 1),
+                "load_avg_1m": round(os.getloadavg()[0], 2),
                 "peak_mb": round(peak_mb),
                 "worker_peak_mb": round(worker_peak_mb),
                 "generate_wall_s": round(gen_s, 2),

@@ -174,7 +174,9 @@ def _typed(prop: PropertySpec, type_name: str, raw: str, country: str | None) ->
     if type_name == "phone":
         return phone_sql(raw, country)
     if type_name in {"name", "string", "text", "address"}:
-        return f"regexp_replace({raw}, '\\s+', ' ', 'g')"
+        # runs of whitespace become one space; the regex only runs on the few values that need it
+        odd = " OR ".join(f"contains({raw}, {w})" for w in ("'  '", "chr(9)", "chr(10)", "chr(12)", "chr(13)"))
+        return f"(CASE WHEN {odd} THEN regexp_replace({raw}, '\\s+', ' ', 'g') ELSE {raw} END)"
     return raw
 
 
