@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from avellino.errors import ConfigError, InputRejected, RowProblem
@@ -114,17 +115,23 @@ def _read_xlsx(path: Path, options: dict[str, Any]) -> pa.Table:
     while header and not header[-1]:
         header.pop()
     _check_header(path, header)
-    cols: list[list[str | None]] = [[] for _ in header]
-    numbers: list[int] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if all(v in (None, "") for v in row):
-            continue
-        numbers.append(number)
-        for i in range(len(header)):
-            cols[i].append(_cell(row[i]) if i < len(row) and row[i] != "" else None)
-    arrays = {h: pa.array(c, type=pa.string()) for h, c in zip(header, cols, strict=True)}
-    arrays[ROW] = pa.array(numbers, type=pa.int64())
-    return pa.table(arrays)
+    body = rows[1:]
+    # Column by column: text cells (most of them) go to Arrow as they are; only other cells pass through _cell.
+    columns: dict[str, pa.Array] = {}
+    for i, name in enumerate(header):
+        raw = [r[i] if i < len(r) else None for r in body]
+        if not all(type(v) is str for v in raw):
+            raw = [None if v == "" else _cell(v) for v in raw]
+        arr = pa.array(raw, type=pa.string())
+        columns[name] = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    numbers = pa.array(range(2, len(body) + 2), type=pa.int64())
+    table = pa.table({**columns, ROW: numbers})
+    if header:  # rows with no value at all are skipped (they keep no number); the others keep their sheet row
+        filled = pc.is_valid(table[header[0]])
+        for h in header[1:]:
+            filled = pc.or_(filled, pc.is_valid(table[h]))
+        table = table.filter(filled)
+    return table
 
 
 def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
