@@ -9,9 +9,11 @@ Avellino's method answers each k separately (the best set of 5 need not contain 
 1. **Seeds**: the prefixes of every baseline order, of an adaptive greedy on the true objective, and the
    best (k-1)-set plus one vertex. The best seed is kept, so the method is never worse than any baseline.
 2. **Quick proofs**: a short branch and bound (``exact.py``) per k; on small networks it settles most k.
-3. **Iterated local search** on the k still open: 1-swap descent on (LCC, pairwise connectivity) with kicks.
-4. **Exact improvement**: the branch and bound again, in rounds of doubling slices per open k, pushes the
-   LCC lower still until each k is proven optimal or the budget is spent.
+3. **Local search** on the k still open: iterated 1-swap descent on (LCC, pairwise connectivity) with
+   kicks, and exact 2- and 3-exchanges (the branch and bound re-choosing 2 or 3 of the k, the rest kept).
+4. **Exact improvement**: the branch and bound on all k vertices, in rounds of doubling slices per open k
+   (also seeded from the answers at k-1 and k+1), pushes the LCC lower still until each k is proven
+   optimal or the budget is spent.
 
 Steps 2-4 share an effort budget in seconds; on networks too large for them, the seeds alone are used
 (see ``scale.py`` for graphs with millions of vertices).
@@ -25,9 +27,9 @@ from typing import TYPE_CHECKING
 
 from avellino.network.baselines import BASELINES, adaptive_order
 from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, components, mask_of, score
+from avellino.network.fragment import Adjacency, components, score
 from avellino.network.protect import Protection
-from avellino.network.search import greedy_order, iterated_search
+from avellino.network.search import exchange_descent, greedy_order, iterated_search, pad_greedy
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -133,16 +135,36 @@ def avellino_sets(
     exact = adj.n <= EXACT_MAX_VERTICES
     if exact:  # cheap proofs first: on small networks most k are settled here and need no local search
         _exact_rounds(adj, best, proven, min(end, time.monotonic() + 0.1 * effort_seconds), first_slice=0.05)
-    search_end = time.monotonic() + 0.4 * max(end - time.monotonic(), 0.0)
+    search_end = time.monotonic() + 0.5 * max(end - time.monotonic(), 0.0)
     open_ks = [k for k in range(1, k_max + 1) if not proven[k - 1]]
     for i, k in enumerate(open_ks):
         slice_end = min(search_end, time.monotonic() + (search_end - time.monotonic()) / (len(open_ks) - i))
         if k > 1:
             best[k - 1] = min(best[k - 1], _pad(adj, best[k - 2], k), key=lambda s: score(adj, s))
-        best[k - 1], _ = iterated_search(adj, best[k - 1], rounds=60, deadline=slice_end, seed=k)
+        best[k - 1] = _local_search(adj, best[k - 1], slice_end, seed=k, exchanges=exact)
     if exact:
         _exact_rounds(adj, best, proven, end, first_slice=0.2)
     return list(zip(best, proven, strict=True))
+
+
+def _local_search(adj: Adjacency, chosen: list[int], deadline: float, seed: int, exchanges: bool) -> list[int]:
+    """Iterated 1-swap search, then exact 2- and 3-exchanges, repeated while they improve.
+
+    The two kinds of move find different things: swaps follow pairwise connectivity across plateaus of the
+    largest component, exchanges find sets of people who only cut the network together. Time left over when
+    neither improves passes to the next k.
+    """
+    current = score(adj, chosen)
+    while time.monotonic() < deadline:
+        before = current
+        chosen, current = iterated_search(adj, chosen, rounds=10**6, deadline=deadline, seed=seed, patience=40)
+        for size in (2, 3) if exchanges else ():
+            if len(chosen) > size:  # all k at once is the exact phase's job
+                chosen, current = exchange_descent(adj, chosen, deadline, size)
+        if current >= before:
+            break
+        seed += 1000
+    return chosen
 
 
 def _exact_rounds(adj: Adjacency, best: list[list[int]], proven: list[bool], end: float, first_slice: float) -> None:
@@ -160,8 +182,9 @@ def _exact_rounds(adj: Adjacency, best: list[list[int]], proven: list[bool], end
                 return
             if proven[k - 1]:
                 continue
-            if k > 1 and score(adj, _pad(adj, best[k - 2], k)) < score(adj, best[k - 1]):
-                best[k - 1] = _pad(adj, best[k - 2], k)
+            seeds = [best[k - 1], *([_pad(adj, best[k - 2], k)] if k > 1 else [])]
+            seeds += [_drop(adj, best[k], k)] if k < k_max else []
+            best[k - 1] = min(seeds, key=lambda s: score(adj, s))
             lcc = score(adj, best[k - 1])[0]
             result = improve_exact(adj, k, best[k - 1], lcc, min(slice_seconds, remaining))
             best[k - 1], proven[k - 1] = _pad(adj, result.chosen, k), result.proven
@@ -177,17 +200,12 @@ def _settle_by_monotony(adj: Adjacency, best: list[list[int]], proven: list[bool
 
 
 def _pad(adj: Adjacency, chosen: list[int], k: int) -> list[int]:
-    """``chosen`` grown to k vertices by the greedy best next removal (never increases the LCC)."""
+    return pad_greedy(adj, chosen, k)
+
+
+def _drop(adj: Adjacency, chosen: list[int], k: int) -> list[int]:
+    """``chosen`` cut down to k vertices, each time putting back the one whose return costs least."""
     out = list(chosen)
-    while len(out) < k:
-        removed = mask_of(adj.n, out)
-        label, sizes = components(adj, removed)
-        cands = [v for v in range(adj.n) if not removed[v] and adj.removable[v]]
-        if not cands:
-            break
-        big = max(range(len(sizes)), key=sizes.__getitem__)
-        in_big = [v for v in cands if label[v] == big] or cands
-        if len(in_big) > 200:
-            in_big = sorted(in_big, key=lambda v: -len(adj.neighbours[v]))[:200]
-        out.append(min(in_big, key=lambda v: score(adj, [*out, v])))
+    while len(out) > k:
+        out.remove(min(out, key=lambda v: score(adj, [w for w in out if w != v])))
     return out

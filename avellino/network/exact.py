@@ -45,11 +45,12 @@ class _Search:
     banned: bytearray = field(default_factory=bytearray)
     nbset: list[frozenset[int]] = field(default_factory=list)
 
-    def run(self, k: int) -> list[int] | None:
-        self.removed = bytearray(self.adj.n)
+    def run(self, k: int, keep: list[int]) -> list[int] | None:
+        """Up to k removals in all, ``keep`` among them, leaving no component above the threshold."""
+        self.removed = _mask(self.adj.n, keep)
         self.banned = bytearray(0 if r else 1 for r in self.adj.removable)
         self.nbset = [frozenset(nb) for nb in self.adj.neighbours]
-        return self._branch([], k)
+        return self._branch(list(keep), k - len(keep))
 
     def _branch(self, chosen: list[int], budget: int) -> list[int] | None:
         self.nodes += 1
@@ -71,20 +72,23 @@ class _Search:
             return None
         newly_banned: list[int] = []
         result: list[int] | None = None
-        for v in self._ordered(witness):
+        scores = self._cut_scores(witness[0])  # the witness is connected: one component, one pass
+        for v in self._ordered(witness, scores):
             if self.banned[v]:
                 continue
             if self._leaf_dominated(v):
                 self.banned[v] = 1
                 newly_banned.append(v)
                 continue
-            self.removed[v] = 1
-            chosen.append(v)
-            result = self._branch(chosen, budget - 1)
-            chosen.pop()
-            self.removed[v] = 0
-            if result is not None:
-                break
+            # look-ahead: each component left above T needs its own removal, so skip v when too many remain
+            if len(big) - 1 + scores[v][2] < budget:
+                self.removed[v] = 1
+                chosen.append(v)
+                result = self._branch(chosen, budget - 1)
+                chosen.pop()
+                self.removed[v] = 0
+                if result is not None:
+                    break
             # v failed, and so does each twin of v: the swap maps one subtree onto the other
             for u in [v, *self._twins(v)]:
                 self.banned[u] = 1
@@ -93,15 +97,17 @@ class _Search:
             self.banned[v] = 0
         return result
 
-    def _cut_scores(self, root: int) -> dict[int, tuple[int, int]]:
-        """(largest piece, sum of squared pieces) of root's component after removing each allowed vertex."""
+    def _cut_scores(self, root: int) -> dict[int, tuple[int, int, int]]:
+        """For each allowed vertex of root's component, what its removal leaves of that component:
+        (largest piece, sum of squared pieces, number of pieces above T)."""
         seen, pieces = cut_pieces(self.adj, self.removed, root)
         whole = [len(seen) - 1] if len(seen) > 1 else []
-        out: dict[int, tuple[int, int]] = {}
+        t = self.threshold
+        out: dict[int, tuple[int, int, int]] = {}
         for v in seen:
             if not self.banned[v]:
                 p = pieces.get(v, whole)
-                out[v] = (max(p, default=0), sum(x * x for x in p))
+                out[v] = (max(p, default=0), sum(x * x for x in p), sum(1 for x in p if x > t))
         return out
 
     def _best_cut(self, root: int) -> int | None:
@@ -119,12 +125,11 @@ class _Search:
         need = sum(1 if self._best_cut(label.index(c)) is not None else 2 for c in big)
         return need <= budget
 
-    def _ordered(self, witness: list[int]) -> list[int]:
+    def _ordered(self, witness: list[int], scores: dict[int, tuple[int, int, int]]) -> list[int]:
         """Witness vertices, those that split their component most first (then by remaining degree)."""
         nb, removed = self.adj.neighbours, self.removed
-        scores = self._cut_scores(witness[0])  # the witness is connected: one component, one pass
-        worst = (self.adj.n, 0)
-        return sorted(witness, key=lambda v: (scores.get(v, worst), -sum(1 for w in nb[v] if not removed[w])))
+        worst = (self.adj.n, 0, 0)
+        return sorted(witness, key=lambda v: (scores.get(v, worst)[:2], -sum(1 for w in nb[v] if not removed[w])))
 
     def _leaf_dominated(self, u: int) -> bool:
         """A leaf is never worth removing while its neighbour may be: that neighbour cuts it off and more."""
@@ -216,15 +221,25 @@ class ExactResult:
 
 
 def improve_exact(
-    adj: Adjacency, k: int, start: list[int], start_lcc: int, seconds: float, max_nodes: int = 10**9
+    adj: Adjacency,
+    k: int,
+    start: list[int],
+    start_lcc: int,
+    seconds: float,
+    max_nodes: int = 10**9,
+    keep: list[int] | None = None,
 ) -> ExactResult:
-    """Lower the largest component below ``start_lcc`` one step at a time until proven optimal or out of budget."""
+    """Lower the largest component below ``start_lcc`` one step at a time until proven optimal or out of budget.
+
+    With ``keep``, those vertices stay removed and only the other k - len(keep) are searched: "proven" then
+    means optimal given ``keep`` (the exact neighbourhood that ``search.pair_descent`` explores).
+    """
     deadline = time.monotonic() + seconds
     chosen, lcc, total = list(start), start_lcc, 0
     while lcc > 0:
         search = _Search(adj, lcc - 1, deadline, max_nodes - total)
         try:
-            found = search.run(k)
+            found = search.run(k, keep or [])
         except Budget:
             return ExactResult(chosen, lcc, False, total + search.nodes)
         total += search.nodes

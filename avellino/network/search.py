@@ -7,15 +7,21 @@ Three pieces, all on :class:`~avellino.network.fragment.Adjacency`:
 * ``swap_descent``: best-improvement 1-swap local search (take one vertex back, remove another). One pass costs
   one traversal per candidate vertex, not one per (in, out) pair, because taking a vertex back only merges the
   components it touches;
+* ``pair_descent``: exact 2-exchange: for each pair of chosen vertices, the branch and bound finds the best
+  two to put in their place with the others kept. It finds the pairs that only work together (two people
+  who between them link a cell to the rest), which 1-swaps cannot see; the search makes it cheap, because
+  with one or two removals left it needs one articulation pass per candidate, not one per pair;
 * ``iterated_search``: perturb-and-descend restarts (iterated local search) under an effort budget, seeded
   with the best set found by any other method so it can only improve on it.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 
+from avellino.network.exact import improve_exact
 from avellino.network.fragment import Adjacency, components, mask_of, score
 
 Score = tuple[int, int]
@@ -91,16 +97,21 @@ def swap_descent(adj: Adjacency, chosen: list[int], deadline: float) -> tuple[li
 
 
 def iterated_search(
-    adj: Adjacency, start: list[int], rounds: int, deadline: float, seed: int = 0
+    adj: Adjacency, start: list[int], rounds: int, deadline: float, seed: int = 0, patience: int | None = None
 ) -> tuple[list[int], Score]:
-    """Iterated local search: descend, then repeatedly kick 1-2 vertices out at random and descend again."""
+    """Iterated local search: descend, then repeatedly kick 1-2 vertices out at random and descend again.
+
+    Stops after ``rounds`` kicks, at the deadline, or after ``patience`` kicks in a row that found nothing.
+    """
     rng = random.Random(seed)
     best, best_s = swap_descent(adj, start, deadline)
     if not best:
         return best, best_s
+    stale = 0
     for _ in range(rounds):
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or (patience is not None and stale >= patience):
             break
+        stale += 1
         trial = list(best)
         removed = mask_of(adj.n, trial)
         label, sizes = components(adj, removed)
@@ -114,5 +125,42 @@ def iterated_search(
             continue
         cand, cand_s = swap_descent(adj, trial, deadline)
         if cand_s < best_s:
-            best, best_s = cand, cand_s
+            best, best_s, stale = cand, cand_s, 0
     return best, best_s
+
+
+def exchange_descent(adj: Adjacency, chosen: list[int], deadline: float, size: int = 2) -> tuple[list[int], Score]:
+    """Replace ``size`` chosen vertices at once by the best ones (given the rest) while that lowers the LCC."""
+    best, best_s = list(chosen), score(adj, chosen)
+    improved = len(best) >= size
+    while improved:
+        improved = False
+        for freed in itertools.combinations(range(len(best)), size):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return best, best_s
+            keep = [v for p, v in enumerate(best) if p not in freed]
+            result = improve_exact(adj, len(best), best, best_s[0], remaining, keep=keep)
+            if result.lcc < best_s[0]:
+                best = pad_greedy(adj, result.chosen, len(best))
+                best_s = score(adj, best)
+                improved = True
+                break
+    return best, best_s
+
+
+def pad_greedy(adj: Adjacency, chosen: list[int], k: int, pool: int = 200) -> list[int]:
+    """``chosen`` grown to k vertices by the greedy best next removal (never increases the LCC)."""
+    out = list(chosen)
+    while len(out) < k:
+        removed = mask_of(adj.n, out)
+        label, sizes = components(adj, removed)
+        cands = [v for v in range(adj.n) if not removed[v] and adj.removable[v]]
+        if not cands:
+            break
+        big = max(range(len(sizes)), key=sizes.__getitem__)
+        in_big = [v for v in cands if label[v] == big] or cands
+        if len(in_big) > pool:
+            in_big = sorted(in_big, key=lambda v: -len(adj.neighbours[v]))[:pool]
+        out.append(min(in_big, key=lambda v: score(adj, [*out, v])))
+    return out

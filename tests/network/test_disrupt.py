@@ -1,5 +1,6 @@
 import itertools
 import random
+import time
 
 import igraph as ig
 
@@ -7,6 +8,7 @@ from avellino.network.disrupt import plan_disruption
 from avellino.network.exact import improve_exact
 from avellino.network.fragment import Adjacency, components, cut_pieces, largest_component, mask_of
 from avellino.network.io import read_network
+from avellino.network.search import exchange_descent
 
 BASELINES = ("degree", "betweenness", "collective_influence")
 
@@ -89,3 +91,16 @@ def test_exact_search_with_twins_and_protected_vertices_matches_brute_force():
             result = improve_exact(adj, k, start, largest_component(adj, start), seconds=20)
             assert result.proven and result.lcc == optimum, (seed, k)
             assert largest_component(adj, result.chosen) == optimum and all(removable[v] for v in result.chosen)
+
+
+def test_exchange_descent_leaves_no_improving_pair():
+    for seed in range(6):
+        g, _ = _twin_rich_graph(seed)
+        adj = Adjacency.from_graph(g)
+        start = list(range(3))
+        chosen, (lcc, _) = exchange_descent(adj, start, time.monotonic() + 20, size=2)
+        assert len(set(chosen)) == 3 and lcc == largest_component(adj, chosen) <= largest_component(adj, start)
+        for kept in chosen:
+            others = [v for v in range(adj.n) if v != kept]
+            best_pair = min(largest_component(adj, [kept, *pair]) for pair in itertools.combinations(others, 2))
+            assert best_pair >= lcc, (seed, kept)
