@@ -6,10 +6,12 @@ with COPY inside one transaction, so a failure or a killed client leaves the ser
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from avellino.errors import StoreError
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
@@ -77,6 +79,16 @@ class PostgresStore(Store):
 
     def _copy(self, cur: Any, table: str, data: pa.Table) -> None:
         cols = ", ".join(f'"{c}"' for c in data.column_names)
+        if all(_csv_safe(f.type) for f in data.schema):
+            # Arrow writes CSV in C++ (~20x faster than adapting row by row); every valid value is quoted, so an
+            # unquoted empty field is NULL and "" an empty string, as COPY's CSV format reads them.
+            options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                for batch in data.to_batches(max_chunksize=100_000):
+                    buf = io.BytesIO()
+                    pacsv.write_csv(pa.Table.from_batches([batch], data.schema), buf, options)
+                    copy.write(buf.getvalue())
+            return
         with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for batch in data.to_batches(max_chunksize=50_000):
                 for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
@@ -183,6 +195,18 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self.con.close()
+
+
+def _csv_safe(dtype: pa.DataType) -> bool:
+    """Types whose Arrow CSV text PostgreSQL reads back unchanged."""
+    return bool(
+        pa.types.is_string(dtype)
+        or pa.types.is_integer(dtype)
+        or pa.types.is_floating(dtype)
+        or pa.types.is_boolean(dtype)
+        or pa.types.is_date(dtype)
+        or (pa.types.is_timestamp(dtype) and dtype.tz is None)
+    )
 
 
 def _redact(url: str) -> str:
