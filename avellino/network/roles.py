@@ -11,7 +11,11 @@ be able to read why someone was called a financier. Each role's score is a weigh
   payments received and made, and the money volume (financiers move the large sums);
 * **contacts**: how many victims call or are called by the person (recruiters and drivers handle migrants);
 * **structure**: betweenness and PageRank percentiles in the network (organisers sit in the middle) and
-  brokerage across nationality groups (brokers tie communities of different nationalities together).
+  Gould-Fernandez brokerage across Leiden communities and across nationality groups (the pairs of one's
+  contacts, in different groups and not tied to each other, that only one links: brokers tie organisations
+  and nationalities together). It replaced the participation coefficient for brokers, which cannot tell a
+  middleman linking many people across groups from a driver whose two ties touch two groups: broker F1
+  0.44 -> 0.59 on held-out sample seeds (3, 13 at scale 2000; 29 at 3000; 17 at 5000), driver 0.76 -> 0.80.
 
 Counts enter as ``log1p`` so a tenth crossing adds less than the first. People recorded as victims with no
 direct evidence of a role, and people with too little evidence (score below ``MIN_SCORE``), get ``none``.
@@ -54,7 +58,13 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "recruiter": {"adverts": 3.0, "fees_in": 1.0, "victim_contacts": 0.8},
     "financier": {"fees_in": 0.9, "money_in": 0.5, "money_out": 0.4, "volume_pct": 1.2},
     "organiser": {"organised": 1.5, "money_in": 0.9, "money_out": 0.4, "hub": 1.0},
-    "broker": {"nationality_participation": 1.5, "organised": 0.8, "bought": 0.8, "legs_operated": 0.6},
+    "broker": {
+        "community_brokerage": 0.2,
+        "nationality_brokerage": 0.2,
+        "organised": 0.8,
+        "bought": 0.8,
+        "legs_operated": 0.6,
+    },
     "driver": {"legs_operated": 2.0, "vehicles": 1.2, "victim_contacts": 0.6},
     NONE: {"victim": 2.5, "passenger": 1.0, "travelled": 1.0},
 }
@@ -120,7 +130,7 @@ def _contacts(sg: StoreGraph, victim: pd.Series) -> pd.DataFrame:
 def _structure(sg: StoreGraph, graph: ig.Graph) -> pd.DataFrame:
     """Betweenness and PageRank percentiles among parties, and nationality groups reached beyond one's own."""
     names = graph.vs["name"]
-    from avellino.network.structure import leiden_communities
+    from avellino.network.structure import brokerage_across, leiden_communities
 
     nat = [str(n).split(";")[0] if n else None for n in graph.vs["nationality"]]
     community = leiden_communities(graph)
@@ -132,6 +142,8 @@ def _structure(sg: StoreGraph, graph: ig.Graph) -> pd.DataFrame:
             "nationality_participation": _participation(graph, nat),
             "communities_reached": _reached(graph, community),
             "community_participation": _participation(graph, community),
+            "community_brokerage": brokerage_across(graph, community),
+            "nationality_brokerage": brokerage_across(graph, nat),
         },
         index=names,
     )
@@ -191,6 +203,8 @@ EVIDENCE_TEXT = {
     "money_out": "made {n} payment(s) to non-migrants",
     "victim_contacts": "in contact with {n} migrant(s)",
     "nationalities_reached": "ties to {n} other nationality group(s)",
+    "community_brokerage": "links {n} pair(s) of contacts in different communities",
+    "nationality_brokerage": "links {n} pair(s) of contacts of different nationalities",
 }
 
 

@@ -1,3 +1,5 @@
+import itertools
+import random
 import xml.etree.ElementTree as ET
 
 import igraph as ig
@@ -5,7 +7,13 @@ import igraph as ig
 from avellino.network.export import write_gexf, write_graphml
 from avellino.network.io import read_network
 from avellino.network.scale import key_players_scalable
-from avellino.network.structure import brokerage, centralities, leiden_communities, simulate_removal
+from avellino.network.structure import (
+    brokerage,
+    brokerage_across,
+    centralities,
+    leiden_communities,
+    simulate_removal,
+)
 
 
 def _two_cliques() -> ig.Graph:
@@ -29,6 +37,27 @@ def test_bridge_is_the_top_broker_by_nationality_and_centrality():
     assert brokers[0].id == "v10" and brokers[0].groups_reached == 1
     cent = centralities(g)
     assert max(cent, key=lambda n: cent[n]["betweenness"]) == "v10"
+
+
+def test_brokerage_across_counts_open_pairs_between_groups():
+    g = _two_cliques()
+    counts = brokerage_across(g, g.vs["nationality"])
+    # v10 alone links an AL to an IQ; v5 links its 4 IQ clique-mates to the AL bridge; v0 sees only AL contacts
+    assert counts[10] == 1 and counts[5] == 4 and counts[0] == 0
+    for seed in range(10):
+        rng = random.Random(seed)
+        h = ig.Graph.Erdos_Renyi(n=14, m=30)
+        groups = [rng.choice([None, "a", "b", "c"]) for _ in range(14)]
+        nb = [set(x) for x in h.get_adjlist()]
+        expected = [
+            sum(
+                1
+                for a, b in itertools.combinations(sorted(nb[v]), 2)
+                if b not in nb[a] and None not in (groups[a], groups[b]) and groups[a] != groups[b]
+            )
+            for v in range(14)
+        ]
+        assert brokerage_across(h, groups) == expected
 
 
 def test_simulate_removal_of_the_bridge():
