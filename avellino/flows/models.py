@@ -1,8 +1,12 @@
 """The statsforecast models Avellino fits, and rolling-origin cross-validation over them.
 
-Two groups are fitted: the *baselines* that every back-test reports (with statsforecast's own prediction
-intervals) and the *extra candidates* that only feed Avellino's combination (their intervals come from conformal
-calibration, so they are fitted without ``level``, which several of them do not support).
+Three groups are fitted: the *baselines* that every back-test reports (with statsforecast's own prediction
+intervals), the *extra candidates* that only feed Avellino's combination (their intervals come from conformal
+calibration, so they are fitted without ``level``, which several of them do not support), and *log-space*
+candidates: AutoETS and AutoTheta fitted on ``log1p(y)`` and mapped back with ``expm1``. Why: counts vary
+multiplicatively (a summer peak is a multiple of the winter level, not a fixed number more) and the log
+stabilises their variance; the back-transformed forecast is a median, which is what MAE rewards. Weighted-median
+levels (:mod:`avellino.flows.robust`) are added after fitting.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from avellino.flows.data import FREQ_ALIASES, SEASON
+from avellino.flows.robust import add_robust
 
 BASELINES = ["Naive", "SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"]
 INTERMITTENT = ["CrostonSBA", "ADIDA"]
@@ -90,6 +95,30 @@ def extra_models(setup: Setup, intermittent: bool) -> list[Any]:
     return extra
 
 
+def log_models(setup: Setup) -> list[Any]:
+    """Candidates fitted on ``log1p(y)`` (only for series without negative values; not in ``fast`` mode)."""
+    from statsforecast.models import AutoETS, AutoTheta
+
+    m = setup.season
+    return [AutoETS(season_length=m, alias="AutoETS-log"), AutoTheta(season_length=m, alias="AutoTheta-log")]
+
+
+LOG_CANDIDATES = ["AutoETS-log", "AutoTheta-log"]
+
+
+def _log_ready(df: pd.DataFrame, setup: Setup) -> pd.DataFrame | None:
+    """``df`` in log1p space, or None when log candidates are off (fast mode, negative values)."""
+    if setup.fast or bool((df["y"] < 0).any()):
+        return None
+    return df.assign(y=np.log1p(df["y"]))
+
+
+def _from_log(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in LOG_CANDIDATES:
+        frame[column] = np.expm1(frame[column].astype(float))
+    return frame
+
+
 def intermittent_ids(df: pd.DataFrame, season: int) -> set[str]:
     """Series whose last two seasons (at least 24 periods) are at least ``ZERO_SHARE`` zeros."""
     recent = df.groupby("unique_id").tail(max(2 * season, 24))
@@ -132,6 +161,12 @@ def cross_validate(df: pd.DataFrame, setup: Setup, n_windows: int, jobs: int | N
     extra = StatsForecast(models=extra_models(setup, intermittent), freq=setup.sf_freq, n_jobs=jobs)
     more = _quiet_cv(extra, df, setup, n_windows, None, setup.max_history)
     merged = cv.merge(more.drop(columns="y"), on=["unique_id", "ds", "cutoff"], how="left")
+    logged = _log_ready(df, setup)
+    if logged is not None:
+        sf = StatsForecast(models=log_models(setup), freq=setup.sf_freq, n_jobs=jobs)
+        in_log = _from_log(_quiet_cv(sf, logged, setup, n_windows, None, None).drop(columns="y"))
+        merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
+    merged = add_robust(merged, df, setup.freq, LOG_CANDIDATES)
     return merged.reset_index(drop=True)
 
 
@@ -149,9 +184,18 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frames.append(sf.forecast(df=train, h=setup.horizon, level=level))
-    out = frames[0].merge(frames[1], on=["unique_id", "ds"], how="left")
+    logged = _log_ready(df, setup)
+    if logged is not None:
+        sf = StatsForecast(models=log_models(setup), freq=setup.sf_freq, n_jobs=jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frames.append(_from_log(sf.forecast(df=logged, h=setup.horizon)))
+    out = frames[0]
+    for more in frames[1:]:
+        out = out.merge(more, on=["unique_id", "ds"], how="left")
     last = df.groupby("unique_id")["ds"].max().rename("cutoff")
-    return out.merge(last, left_on="unique_id", right_index=True)
+    out = out.merge(last, left_on="unique_id", right_index=True)
+    return add_robust(out, df, setup.freq, LOG_CANDIDATES)
 
 
 def candidate_columns(frame: pd.DataFrame) -> list[str]:
