@@ -154,7 +154,8 @@ def ingest_files(
             todo.append((path, mapping_path))
     if not todo:
         return
-    with store.bulk():
+    parallel = workers > 1 and len(todo) > 1
+    with store.bulk(busy_cores=min(workers, len(todo)) if parallel else 0):
         yield from _prepare_and_write(store, todo, workers)
 
 

@@ -123,9 +123,10 @@ class Store(ABC):
         self.close()
 
     @contextmanager
-    def bulk(self) -> Iterator[None]:
+    def bulk(self, busy_cores: int = 0) -> Iterator[None]:
         """Wrap many ``write_batch`` calls in a row (a multi-file import) so a backend can defer housekeeping
-        to the end. Each batch stays atomic on its own."""
+        to the end. ``busy_cores``: cores other processes (ingest workers) keep busy meanwhile. Each batch stays
+        atomic on its own."""
         yield
 
     def count_statements(self) -> int:
