@@ -99,21 +99,25 @@ class DuckDBStore(Store):
     def _insert_statements(self, source: str, batch_key: int) -> int:
         """Insert the batch's statements as keyed rows; a statement already stored (same entity, property, value
         and markings) is skipped. Only entities stored before can repeat one, so only their rows are checked."""
-        keyed = (
-            "SELECT k.entity_key, p.prop_key, i.value, i.original_value, i.source_row, m.marking_key, "
-            f"$batch AS batch_key, k.known FROM {source} i JOIN _ek k ON k.entity_id = i.entity_id "
-            "JOIN props p ON p.schema = i.schema AND p.prop = i.prop JOIN markings m ON m.marking_id = i.marking_id"
+        # the keyed rows are built once (string joins are the costly part) and then split new / known
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _keyed AS SELECT k.entity_key, p.prop_key, i.value, i.original_value, "
+            f"i.source_row, m.marking_key, $batch AS batch_key, k.known FROM {source} i "
+            "JOIN _ek k ON k.entity_id = i.entity_id JOIN props p ON p.schema = i.schema AND p.prop = i.prop "
+            "JOIN markings m ON m.marking_id = i.marking_id",
+            {"batch": batch_key},
         )
         cols = "entity_key, prop_key, value, original_value, source_row, marking_key, batch_key"
-        added = self._one(f"INSERT INTO stmt SELECT {cols} FROM ({keyed}) WHERE NOT known", {"batch": batch_key})
+        added = self._one(f"INSERT INTO stmt SELECT {cols} FROM _keyed WHERE NOT known")
         if self._one("SELECT count(*) FROM _ek WHERE known"):
+            # rows just inserted belong to new entities, so they can never match a known entity's row here
             added += self._one(
-                f"INSERT INTO stmt SELECT {cols} FROM ({keyed}) n WHERE known AND NOT EXISTS (SELECT 1 FROM "
-                "(SELECT * FROM stmt WHERE entity_key IN (SELECT entity_key FROM _ek WHERE known) "
-                "AND batch_key <> $batch) s WHERE s.entity_key = n.entity_key AND s.prop_key = n.prop_key "
-                "AND s.value = n.value AND s.marking_key = n.marking_key)",
-                {"batch": batch_key},
+                f"INSERT INTO stmt SELECT {cols} FROM (SELECT * FROM _keyed WHERE known) n ANTI JOIN "
+                "(SELECT entity_key, prop_key, value, marking_key FROM stmt "
+                "WHERE entity_key IN (SELECT entity_key FROM _ek WHERE known)) s "
+                "USING (entity_key, prop_key, value, marking_key)"
             )
+        self.con.execute("DROP TABLE _keyed")
         return added
 
     def _one(self, sql: str, params: dict[str, object] | None = None) -> int:
