@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import duckdb
 
+from avellino.store.duckdb_tx import transaction
 from avellino.store.schema import MARKING_SCHEMA, prop_types_table
 
 #: Bump when the on-disk layout changes; ``open`` upgrades older workspaces in place.
@@ -62,8 +63,7 @@ def next_key(table: str, column: str) -> str:
 def create(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables (upgrading a version-1 workspace first) and refresh the property catalogue."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    con.begin()
-    try:
+    with transaction(con, _model_props=prop_types_table()):
         if "stmt" in tables and "layout" not in tables:
             _upgrade_from_v1(con)
         for sql in TABLES:
@@ -72,28 +72,21 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("INSERT INTO layout VALUES (?)", [LAYOUT_VERSION])
         _sync_props(con)
         con.execute(f"CREATE OR REPLACE VIEW statements AS {VIEW}")
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
 
 
 def _sync_props(con: duckdb.DuckDBPyConnection) -> None:
     """Add the model's (schema, property) pairs not yet known, and keep their types current. Existing keys
-    never change, so stored statements keep pointing at the same property after a model upgrade."""
-    con.register("_model_props", prop_types_table())
-    try:
-        con.execute(
-            f"INSERT INTO props SELECT {next_key('props', 'prop_key')} + "
-            "row_number() OVER (ORDER BY n.schema, n.prop), n.schema, n.prop, n.prop_type FROM _model_props n "
-            "WHERE NOT EXISTS (SELECT 1 FROM props p WHERE p.schema = n.schema AND p.prop = n.prop)"
-        )
-        con.execute(
-            "UPDATE props SET prop_type = n.prop_type FROM _model_props n "
-            "WHERE props.schema = n.schema AND props.prop = n.prop AND props.prop_type IS DISTINCT FROM n.prop_type"
-        )
-    finally:
-        con.unregister("_model_props")
+    never change, so stored statements keep pointing at the same property after a model upgrade. Reads the
+    model's catalogue as ``_model_props`` (registered by :func:`create`)."""
+    con.execute(
+        f"INSERT INTO props SELECT {next_key('props', 'prop_key')} + "
+        "row_number() OVER (ORDER BY n.schema, n.prop), n.schema, n.prop, n.prop_type FROM _model_props n "
+        "WHERE NOT EXISTS (SELECT 1 FROM props p WHERE p.schema = n.schema AND p.prop = n.prop)"
+    )
+    con.execute(
+        "UPDATE props SET prop_type = n.prop_type FROM _model_props n "
+        "WHERE props.schema = n.schema AND props.prop = n.prop AND props.prop_type IS DISTINCT FROM n.prop_type"
+    )
 
 
 def _upgrade_from_v1(con: duckdb.DuckDBPyConnection) -> None:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from avellino.errors import StoreError
 from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
+from avellino.store.duckdb_tx import transaction
 from avellino.store.schema import BatchInfo, lean_from_full_sql, markings_from_full_sql
 
 DB_FILE = "avellino.duckdb"
@@ -44,11 +45,8 @@ class DuckDBStore(Store):
         layout.create(self.con)
 
     def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
-        self.con.register("_incoming", statements)
-        if markings is not None:
-            self.con.register("_marks", markings)
-        try:
-            self.con.begin()
+        tables = {"_incoming": statements} if markings is None else {"_incoming": statements, "_marks": markings}
+        with transaction(self.con, **tables):
             if markings is None:
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE _lean AS {lean_from_full_sql('_incoming')}")
                 self.con.execute(f"CREATE OR REPLACE TEMP VIEW _marks AS {markings_from_full_sql('_incoming')}")
@@ -64,14 +62,6 @@ class DuckDBStore(Store):
             self._add_keys(source)
             added = self._insert_statements(source, key)
             self.con.execute("UPDATE batches SET statements = ? WHERE batch_key = ?", [added, key])
-            self.con.commit()
-        except Exception:
-            self.con.rollback()
-            raise
-        finally:
-            self.con.unregister("_incoming")
-            if markings is not None:
-                self.con.unregister("_marks")
         return added
 
     def _add_keys(self, source: str) -> None:
@@ -170,20 +160,12 @@ class DuckDBStore(Store):
         name = check_table_name(name)
         if mode not in {"replace", "append"}:
             raise ValueError("mode must be 'replace' or 'append'")
-        self.con.register("_derived", table)
-        try:
-            self.con.begin()
+        with transaction(self.con, _derived=table):
             if mode == "replace":
                 self.con.execute(f"CREATE OR REPLACE TABLE x_{name} AS SELECT * FROM _derived")
             else:
                 self.con.execute(f"CREATE TABLE IF NOT EXISTS x_{name} AS SELECT * FROM _derived LIMIT 0")
                 self.con.execute(f"INSERT INTO x_{name} BY NAME SELECT * FROM _derived")
-            self.con.commit()
-        except Exception:
-            self.con.rollback()
-            raise
-        finally:
-            self.con.unregister("_derived")
 
     def read_table(self, name: str) -> pa.Table | None:
         name = check_table_name(name)
@@ -195,20 +177,12 @@ class DuckDBStore(Store):
         return self.con.sql(f"SELECT * FROM x_{name}").to_arrow_table()
 
     def set_canonical(self, mapping: pa.Table) -> None:
-        self.con.register("_canon", mapping.select(["entity_id", "canonical_id"]))
-        try:
-            self.con.begin()
+        with transaction(self.con, _canon=mapping.select(["entity_id", "canonical_id"])):
             self.con.execute("DELETE FROM canon")
             self.con.execute(
                 "INSERT INTO canon SELECT DISTINCT entity_id, canonical_id FROM _canon "
                 "WHERE canonical_id IS NOT NULL AND canonical_id <> entity_id"
             )
-            self.con.commit()
-        except Exception:
-            self.con.rollback()
-            raise
-        finally:
-            self.con.unregister("_canon")
 
     def close(self) -> None:
         self.con.close()
