@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from avellino.errors import InputRejected, RowProblem
 from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS, _typed, q, value_checks_sql
@@ -22,7 +23,7 @@ from avellino.ingest.ids import originator_slug
 from avellino.ingest.mapping import Mapping, PropertySpec
 from avellino.model import model
 from avellino.model.markings import MarkingError, Markings
-from avellino.store.schema import marking_id_sql
+from avellino.store.schema import BASE_PROP, marking_id_sql, prop_types_table
 
 COLUMNS = ("_row", "_column", "entity_id", "schema", "prop", "prop_type", "original_value")
 
@@ -144,20 +145,13 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
 
 
 def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -> int | None:
-    """DuckDB's JSON reader for a well-formed file, ~10x faster than the Python loop; None when the file has
-    anything the fast path does not vouch for (blank lines shift line numbers, a byte-order mark, JSON that does
-    not parse, unknown schemata or properties, missing ids), so the Python path can report it precisely."""
-    with path.open("rb") as fh:
-        data = fh.read()
-    if not data or data.startswith(b"\xef\xbb\xbf") or b"\n\n" in data or b"\r\n\r\n" in data or data[:1] == b"\n":
+    """DuckDB's JSON reader for a well-formed file (about 3x less CPU than the Python loop); None when the file
+    has anything the fast path does not vouch for (blank lines shift line numbers, a byte-order mark, JSON that
+    does not parse, unknown schemata or properties, missing ids), so the Python path can report it precisely."""
+    if not _plain_lines(path):
         return None
-    catalogue = pa.table(
-        {
-            "schema": [s.name for s in model.schemata.values() for _ in s.properties],
-            "prop": [p.name for s in model.schemata.values() for p in s.properties.values()],
-            "prop_type": [p.type.name for s in model.schemata.values() for p in s.properties.values()],
-        }
-    )
+    types = prop_types_table()
+    catalogue = types.filter(pc.not_equal(types["prop"], BASE_PROP))  # the id is not a property of FtM JSON
     con.register("ftm_catalogue", catalogue)
     try:
         # Ordered scan, so row_number() is the line number (there are no blank lines, checked above).
@@ -194,3 +188,13 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
         "FROM ftm_values v JOIN ftm_catalogue c ON c.schema = v.schema AND c.prop = v.prop WHERE v.raw <> ''"
     )
     return int(con.execute("SELECT count(*) FROM ftm_lines").fetchall()[0][0])
+
+
+def _plain_lines(path: Path) -> bool:
+    """True when no line is blank (or only whitespace) and there is no byte-order mark: then the n-th record
+    DuckDB reads is on line n. Reads line by line, so memory stays flat on a multi-gigabyte export."""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh):
+            if not line.strip() or (number == 0 and line.startswith(b"\xef\xbb\xbf")):
+                return False
+        return fh.tell() > 0
