@@ -21,7 +21,7 @@ from avellino.ingest.compile import MACROS, frame_sql, markings_sql, statements_
 from avellino.ingest.mapping import Mapping, load_mapping
 from avellino.ingest.readers import ROW, read_table
 from avellino.store.base import Store
-from avellino.store.schema import BatchInfo
+from avellino.store.schema import BatchInfo, dictionary_encode_ids
 
 Progress = Callable[[str], None]
 MAX_PROBLEMS = 10_000
@@ -93,7 +93,7 @@ def prepare_file(
             map_table(con, path, mapping, src, today, say, multi=fmt in {"json", "jsonl"})
         say("cleaning values")
         unnormalised = _clean_soft_types(con, mapping.country)
-        table = con.sql(FINISH_SQL).to_arrow_table()
+        table = dictionary_encode_ids(con.sql(FINISH_SQL).to_arrow_table())
         markings = con.sql("SELECT * FROM file_markings").to_arrow_table()
     finally:
         con.close()

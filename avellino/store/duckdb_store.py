@@ -18,7 +18,8 @@ import pyarrow as pa
 from avellino.errors import StoreError
 from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
-from avellino.store.duckdb_tx import transaction
+from avellino.store.duckdb_keys import Keyed, key_statements
+from avellino.store.duckdb_tx import registered, transaction
 from avellino.store.schema import BatchInfo, lean_from_full_sql, markings_from_full_sql
 
 DB_FILE = "avellino.duckdb"
@@ -45,69 +46,39 @@ class DuckDBStore(Store):
         layout.create(self.con)
 
     def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
-        tables = {"_incoming": statements} if markings is None else {"_incoming": statements, "_marks": markings}
-        with transaction(self.con, **tables):
+        with transaction(self.con, _incoming=statements):
             if markings is None:
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE _lean AS {lean_from_full_sql('_incoming')}")
-                self.con.execute(f"CREATE OR REPLACE TEMP VIEW _marks AS {markings_from_full_sql('_incoming')}")
-                source = "_lean"
-            else:
-                source = "_incoming"
+                markings = self.con.sql(markings_from_full_sql("_incoming")).to_arrow_table()
+                statements = self.con.sql(lean_from_full_sql("_incoming")).to_arrow_table()
             key = self._one(f"SELECT {layout.next_key('batches', 'batch_key')} + 1")
             self.con.execute(
                 f"INSERT INTO batches ({layout.BATCH_COLUMNS}, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, 0,
                  batch.imported_at, key],
             )  # fmt: skip
-            self._add_keys(source)
-            added = self._insert_statements(source, key)
+            added = self._insert_statements(key_statements(self.con, statements, markings), key)
             self.con.execute("UPDATE batches SET statements = ? WHERE batch_key = ?", [added, key])
         return added
 
-    def _add_keys(self, source: str) -> None:
-        """Give new marking sets, properties and entities of the batch their keys; ``_ek`` maps the batch's
-        entity ids to keys and says which entities were already stored (only those can repeat a statement)."""
-        self.con.execute(
-            f"INSERT INTO markings SELECT {layout.next_key('markings', 'marking_key')} + row_number() OVER (), n.* "
-            f"FROM (SELECT DISTINCT {layout.MARKING_COLUMNS} FROM _marks) n "
-            "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
-        )
-        self.con.execute(
-            f"INSERT INTO props SELECT {layout.next_key('props', 'prop_key')} + row_number() OVER (), n.schema, "
-            f"n.prop, NULL FROM (SELECT DISTINCT schema, prop FROM {source}) n "
-            "WHERE NOT EXISTS (SELECT 1 FROM props p WHERE p.schema = n.schema AND p.prop = n.prop)"
-        )
-        base = self._one(f"SELECT {layout.next_key('entities', 'entity_key')}")
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _ek AS SELECT i.entity_id, e.entity_key IS NOT NULL AS known, "
-            "coalesce(e.entity_key, $base + row_number() OVER (PARTITION BY e.entity_key IS NULL)) AS entity_key "
-            f"FROM (SELECT DISTINCT entity_id FROM {source}) i LEFT JOIN entities e USING (entity_id)",
-            {"base": base},
-        )
-        self.con.execute("INSERT INTO entities SELECT entity_key, entity_id FROM _ek WHERE NOT known")
-
-    def _insert_statements(self, source: str, batch_key: int) -> int:
-        """Insert the batch's statements as keyed rows; a statement already stored (same entity, property, value
-        and markings) is skipped. Only entities stored before can repeat one, so only their rows are checked."""
-        # the keyed rows are built once (string joins are the costly part) and then split new / known
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _keyed AS SELECT k.entity_key, p.prop_key, i.value, i.original_value, "
-            f"i.source_row, m.marking_key, $batch AS batch_key, k.known FROM {source} i "
-            "JOIN _ek k ON k.entity_id = i.entity_id JOIN props p ON p.schema = i.schema AND p.prop = i.prop "
-            "JOIN markings m ON m.marking_id = i.marking_id",
-            {"batch": batch_key},
-        )
-        cols = "entity_key, prop_key, value, original_value, source_row, marking_key, batch_key"
-        added = self._one(f"INSERT INTO stmt SELECT {cols} FROM _keyed WHERE NOT known")
-        if self._one("SELECT count(*) FROM _ek WHERE known"):
+    def _insert_statements(self, keyed: Keyed, batch_key: int) -> int:
+        """Insert the batch's keyed rows; a statement already stored (same entity, property, value and markings)
+        is skipped. Only entities stored before can repeat one, so only their rows are checked."""
+        cols = "entity_key, prop_key, value, original_value, source_row, marking_key"
+        insert = f"INSERT INTO stmt SELECT {cols}, $batch FROM "
+        if not keyed.known.any():
+            with registered(self.con, _keyed=keyed.rows):
+                return self._one(insert + "_keyed", {"batch": batch_key})
+        fresh = keyed.rows.filter(pa.array(~keyed.known))
+        repeat = keyed.rows.filter(pa.array(keyed.known))
+        with registered(self.con, _fresh=fresh, _repeat=repeat):
+            added = self._one(insert + "_fresh", {"batch": batch_key}) if fresh.num_rows else 0
             # rows just inserted belong to new entities, so they can never match a known entity's row here
             added += self._one(
-                f"INSERT INTO stmt SELECT {cols} FROM (SELECT * FROM _keyed WHERE known) n ANTI JOIN "
-                "(SELECT entity_key, prop_key, value, marking_key FROM stmt "
-                "WHERE entity_key IN (SELECT entity_key FROM _ek WHERE known)) s "
-                "USING (entity_key, prop_key, value, marking_key)"
+                f"{insert} _repeat n ANTI JOIN (SELECT entity_key, prop_key, value, marking_key FROM stmt "
+                "WHERE entity_key IN (SELECT DISTINCT entity_key FROM _repeat)) s "
+                "USING (entity_key, prop_key, value, marking_key)",
+                {"batch": batch_key},
             )
-        self.con.execute("DROP TABLE _keyed")
         return added
 
     def _one(self, sql: str, params: dict[str, object] | None = None) -> int:
