@@ -16,15 +16,42 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 
 def _cpu_s() -> float:
-    """CPU seconds of this process and its finished workers: the cost, whatever else runs on the machine."""
+    """CPU seconds of this process so far."""
     me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime
+
+
+class Workers(threading.Thread):
+    """Samples every descendant process (ingest workers come from a fork server, so they are grandchildren
+    whose CPU time ``RUSAGE_CHILDREN`` never sees): last CPU seconds and peak memory (VmHWM) of each."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.cpu: dict[int, float] = {}
+        self.peak_kb: dict[int, int] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self.done.wait(0.2):
+            for proc in me.children(recursive=True):
+                try:
+                    times = proc.cpu_times()
+                    status = Path(f"/proc/{proc.pid}/status").read_text()
+                except (psutil.Error, OSError):
+                    continue
+                self.cpu[proc.pid] = times.user + times.system
+                hwm = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")]
+                if hwm:
+                    self.peak_kb[proc.pid] = max(self.peak_kb.get(proc.pid, 0), int(hwm[0]))
 
 
 def main() -> None:
@@ -56,6 +83,8 @@ def main() -> None:
     per_file = []
     rows = statements = 0
     cpu0 = _cpu_s()
+    meter = Workers()
+    meter.start()
     start = time.perf_counter()
     with open_store(ws, create=True) as store:
         jobs = [(sample_dir / f["path"], sample_dir / f["mapping"]) for f in manifest["files"]]
@@ -67,9 +96,12 @@ def main() -> None:
             rows += res.rows
             statements += res.statements
     wall = time.perf_counter() - start
-    cpu_s = _cpu_s() - cpu0
+    meter.done.set()
+    meter.join()
+    # this process (the writer) plus every worker, as last sampled (up to 0.2 s of a worker's end is missed)
+    cpu_s = _cpu_s() - cpu0 + sum(meter.cpu.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worker_peak_mb = max(meter.peak_kb.values(), default=0) / 1024
     print(
         json.dumps(
             {

@@ -206,20 +206,25 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
         schema = model[spec.schema]
         checks.extend(ent.checks())
         marks = f"{ent.mk} AS marking_id"
+        single = f"CAST({ent.index} AS SMALLINT) AS _e"
         parts.append(
             f"SELECT _row, {q(name)} AS _column, {ent.id} AS entity_id, {q(schema.name)} AS schema, "
-            f"'id' AS prop, 'id' AS prop_type, {ent.id} AS value, NULL AS original_value, {marks} "
+            f"'id' AS prop, 'id' AS prop_type, {ent.id} AS value, NULL AS original_value, {marks}, {single} "
             f"FROM frame WHERE {ent.id} IS NOT NULL"
         )
         for prop in spec.properties:
             ptype = schema.properties[prop.prop].type.name
-            for label, raw in _value_sources(prop, entities):
+            sources = _value_sources(prop, entities)
+            splits = bool(prop.split or (prop.columns and multi))
+            # at most one value per row and entity: if the entity is also on one row only, no duplicate can arise
+            tag = single if len(sources) == 1 and not splits else "CAST(NULL AS SMALLINT) AS _e"
+            for label, raw in sources:
                 value = raw
-                if prop.split or (prop.columns and multi):
+                if splits:
                     sep = prop.split or MULTI
                     value = f"NULLIF(TRIM(unnest(string_split({raw}, {q(sep)}))), '')"
                 inner = (
-                    f"SELECT _row, {q(label)} AS _column, {ent.id} AS entity_id, {value} AS v, {marks} "
+                    f"SELECT _row, {q(label)} AS _column, {ent.id} AS entity_id, {value} AS v, {marks}, {tag} "
                     f"FROM frame WHERE {ent.id} IS NOT NULL AND {raw} IS NOT NULL"
                 )
                 mapped = "v"
@@ -229,9 +234,21 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
                 parts.append(
                     f"SELECT _row, _column, entity_id, {q(schema.name)} AS schema, {q(prop.prop)} AS prop, "
                     f"{q(ptype)} AS prop_type, {_typed(prop, ptype, mapped, mapping.country)} AS value, "
-                    f"v AS original_value, marking_id FROM ({inner}) WHERE v IS NOT NULL"
+                    f"v AS original_value, marking_id, _e FROM ({inner}) WHERE v IS NOT NULL"
                 )
     return checks, "\nUNION ALL\n".join(parts)
+
+
+def single_row_entities_sql(mapping: Mapping) -> str | None:
+    """SQL over ``frame`` giving, for each mapped entity, whether each of its ids occurs on one row only (then
+    none of its statements can repeat within the file, and the costly de-duplication can skip them). An entity
+    sharing its key literal with another mapped entity may share ids with it, so it never counts."""
+    literals = [e.key_literal for e in mapping.entities]
+    tests = [
+        f"count(_id_{i}) = count(DISTINCT _id_{i})" if literals.count(e.key_literal) == 1 else "false"
+        for i, e in enumerate(mapping.entities)
+    ]
+    return f"SELECT {', '.join(tests)} FROM frame" if tests else None
 
 
 def value_checks_sql() -> str:
