@@ -99,7 +99,8 @@ def main() -> None:
     meter.done.set()
     meter.join()
     # this process (the writer) plus every worker, as last sampled (up to 0.2 s of a worker's end is missed)
-    cpu_s = _cpu_s() - cpu0 + sum(meter.cpu.values())
+    cpu_main_s = _cpu_s() - cpu0
+    cpu_s = cpu_main_s + sum(meter.cpu.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_peak_mb = max(meter.peak_kb.values(), default=0) / 1024
     print(
@@ -115,6 +116,7 @@ def main() -> None:
                 "records_per_s": round(rows / wall),
                 "statements_per_s": round(statements / wall),
                 "cpu_s": round(cpu_s, 1),
+                "cpu_writer_s": round(cpu_main_s, 1),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
                 "peak_mb": round(peak_mb),
                 "worker_peak_mb": round(worker_peak_mb),

@@ -92,7 +92,7 @@ def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, marki
 def _prop_keys(con: duckdb.DuckDBPyConnection, schema: pa.ChunkedArray, prop: pa.ChunkedArray) -> np.ndarray:
     s, p = codes(schema), codes(prop)
     pair = s.index * len(p.values) + p.index  # one code per (schema, property) pair
-    used = np.unique(pair)
+    used = np.flatnonzero(np.bincount(pair, minlength=len(s.values) * len(p.values)))
     width = len(p.values)
     pairs = pa.table({"code": used, "schema": s.values.take(used // width), "prop": p.values.take(used % width)})
     with registered(con, _pairs=pairs):
