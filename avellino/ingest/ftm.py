@@ -91,9 +91,24 @@ def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapp
         f"WHEN prop_type = {q(t)} THEN {_typed(PropertySpec(prop=''), t, 'original_value', mapping.country)}"
         for t in ("date", "number", "phone", "name", "string", "text", "address")
     )
+    # the coded layout finish.py reads: one branch per (property, type) found, entity ids and the file's one
+    # marking set numbered
     con.execute(
-        f"CREATE TEMP TABLE raw_st AS SELECT _row, _column, entity_id, schema, prop, prop_type, "
-        f"CASE {typed} ELSE original_value END AS value, original_value, {mid} AS marking_id FROM ftm_raw"
+        "CREATE TEMP TABLE branches AS SELECT CAST(row_number() OVER () - 1 AS SMALLINT) AS _b, _column, schema, "
+        "prop, prop_type, CAST(dense_rank() OVER (ORDER BY schema, prop) - 1 AS SMALLINT) AS _p, "
+        "CAST(NULL AS SMALLINT) AS entity, false AS single "
+        "FROM (SELECT DISTINCT _column, schema, prop, prop_type FROM ftm_raw)"
+    )
+    con.execute(
+        "CREATE TEMP TABLE ents AS SELECT id, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
+        "FROM (SELECT DISTINCT entity_id AS id FROM ftm_raw)"
+    )
+    con.execute("CREATE TEMP TABLE marks AS SELECT marking_id, CAST(0 AS INTEGER) AS code FROM file_markings")
+    con.execute(
+        f"CREATE TEMP TABLE raw_st AS SELECT _row, _b, _p, _c, CASE {typed} ELSE original_value END AS value, "
+        "original_value, CAST(0 AS INTEGER) AS _k FROM (SELECT r._row, r.prop_type, r.original_value, b._b, b._p, "
+        "e.code AS _c FROM ftm_raw r JOIN branches b ON b._column = r._column AND b.schema = r.schema "
+        "AND b.prop = r.prop AND b.prop_type = r.prop_type JOIN ents e ON e.id = r.entity_id)"
     )
     bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()
     if bad:

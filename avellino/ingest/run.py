@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,19 +18,21 @@ import duckdb
 import pyarrow as pa
 
 from avellino.errors import ConfigError, InputRejected, RowProblem
-from avellino.ingest.cleaning import SQL_TYPES, UNCHANGED_SQL, clean_distinct
 from avellino.ingest.compile import (
     MACROS,
+    branches_table,
+    codes_sql,
     frame_sql,
     markings_sql,
     single_row_entities_sql,
     statements_sql,
     value_checks_sql,
 )
+from avellino.ingest.finish import clean_soft_types, lean_statements
 from avellino.ingest.mapping import Mapping, load_mapping
 from avellino.ingest.readers import ROW, read_table
 from avellino.store.base import Store
-from avellino.store.schema import BatchInfo, dictionary_encode_ids
+from avellino.store.schema import BatchInfo
 
 Progress = Callable[[str], None]
 MAX_PROBLEMS = 10_000
@@ -67,6 +71,27 @@ class Prepared:
     markings: pa.Table
     unnormalised: int
 
+    def spool(self, folder: Path) -> Spooled:
+        """This file with its statements moved to an Arrow file in ``folder`` (see :class:`Spooled`)."""
+        target = folder / f"{uuid.uuid4().hex}.arrow"
+        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, self.statements.schema) as writer:
+            writer.write_table(self.statements)
+        return Spooled(dataclasses.replace(self, statements=self.statements.schema.empty_table()), target)
+
+
+@dataclass
+class Spooled:
+    """A prepared file whose statements wait in an Arrow file: what a worker sends back to the writer. Why: the
+    result pipe pickles and unpickles every buffer, which cost the writer process (the bottleneck) 3 CPU-s for
+    the 683 MB of statements of the 1M-record sample; a memory-mapped Arrow file is read without a copy."""
+
+    prepared: Prepared
+    file: Path
+
+    def load(self) -> Prepared:
+        table = pa.ipc.open_file(pa.memory_map(str(self.file))).read_all()
+        return dataclasses.replace(self.prepared, statements=table)
+
 
 def prepare_file(
     path: Path,
@@ -94,14 +119,14 @@ def prepare_file(
             from avellino.ingest.ftm import ftm_raw_statements
 
             rows = ftm_raw_statements(con, path, mapping, today)
-            single: list[int] = []
+            free: list[int] = []
         else:
             src = read_table(path, fmt, mapping.options)
             rows = src.num_rows
-            single = map_table(con, path, mapping, src, today, say, multi=fmt in {"json", "jsonl"})
+            free = map_table(con, path, mapping, src, today, say, multi=fmt in {"json", "jsonl"})
         say("cleaning values")
-        unnormalised = _clean_soft_types(con, mapping.country)
-        table = dictionary_encode_ids(con.sql(finish_sql(single)).to_arrow_table())
+        unnormalised = clean_soft_types(con, mapping.country)
+        table = lean_statements(con, free)
         markings = con.sql("SELECT * FROM file_markings").to_arrow_table()
     finally:
         con.close()
@@ -181,22 +206,34 @@ def _prepare_and_write(
     # imports Avellino (and FtM's model, ~2.3 CPU-s) once, before any DuckDB thread exists, then forks each worker
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with (
+        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+        tempfile.TemporaryDirectory(prefix="avellino-ingest-") as spool,
+    ):
         # workers share the cores: DuckDB threads beyond a worker's share only add contention (measured: 23%
         # more CPU for the 1M-record sample with 2 threads per worker on 2 cores)
         threads = max(1, (os.cpu_count() or 2) // workers)
         # biggest files first: the small ones then fill the gaps at the end instead of one big file running alone
         ordered = sorted(todo, key=lambda job: -job[0].stat().st_size)
         futures = {
-            pool.submit(prepare_file, path, mapping_path, None, None, threads): path for path, mapping_path in ordered
+            pool.submit(_prepare_spooled, path, mapping_path, threads, Path(spool)): path
+            for path, mapping_path in ordered
         }
         for future in as_completed(futures):
             try:
-                prepared = future.result()
+                spooled = future.result()
             except InputRejected as exc:
                 yield futures[future], exc
                 continue
-            yield futures[future], write_prepared(store, prepared)
+            try:
+                yield futures[future], write_prepared(store, spooled.load())
+            finally:
+                spooled.file.unlink(missing_ok=True)
+
+
+def _prepare_spooled(path: Path, mapping_path: Path, threads: int, spool: Path) -> Spooled:
+    """:func:`prepare_file` in a worker process, its statements handed back through ``spool``."""
+    return prepare_file(path, mapping_path, None, None, threads).spool(spool)
 
 
 def map_table(
@@ -208,16 +245,20 @@ def map_table(
     say: Progress,
     multi: bool = False,
 ) -> list[int]:
-    """Check and map a source table into ``raw_st`` and ``file_markings``; raise InputRejected listing every
-    bad row. Returns the mapped entities whose ids each occur on one row only (see ``finish_sql``)."""
+    """Check and map a source table into ``raw_st`` (with ``branches``, ``ents`` and ``marks``, see
+    ``finish.py``) and ``file_markings``; raise InputRejected listing every bad row. Returns the branches whose
+    statements cannot repeat (see ``finish.finish_sql``)."""
     missing = sorted(mapping.columns_used() - set(src.column_names))
     if missing:
         problems = [RowProblem(str(path), 1, c, "column named in the mapping is not in the file") for c in missing]
         raise InputRejected(str(path), problems)
     con.register("src", src)
-    checks, select = statements_sql(mapping, today, multi)
+    checks, select, branches = statements_sql(mapping, today, multi)
+    con.register("branches", branches_table(branches))
     say(f"checking {src.num_rows:,} rows")
-    con.execute(f"CREATE TEMP TABLE frame AS {frame_sql(mapping, today)}")
+    con.execute(f"CREATE TEMP TABLE frame0 AS {frame_sql(mapping, today)}")
+    for sql in codes_sql(mapping):
+        con.execute(sql)
     problems = _problems(con, path, checks)
     con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
     problems += _problems(con, path, [value_checks_sql()])
@@ -227,7 +268,8 @@ def map_table(
     con.execute(f"CREATE TEMP TABLE file_markings AS {markings_sql(mapping, today)}")
     unique = single_row_entities_sql(mapping)
     flags = con.execute(unique).fetchall()[0] if unique else ()
-    return [i for i, flag in enumerate(flags) if flag]
+    alone = {i for i, flag in enumerate(flags) if flag}
+    return [b for b, branch in enumerate(branches) if branch.single and branch.entity in alone]
 
 
 def _q(text: str) -> str:
@@ -240,59 +282,6 @@ def _problems(con: duckdb.DuckDBPyConnection, path: Path, checks: list[str]) -> 
     sql = "\nUNION ALL\n".join(f"({c})" for c in checks)
     rows = con.execute(f"SELECT DISTINCT * FROM ({sql}) ORDER BY 1, 2 LIMIT {MAX_PROBLEMS}").fetchall()
     return [RowProblem(str(path), int(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-
-def _clean_soft_types(con: duckdb.DuckDBPyConnection, country: str | None) -> int:
-    """Clean phones, countries, languages... once per distinct value with FtM's types; keep raw on failure."""
-    sql_types = ", ".join(_q(t) for t in sorted(SQL_TYPES | {"id"}))
-    unchanged = " ".join(f"AND NOT (prop_type = {_q(t)} AND {test})" for t, test in UNCHANGED_SQL.items())
-    distinct = con.execute(
-        f"SELECT DISTINCT prop_type, value FROM raw_st WHERE prop_type NOT IN ({sql_types}) AND value IS NOT NULL "
-        f"{unchanged}"
-    ).fetchall()
-    if not distinct:
-        return 0
-    cleaned = clean_distinct([(str(t), str(v), country) for t, v in distinct])
-    lookup = pa.table(
-        {
-            "prop_type": [c[0] for c in cleaned],
-            "raw": [c[1] for c in cleaned],
-            "clean": [c[3] for c in cleaned],
-        }
-    )
-    con.register("lookup", lookup)
-    con.execute(
-        "UPDATE raw_st SET value = coalesce(l.clean, raw_st.value) FROM lookup l "
-        "WHERE raw_st.prop_type = l.prop_type AND raw_st.value = l.raw"
-    )
-    return sum(1 for c in cleaned if c[3] is None)
-
-
-#: Statements of the batch, each kept once (first row wins): the lean rows the store keeps (STORED_SCHEMA).
-GROUPED_SQL = """
-SELECT entity_id, schema, prop, value,
-  CASE WHEN min(original_value) IS DISTINCT FROM value THEN min(original_value) END AS original_value,
-  min(_row) AS source_row, marking_id, CAST(NULL AS VARCHAR) AS batch_id
-FROM raw_st WHERE value IS NOT NULL AND {where}
-GROUP BY entity_id, schema, prop, value, marking_id
-"""
-PASSED_SQL = """
-SELECT entity_id, schema, prop, value, CASE WHEN original_value IS DISTINCT FROM value THEN original_value END,
-  _row, marking_id, CAST(NULL AS VARCHAR)
-FROM raw_st WHERE value IS NOT NULL AND {where}
-"""
-
-
-def finish_sql(single: list[int]) -> str:
-    """The batch's statements, each kept once. Statements tagged (``_e``) with an entity in ``single`` skip the
-    grouping: their entity is on one row and they are that row's only value of their property, so they cannot
-    repeat. Grouping all 8.7M statements of the 1M-record sample on five strings cost a sixth of preparing it,
-    and most statements are of such entities (one call, payment or crossing per row)."""
-    if not single:
-        return GROUPED_SQL.format(where="true")
-    listed = ", ".join(str(int(i)) for i in single)
-    grouped = GROUPED_SQL.format(where=f"(_e IS NULL OR _e NOT IN ({listed}))")
-    return f"{grouped} UNION ALL {PASSED_SQL.format(where=f'_e IN ({listed})')}"
 
 
 __all__ = ["ROW", "IngestResult", "ingest_file"]

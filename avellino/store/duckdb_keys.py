@@ -39,7 +39,12 @@ def codes(column: pa.ChunkedArray | pa.Array) -> Codes:
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
     if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.DictionaryArray.from_arrays([], [])
+        chunks = column.chunks
+        if chunks and all(c.dictionary.equals(chunks[0].dictionary) for c in chunks[1:]):
+            # batches read back from an Arrow file share their dictionary: no need to unify (hash) it again
+            index = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+            return Codes(chunks[0].dictionary, index.astype(np.int64))
+        column = column.combine_chunks() if chunks else pa.DictionaryArray.from_arrays([], [])
     assert isinstance(column, pa.DictionaryArray)
     return Codes(column.dictionary, column.indices.to_numpy(zero_copy_only=False).astype(np.int64))
 
