@@ -10,7 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,19 +216,22 @@ def _prepare_and_write(
         # biggest files first: the small ones then fill the gaps at the end instead of one big file running alone
         ordered = sorted(todo, key=lambda job: -job[0].stat().st_size)
         futures = {
-            pool.submit(_prepare_spooled, path, mapping_path, threads, Path(spool)): path
+            pool.submit(_prepare_spooled, path, mapping_path, threads, Path(spool)): (path, mapping_path)
             for path, mapping_path in ordered
         }
         for future in as_completed(futures):
-            try:
-                spooled = future.result()
-            except InputRejected as exc:
-                yield futures[future], exc
-                continue
-            try:
-                yield futures[future], write_prepared(store, spooled.load())
-            finally:
-                spooled.file.unlink(missing_ok=True)
+            yield futures[future][0], _write_spooled(store, future)
+
+
+def _write_spooled(store: Store, future: Future[Spooled]) -> IngestResult | InputRejected:
+    try:
+        spooled = future.result()
+    except InputRejected as exc:
+        return exc
+    try:
+        return write_prepared(store, spooled.load())
+    finally:
+        spooled.file.unlink(missing_ok=True)
 
 
 def _prepare_spooled(path: Path, mapping_path: Path, threads: int, spool: Path) -> Spooled:
