@@ -78,11 +78,6 @@ class EntitySQL:
         """The frame column holding this entity's marking set as a number."""
         return f"_k_{self.index}"
 
-    @property
-    def mk(self) -> str:
-        """The frame column holding this entity's marking id."""
-        return f"_mk_{self.index}"
-
     def marking_id(self) -> str:
         return marking_id_sql({f: self.m(f) for f in MARKING_FIELDS})
 
@@ -121,13 +116,15 @@ class EntitySQL:
         cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_FIELDS if self.m(f) != self.marking(f)]
         return cols
 
-    def frame_ids(self) -> str:
-        return f"{self.marking_id()} AS {self.mk}"
+    def frame_codes(self) -> str:
+        """This entity's id and marking set as 64-bit hashes (see :func:`codes_sql`)."""
+        marks = code_sql([self.m(f) for f in MARKING_FIELDS])
+        return f"{code_sql([self.id])} AS {self.code}, {marks} AS {self.kcode}"
 
-    def markings_select(self) -> str:
-        """Distinct marking sets of this entity's rows, for the markings table."""
+    def marks_select(self) -> str:
+        """Distinct (marking code, marking fields) of this entity's rows."""
         fields = ", ".join(f"{self.m(f)} AS {f}" for f in MARKING_FIELDS)
-        return f"SELECT DISTINCT {self.mk} AS marking_id, {fields} FROM frame WHERE {self.id} IS NOT NULL"
+        return f"SELECT DISTINCT {self.kcode} AS h, {fields} FROM frame WHERE {self.id} IS NOT NULL"
 
     def checks(self) -> list[str]:
         """SELECTs over ``frame`` returning (_row, _column, _reason) for every bad marking."""
@@ -193,18 +190,23 @@ def _typed(prop: PropertySpec, type_name: str, raw: str, country: str | None) ->
     return raw
 
 
+def code_sql(exprs: list[str]) -> str:
+    """A 64-bit code for a value (or a tuple of values): DuckDB's hash. Codes are only trusted after
+    :func:`code_collisions_sql` finds no two distinct values sharing one."""
+    return f"hash({', '.join(exprs)})"
+
+
 def frame_sql(mapping: Mapping, today: dt.date) -> str:
-    """One row per source row: its columns, then each entity's id and markings."""
+    """One row per source row: its columns, then each entity's id, markings and their codes."""
     entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
     cols = [c for ent in entities for c in ent.frame_columns()]
-    ids = [ent.frame_ids() for ent in entities]
-    return f"SELECT *, {', '.join(ids)} FROM (SELECT *, {', '.join(cols)} FROM src)"
+    codes = [ent.frame_codes() for ent in entities]
+    return f"SELECT *, {', '.join(codes)} FROM (SELECT *, {', '.join(cols)} FROM src)"
 
 
-def markings_sql(mapping: Mapping, today: dt.date) -> str:
-    """The distinct marking sets used by a file (rows of the store's markings table)."""
-    entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
-    return "\nUNION\n".join(ent.markings_select() for ent in entities)
+def markings_sql() -> str:
+    """The distinct marking sets used by a file (rows of the store's markings table), from ``marks``."""
+    return f"SELECT DISTINCT marking_id, {', '.join(MARKING_FIELDS)} FROM marks"
 
 
 @dataclass(frozen=True)
@@ -291,27 +293,48 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
     return checks, "\nUNION ALL\n".join(parts), branches
 
 
-def codes_sql(mapping: Mapping) -> list[str]:
-    """Statements that number the file's distinct entity ids (table ``ents``) and marking sets (``marks``) and
-    add each entity's codes to the frame (``frame0`` -> ``frame``, columns ``_c_N`` and ``_k_N``).
+def codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
+    """Statements that list the file's distinct entity ids (table ``ents(h, id)``) and marking sets (``marks(h,
+    marking_id, fields...)``) with the codes the frame gives them (columns ``_c_N`` and ``_k_N``).
 
-    Why: raw statements then carry two integers instead of a 40-character id and a 32-character marking id,
-    which made building, grouping and dictionary-encoding the 8.7M statements of the 1M-record sample about
-    a third cheaper; the ids themselves are looked up once per distinct value."""
-    n = len(mapping.entities)
-    ids = " UNION ALL ".join(f"SELECT _id_{i} AS id FROM frame0 WHERE _id_{i} IS NOT NULL" for i in range(n))
-    marks = " UNION ALL ".join(f"SELECT _mk_{i} AS mk FROM frame0 WHERE _id_{i} IS NOT NULL" for i in range(n))
-    joins = " ".join(
-        f"LEFT JOIN ents e{i} ON e{i}.id = f._id_{i} LEFT JOIN marks k{i} ON k{i}.marking_id = f._mk_{i}"
-        for i in range(n)
+    Why codes: raw statements then carry two integers instead of a 40-character id and a 32-character marking
+    id, which made building, grouping and dictionary-encoding the 8.7M statements of the 1M-record sample about
+    a third cheaper. Why hashes: computed row by row while the frame is built, they need no second pass over
+    it (joining the frame to numbered ids cost 3 of the 33 CPU-seconds of preparing that sample). A collision
+    is checked for (:func:`code_collisions_sql`) and then :func:`exact_codes_sql` numbers the values instead."""
+    entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
+    ids = " UNION ALL ".join(
+        f"SELECT {e.code} AS h, {e.id} AS id FROM frame WHERE {e.id} IS NOT NULL" for e in entities
     )
-    codes = ", ".join(f"e{i}.code AS _c_{i}, k{i}.code AS _k_{i}" for i in range(n))
+    marks = " UNION ".join(e.marks_select() for e in entities)
+    fields = ", ".join(MARKING_FIELDS)
     return [
-        "CREATE TEMP TABLE ents AS SELECT id, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
-        f"FROM (SELECT DISTINCT id FROM ({ids}))",
-        "CREATE TEMP TABLE marks AS SELECT mk AS marking_id, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
-        f"FROM (SELECT DISTINCT mk FROM ({marks}))",
-        f"CREATE TEMP TABLE frame AS SELECT f.*, {codes} FROM frame0 f {joins}",
+        f"CREATE TEMP TABLE ents AS SELECT DISTINCT h, id FROM ({ids})",
+        f"CREATE TEMP TABLE marks AS SELECT h, {marking_id_sql()} AS marking_id, {fields} FROM ({marks})",
+    ]
+
+
+def code_collisions_sql() -> str:
+    """How many codes stand for more than one value (0 but for a 64-bit hash collision)."""
+    return "SELECT (SELECT count(*) - count(DISTINCT h) FROM ents) + (SELECT count(*) - count(DISTINCT h) FROM marks)"
+
+
+def exact_codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
+    """After a collision: number the distinct ids and marking sets instead, and put those numbers in the frame."""
+    entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
+    fields = ", ".join(MARKING_FIELDS)
+    joins = " ".join(
+        f"LEFT JOIN ents e{e.index} ON e{e.index}.id = f.{e.id} "
+        f"LEFT JOIN marks k{e.index} ON k{e.index}.marking_id = {e.marking_id()}"
+        for e in entities
+    )
+    codes = ", ".join(f"e{e.index}.h AS {e.code}, k{e.index}.h AS {e.kcode}" for e in entities)
+    return [
+        "CREATE OR REPLACE TEMP TABLE ents AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, id "
+        "FROM (SELECT DISTINCT id FROM ents)",
+        f"CREATE OR REPLACE TEMP TABLE marks AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, marking_id, "
+        f"{fields} FROM (SELECT DISTINCT marking_id, {fields} FROM marks)",
+        f"CREATE OR REPLACE TEMP TABLE frame AS SELECT f.* REPLACE ({codes}) FROM frame f {joins}",
     ]
 
 

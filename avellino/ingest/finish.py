@@ -5,7 +5,8 @@ Input (temp tables of one DuckDB connection, made by ``compile.py`` for mapped f
 - ``raw_st(_row, _b, _p, _c, value, original_value, _k)``: one row per value found, with its branch (``_b``),
   (schema, property) pair (``_p``), entity code (``_c``) and marking-set code (``_k``);
 - ``branches(_b, _column, schema, prop, prop_type, _p, entity, single)``: where each branch's values come from;
-- ``ents(id, code)`` and ``marks(marking_id, code)``: the file's distinct entity ids and marking sets.
+- ``ents(h, id)`` and ``marks(h, marking_id, ...)``: the file's distinct entity ids and marking sets, each
+  with its (unique) code.
 
 Output: a lean statement table (``STORED_SCHEMA``) whose id columns are dictionary-encoded, built from the codes
 without hashing a string per statement.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from avellino.ingest.cleaning import SQL_TYPES, UNCHANGED_SQL, clean_distinct
 from avellino.ingest.compile import q
@@ -50,8 +52,8 @@ def finish_sql(free: list[int]) -> str:
 def lean_statements(con: duckdb.DuckDBPyConnection, free: list[int]) -> pa.Table:
     """The de-duplicated statements as a lean table, ids dictionary-encoded straight from their codes."""
     coded = con.sql(finish_sql(free)).to_arrow_table()
-    ids = _ordered(con, "SELECT id FROM ents ORDER BY code")
-    marks = _ordered(con, "SELECT marking_id FROM marks ORDER BY code")
+    ents = con.sql("SELECT h, id FROM ents").to_arrow_table()
+    marks = con.sql("SELECT h, marking_id FROM marks").to_arrow_table()
     pairs = con.execute("SELECT DISTINCT _p, schema, prop FROM branches ORDER BY _p").fetchall()
     pair = coded.column("_p").to_numpy(zero_copy_only=False).astype(np.int64)
     schema = _from_pairs(pair, [r[1] for r in pairs], [r[0] for r in pairs])
@@ -59,7 +61,7 @@ def lean_statements(con: duckdb.DuckDBPyConnection, free: list[int]) -> pa.Table
     n = coded.num_rows
     return pa.table(
         {
-            "entity_id": _decode(coded.column("_c"), ids),
+            "entity_id": _decode(coded.column("_c"), ents),
             "schema": schema,
             "prop": prop,
             "value": coded.column("value"),
@@ -71,14 +73,13 @@ def lean_statements(con: duckdb.DuckDBPyConnection, free: list[int]) -> pa.Table
     )
 
 
-def _ordered(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Array:
-    return con.sql(sql).to_arrow_table().column(0).combine_chunks().cast(pa.string())
-
-
-def _decode(codes: pa.ChunkedArray, dictionary: pa.Array) -> pa.ChunkedArray:
-    """Codes into ``dictionary`` as a dictionary-encoded column (no copy of the codes)."""
+def _decode(codes: pa.ChunkedArray, values: pa.Table) -> pa.ChunkedArray:
+    """Codes looked up in ``values`` (code ``h``, value) as a dictionary-encoded column: each distinct value
+    once, an index per statement (codes are unique in ``values``, see ``compile.code_collisions_sql``)."""
+    index = pc.index_in(codes.combine_chunks(), value_set=values.column("h").combine_chunks())
+    dictionary = values.column(1).combine_chunks().cast(pa.string())
     # one chunk, so every record batch of the column shares one dictionary (as Arrow IPC files require)
-    return pa.chunked_array([pa.DictionaryArray.from_arrays(codes.combine_chunks().cast(pa.int32()), dictionary)])
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(index.cast(pa.int32()), dictionary)])
 
 
 def _from_pairs(pair: np.ndarray, names: list[str], codes: list[int]) -> pa.DictionaryArray:

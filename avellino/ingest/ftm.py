@@ -100,14 +100,14 @@ def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapp
         "FROM (SELECT DISTINCT _column, schema, prop, prop_type FROM ftm_raw)"
     )
     con.execute(
-        "CREATE TEMP TABLE ents AS SELECT id, CAST(row_number() OVER () - 1 AS INTEGER) AS code "
+        "CREATE TEMP TABLE ents AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, id "
         "FROM (SELECT DISTINCT entity_id AS id FROM ftm_raw)"
     )
-    con.execute("CREATE TEMP TABLE marks AS SELECT marking_id, CAST(0 AS INTEGER) AS code FROM file_markings")
+    con.execute("CREATE TEMP TABLE marks AS SELECT CAST(0 AS UBIGINT) AS h, marking_id FROM file_markings")
     con.execute(
         f"CREATE TEMP TABLE raw_st AS SELECT _row, _b, _p, _c, CASE {typed} ELSE original_value END AS value, "
-        "original_value, CAST(0 AS INTEGER) AS _k FROM (SELECT r._row, r.prop_type, r.original_value, b._b, b._p, "
-        "e.code AS _c FROM ftm_raw r JOIN branches b ON b._column = r._column AND b.schema = r.schema "
+        "original_value, CAST(0 AS UBIGINT) AS _k FROM (SELECT r._row, r.prop_type, r.original_value, b._b, b._p, "
+        "e.h AS _c FROM ftm_raw r JOIN branches b ON b._column = r._column AND b.schema = r.schema "
         "AND b.prop = r.prop AND b.prop_type = r.prop_type JOIN ents e ON e.id = r.entity_id)"
     )
     bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()

@@ -21,7 +21,9 @@ from avellino.errors import ConfigError, InputRejected, RowProblem
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
+    code_collisions_sql,
     codes_sql,
+    exact_codes_sql,
     frame_sql,
     markings_sql,
     single_row_entities_sql,
@@ -109,6 +111,7 @@ def prepare_file(
     fmt = mapping.resolved_format(path)
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # it prints to stdout, which may carry --json output
         # rows carry their own numbers (_row), so DuckDB may build the temp tables in parallel, out of order
         con.execute("SET preserve_insertion_order = false")
         if threads:
@@ -259,16 +262,19 @@ def map_table(
     checks, select, branches = statements_sql(mapping, today, multi)
     con.register("branches", branches_table(branches))
     say(f"checking {src.num_rows:,} rows")
-    con.execute(f"CREATE TEMP TABLE frame0 AS {frame_sql(mapping, today)}")
-    for sql in codes_sql(mapping):
+    con.execute(f"CREATE TEMP TABLE frame AS {frame_sql(mapping, today)}")
+    for sql in codes_sql(mapping, today):
         con.execute(sql)
+    if con.execute(code_collisions_sql()).fetchall()[0][0]:
+        for sql in exact_codes_sql(mapping, today):
+            con.execute(sql)
     problems = _problems(con, path, checks)
     con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
     problems += _problems(con, path, [value_checks_sql()])
     if problems:
         uniq = sorted(set(problems), key=lambda p: (p.row, p.column, p.reason))
         raise InputRejected(str(path), uniq, src.num_rows)
-    con.execute(f"CREATE TEMP TABLE file_markings AS {markings_sql(mapping, today)}")
+    con.execute(f"CREATE TEMP TABLE file_markings AS {markings_sql()}")
     unique = single_row_entities_sql(mapping)
     flags = con.execute(unique).fetchall()[0] if unique else ()
     alone = {i for i, flag in enumerate(flags) if flag}

@@ -370,6 +370,7 @@ def _connection() -> Any:
     con.execute("SET memory_limit = '4GB'")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/avellino-duckdb'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # it prints to stdout, which may carry --json output
     return con
 
 

@@ -39,6 +39,7 @@ class DuckDBStore(Store):
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             raise StoreError(f"Cannot open {self.path}: {exc} (is another avellino command using it?)") from exc
+        self.con.execute("SET enable_progress_bar = false")  # it prints to stdout, which may carry --json output
         if not read_only:
             self._create()
 

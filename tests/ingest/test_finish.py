@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import avellino.ingest.compile as compile_sql
 import avellino.ingest.run as run
 
 MAPPING = """
@@ -56,3 +57,11 @@ def test_same_as_grouping_everything(tmp_path: Path, monkeypatch: pytest.MonkeyP
     fast = _prepare(tmp_path, rows)
     monkeypatch.setattr(run, "single_row_entities_sql", lambda _mapping: None)
     assert _prepare(tmp_path, rows) == fast
+
+
+def test_code_collisions_fall_back_to_exact_numbering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a hash that gives every value the same code: ids and marking sets must be numbered exactly instead
+    rows = ["C1,P1,P2,10,x,x", "C2,P2,P1,20,y,", "C1,P1,P2,10,z,", "C4,P3,,40,,w"]
+    expected = _prepare(tmp_path, rows)
+    monkeypatch.setattr(compile_sql, "code_sql", lambda _exprs: "CAST(7 AS UBIGINT)")
+    assert _prepare(tmp_path, rows) == expected
