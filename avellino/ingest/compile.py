@@ -245,8 +245,8 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
     """(check SELECTs, raw statements SELECT, branches), over ``frame`` (see :func:`frame_sql` and
     :func:`codes_sql`). A raw statement is ``(_row, _b, _p, _c, value, original_value, _k)``: its row, branch,
     (schema, property) pair, entity code and marking code (see ``codes_sql``), its cleaned value and the value
-    as written. ``multi``: cells may hold JSON lists (joined with MULTI) to split into several values; only JSON
-    sources do, and unnest is costly, so it is off otherwise."""
+    as written (NULL when the same). ``multi``: cells may hold JSON lists (joined with MULTI) to split into
+    several values; only JSON sources do, and unnest is costly, so it is off otherwise."""
     entities = {e.name: EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)}
     checks: list[str] = []
     branches: list[Branch] = []
@@ -286,9 +286,11 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
                     mapped = f"(CASE lower(v) {cases} ELSE v END)"
                 # at most one value per row and entity: if the entity is also on one row only, none can repeat
                 branch = Branch(label, schema.name, prop.prop, ptype, ent.index, len(sources) == 1 and not splits)
+                # the value as written is kept only where cleaning changed it (NULL is cheaper to carry)
+                typed = f"SELECT *, {_typed(prop, ptype, mapped, mapping.country)} AS value FROM ({inner})"
                 parts.append(
-                    head(branch, ent) + f"{_typed(prop, ptype, mapped, mapping.country)} AS value, "
-                    f"v AS original_value, {ent.kcode} AS _k FROM ({inner}) WHERE v IS NOT NULL"
+                    head(branch, ent) + "value, CASE WHEN value IS DISTINCT FROM v THEN v END AS original_value, "
+                    f"{ent.kcode} AS _k FROM ({typed} WHERE v IS NOT NULL)"
                 )
     return checks, "\nUNION ALL\n".join(parts), branches
 

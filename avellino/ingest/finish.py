@@ -3,7 +3,8 @@
 Input (temp tables of one DuckDB connection, made by ``compile.py`` for mapped files or ``ftm.py``):
 
 - ``raw_st(_row, _b, _p, _c, value, original_value, _k)``: one row per value found, with its branch (``_b``),
-  (schema, property) pair (``_p``), entity code (``_c``) and marking-set code (``_k``);
+  (schema, property) pair (``_p``), entity code (``_c``) and marking-set code (``_k``); ``original_value`` is
+  the value as written, or NULL where it equals ``value``;
 - ``branches(_b, _column, schema, prop, prop_type, _p, entity, single)``: where each branch's values come from;
 - ``ents(h, id)`` and ``marks(h, marking_id, ...)``: the file's distinct entity ids and marking sets, each
   with its (unique) code.
@@ -25,7 +26,8 @@ from avellino.ingest.compile import q
 #: Statements kept once per (entity, property, value, markings); the first row wins.
 GROUPED_SQL = """
 SELECT _c, _p, value,
-  CASE WHEN min(original_value) IS DISTINCT FROM value THEN min(original_value) END AS original_value,
+  CASE WHEN min(coalesce(original_value, value)) IS DISTINCT FROM value
+    THEN min(coalesce(original_value, value)) END AS original_value,
   min(_row) AS source_row, _k
 FROM raw_st WHERE value IS NOT NULL AND {where}
 GROUP BY _c, _p, value, _k
@@ -123,7 +125,8 @@ def clean_soft_types(con: duckdb.DuckDBPyConnection, country: str | None) -> int
     )
     con.register("lookup", lookup)
     con.execute(
-        "UPDATE raw_st SET value = coalesce(l.clean, raw_st.value) FROM lookup l "
+        "UPDATE raw_st SET value = coalesce(l.clean, raw_st.value), "
+        "original_value = coalesce(raw_st.original_value, raw_st.value) FROM lookup l "
         "WHERE raw_st._b = l._b AND raw_st.value = l.raw"
     )
     con.unregister("lookup")
