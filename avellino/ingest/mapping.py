@@ -106,8 +106,8 @@ def _value_spec(raw: Any, where: str, problems: list[str]) -> ValueSpec:
                 return ValueSpec()
         problems.append(f"{where}: expected a constant, {{column: COL}} or {{days: N}}")
         return ValueSpec()
-    if raw is None:
-        return ValueSpec()
+    if raw is None or not str(raw).strip():
+        return ValueSpec()  # a blank constant is no value (a blank originator is a missing one, not '')
     return ValueSpec(literal=str(raw))
 
 

@@ -7,17 +7,21 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import ConfigError, InputRejected, RowProblem
+from avellino.errors import AvellinoError, ConfigError, InputRejected, RowProblem
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
@@ -205,32 +209,42 @@ def _prepare_and_write(
             except InputRejected as exc:
                 yield path, exc
         return
-    # DuckDB's threads do not survive a plain fork, so workers come from a fork server: a fresh process that
-    # imports Avellino (and FtM's model, ~2.3 CPU-s) once, before any DuckDB thread exists, then forks each worker
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with (
-        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
-        tempfile.TemporaryDirectory(prefix="avellino-ingest-") as spool,
-    ):
-        # workers share the cores: DuckDB threads beyond a worker's share only add contention (measured: 23%
-        # more CPU for the 1M-record sample with 2 threads per worker on 2 cores)
-        threads = max(1, (os.cpu_count() or 2) // workers)
-        # biggest files first: the small ones then fill the gaps at the end instead of one big file running alone
-        ordered = sorted(todo, key=lambda job: -job[0].stat().st_size)
-        futures = {
-            pool.submit(_prepare_spooled, path, mapping_path, threads, Path(spool)): (path, mapping_path)
-            for path, mapping_path in ordered
-        }
-        for future in as_completed(futures):
-            yield futures[future][0], _write_spooled(store, future)
+    # DuckDB's threads do not survive a plain fork, so workers come from a fork server where there is one: a
+    # fresh process that imports Avellino (and FtM's model, ~2.3 CPU-s) once, before any DuckDB thread exists,
+    # then forks each worker. Elsewhere (Windows) each worker is spawned and imports on its own.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__])
+    with tempfile.TemporaryDirectory(prefix="avellino-ingest-") as spool:
+        pool = ProcessPoolExecutor(workers, context, initializer=_watch_writer, initargs=(os.getpid(), spool))
+        try:
+            # workers share the cores: DuckDB threads beyond a worker's share only add contention (measured:
+            # 23% more CPU for the 1M-record sample with 2 threads per worker on 2 cores)
+            threads = max(1, (os.cpu_count() or 2) // workers)
+            # biggest files first: the small ones then fill the gaps at the end instead of one big file alone
+            ordered = sorted(todo, key=lambda job: -job[0].stat().st_size)
+            futures = {
+                pool.submit(_prepare_spooled, path, mapping_path, threads, Path(spool)): path
+                for path, mapping_path in ordered
+            }
+            for future in as_completed(futures):
+                yield futures[future], _write_spooled(store, futures[future], future)
+        finally:
+            # on an error, or when the caller stops early, the files not yet started are not prepared at all
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _write_spooled(store: Store, future: Future[Spooled]) -> IngestResult | InputRejected:
+def _write_spooled(store: Store, path: Path, future: Future[Spooled]) -> IngestResult | InputRejected:
     try:
         spooled = future.result()
     except InputRejected as exc:
         return exc
+    except BrokenProcessPool as exc:
+        raise AvellinoError(
+            f"{path}: the worker preparing this file stopped (out of memory?); it and the files after it were not "
+            "imported. Run the import again, with fewer jobs (-j 1) if it happens again."
+        ) from exc
     try:
         return write_prepared(store, spooled.load())
     finally:
@@ -240,6 +254,22 @@ def _write_spooled(store: Store, future: Future[Spooled]) -> IngestResult | Inpu
 def _prepare_spooled(path: Path, mapping_path: Path, threads: int, spool: Path) -> Spooled:
     """:func:`prepare_file` in a worker process, its statements handed back through ``spool``."""
     return prepare_file(path, mapping_path, None, None, threads).spool(spool)
+
+
+def _watch_writer(writer: int, spool: str) -> None:
+    """Worker start-up: if the writing process dies (even by SIGKILL, which runs no clean-up), remove the
+    spooled statements and stop, instead of preparing files nobody will write."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(writer, 0)
+            except ProcessLookupError:
+                shutil.rmtree(spool, ignore_errors=True)
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def map_table(
@@ -279,10 +309,6 @@ def map_table(
     flags = con.execute(unique).fetchall()[0] if unique else ()
     alone = {i for i, flag in enumerate(flags) if flag}
     return [b for b, branch in enumerate(branches) if branch.single and branch.entity in alone]
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _problems(con: duckdb.DuckDBPyConnection, path: Path, checks: list[str]) -> list[RowProblem]:

@@ -43,10 +43,16 @@ def codes(column: pa.ChunkedArray | pa.Array) -> Codes:
         if chunks and all(c.dictionary.equals(chunks[0].dictionary) for c in chunks[1:]):
             # batches read back from an Arrow file share their dictionary: no need to unify (hash) it again
             index = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-            return Codes(chunks[0].dictionary, index.astype(np.int64))
-        column = column.combine_chunks() if chunks else pa.DictionaryArray.from_arrays([], [])
-    assert isinstance(column, pa.DictionaryArray)
-    return Codes(column.dictionary, column.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+            found = Codes(chunks[0].dictionary, index.astype(np.int64))
+        else:
+            column = column.combine_chunks()  # also right for no chunks at all
+    if not isinstance(column, pa.ChunkedArray):
+        assert isinstance(column, pa.DictionaryArray)
+        found = Codes(column.dictionary, column.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+    if found.values.null_count or pc.count_distinct(found.values).as_py() < len(found.values):
+        # Arrow lets a dictionary repeat a value (or hold a null); keys must be one per distinct value
+        return codes(pc.dictionary_encode(found.values.take(found.index)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -81,16 +87,21 @@ def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, marki
     with registered(con, _marks=markings, _used=pa.table({"i": np.arange(len(c.values)), "marking_id": c.values})):
         con.execute(
             f"INSERT INTO markings SELECT {layout.next_key('markings', 'marking_key')} + row_number() OVER (), n.* "
-            f"FROM (SELECT DISTINCT {layout.MARKING_COLUMNS} FROM _marks) n "
+            # one row per marking id, even if the batch describes one set twice (e.g. a blank and a missing note)
+            f"FROM (SELECT DISTINCT ON (marking_id) {layout.MARKING_COLUMNS} FROM _marks ORDER BY ALL) n "
             "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
         )
         found = con.execute(
             "SELECT u.i, m.marking_key, u.marking_id FROM _used u LEFT JOIN markings m USING (marking_id) ORDER BY u.i"
         ).fetchall()
-    missing = [r[2] for r in found if r[1] is None]
+    used = set(np.flatnonzero(np.bincount(c.index, minlength=len(c.values))).tolist())
+    missing = [r[2] for r in found if r[1] is None and r[0] in used]
     if missing:
         raise StoreError(f"statements refer to marking sets the batch does not describe: {', '.join(missing[:3])}")
-    by_code = np.array([r[1] for r in found], dtype=np.int32)
+    by_code = np.zeros(len(c.values), dtype=np.int32)
+    for i, key, _marking_id in found:
+        if key is not None:
+            by_code[i] = key
     return by_code[c.index]
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 STATEMENT_SCHEMA = pa.schema(
     [
@@ -137,21 +136,6 @@ BATCH_SCHEMA = pa.schema(
         ("imported_at", pa.timestamp("us")),
     ]
 )
-
-
-#: Lean columns that repeat few distinct strings over many statements.
-ID_COLUMNS = ("entity_id", "schema", "prop", "marking_id")
-
-
-def dictionary_encode_ids(table: pa.Table) -> pa.Table:
-    """``table`` with its id columns dictionary-encoded: each distinct id once plus an integer per row. It then
-    crosses process boundaries in a third of the bytes, and the DuckDB backend keys statements by the distinct
-    ids instead of joining every row on its strings (``duckdb_keys.py``). Readers see the same values."""
-    for name in ID_COLUMNS:
-        column = table.column(name)
-        if not pa.types.is_dictionary(column.type):
-            table = table.set_column(table.schema.get_field_index(name), name, pc.dictionary_encode(column))
-    return table
 
 
 def lean_from_full_sql(source: str) -> str:

@@ -143,6 +143,38 @@ def test_parallel_ingest_rejects_only_the_bad_file(tmp_path: Path) -> None:
         assert again[FIX / "persons.csv"].skipped  # type: ignore[union-attr]
 
 
+def test_parallel_ingest_of_an_empty_file_writes_the_others(tmp_path: Path) -> None:
+    from avellino.ingest.run import ingest_files
+    from avellino.store import open_store
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text((FIX / "persons.csv").read_text().splitlines()[0] + "\n")  # header only
+    jobs = [(empty, FIX / "persons.yml"), (FIX / "persons.csv", FIX / "persons.yml")]
+    with open_store(tmp_path / "ws", create=True) as store:
+        outcomes = dict(ingest_files(store, jobs, workers=2))
+        assert outcomes[empty].statements == 0  # type: ignore[union-attr]
+        assert outcomes[FIX / "persons.csv"].statements > 0  # type: ignore[union-attr]
+        assert len(list(store.entities(schemata=["Person"]))) == 4
+
+
+def test_blank_constant_markings_keep_each_rows_handling_code(store: Store, tmp_path: Path) -> None:
+    # one entity sets a blank handling note, the other none: both mean "no note", and each row keeps its code
+    (tmp_path / "m.yml").write_text(
+        "originator: UK-NCA\nmarkings: {handling_code: {column: handling}, tlp: AMBER, evaluation: B2, "
+        "subject_category: suspect}\nentities:\n"
+        "  person: {schema: Person, keys: [ref], markings: {handling_note: ''}, properties: {name: {column: name}}}\n"
+        "  boat: {schema: Vessel, keys: [ref], properties: {name: {column: name}}}\n"
+    )
+    (tmp_path / "rows.csv").write_text("ref,name,handling\nR1,Ann,H1\nR2,Bob,H2\n")
+    ingest_file(store, tmp_path / "rows.csv", tmp_path / "m.yml")
+    rows = store.read_statements(columns=["schema", "prop", "value", "handling_code", "handling_note"]).to_pylist()
+    by_value = {(r["schema"], r["value"]): r["handling_code"] for r in rows if r["prop"] == "name"}
+    assert by_value == {("Person", "Ann"): "H1", ("Person", "Bob"): "H2", ("Vessel", "Ann"): "H1",
+                        ("Vessel", "Bob"): "H2"}  # fmt: skip
+    assert {r["handling_note"] for r in rows} == {None}
+    assert len(rows) == 8  # no statement twice
+
+
 def test_missing_files_are_clear_errors(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="File not found"):
         ingest_file(store, tmp_path / "nope.csv", FIX / "persons.yml")

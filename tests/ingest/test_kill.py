@@ -91,3 +91,34 @@ def test_sigkill_mid_ingest_leaves_store_unchanged(tmp_path: Path) -> None:
         if now == complete:
             break
     assert killed_alive >= 2, "the import finished before any kill; the test proved nothing"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_of_a_parallel_import_leaves_no_spool_or_workers(tmp_path: Path) -> None:
+    import psutil
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"big{i}.csv")
+        _big_csv(files[-1])
+    env = {**os.environ, "AVELLINO_WORKSPACE": str(tmp_path / "ws"), "TMPDIR": str(tmp)}
+    env.pop("AVELLINO_STORE_URL", None)
+    subprocess.run([*_avellino(), "init"], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(
+        [*_avellino(), "ingest", *map(str, files), "-m", str(FIX / "persons.yml"), "-j", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp.glob("avellino-ingest-*/*.arrow")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the import ended before a worker spooled a file; the test proved nothing"
+    helpers = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _gone, alive = psutil.wait_procs(helpers, timeout=15)
+    assert not alive, f"worker processes outlived the killed import: {alive}"
+    assert not list(tmp.glob("avellino-ingest-*")), "spooled statements were left behind"

@@ -87,3 +87,9 @@ def test_derived_tables(store: Store) -> None:
     assert again is not None and again.num_rows == 1
     with pytest.raises(ValueError):
         store.write_table("statements", pa.Table.from_pylist([row]))
+
+
+def test_empty_batch_adds_nothing(store: Store) -> None:
+    assert store.write_batch(batch("b0"), statements(0)) == 0
+    assert store.write_batch(batch("b1", "g"), statements(2)) == 2
+    assert store.read_statements().num_rows == 2
