@@ -66,7 +66,14 @@ class EntitySQL:
         """This entity's marking ``field`` as read from the frame: a frame column when it depends on the row,
         else the constant expression itself (so constant markings cost nothing per row)."""
         expr = self.marking(field)
-        return f"_m{self.index}_{field}" if '"' in expr else expr
+        if '"' not in expr:
+            return expr
+        # entities of a file usually share most markings (the same handling-code column...): one frame column
+        # per distinct expression, named after the first entity that uses it
+        for j, other in enumerate(self.mapping.entities[: self.index]):
+            if EntitySQL(self.mapping, other, j, self.today).marking(field) == expr:
+                return f"_m{j}_{field}"
+        return f"_m{self.index}_{field}"
 
     @property
     def code(self) -> str:
@@ -113,7 +120,7 @@ class EntitySQL:
     def frame_columns(self) -> list[str]:
         # coalesce: a row with no originator still "has" the entity, so its checks run and report it
         cols = [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
-        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_FIELDS if self.m(f) != self.marking(f)]
+        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_FIELDS if self.m(f) == f"_m{self.index}_{f}"]
         return cols
 
     def frame_codes(self) -> str:
