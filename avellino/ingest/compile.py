@@ -6,6 +6,7 @@ builds the query text. Each check returns (_row, _column, _reason) so that every
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -227,13 +228,12 @@ class Branch:
     prop_type: str
     entity: int
     single: bool
+    pair: int = 0  # numbers the (schema, property) pair: branches filling one property share it
 
 
 def branches_table(branches: list[Branch]) -> pa.Table:
     """The ``branches`` table raw statements refer to by ``_b``, with ``_p`` numbering (schema, property)
     pairs (several branches may fill the same property, and their statements must be merged)."""
-    pairs = {(b.schema, b.prop): None for b in branches}
-    index = {pair: i for i, pair in enumerate(pairs)}
     return pa.table(
         {
             "_b": pa.array(range(len(branches)), pa.int16()),
@@ -241,7 +241,7 @@ def branches_table(branches: list[Branch]) -> pa.Table:
             "schema": [b.schema for b in branches],
             "prop": [b.prop for b in branches],
             "prop_type": [b.prop_type for b in branches],
-            "_p": pa.array([index[(b.schema, b.prop)] for b in branches], pa.int16()),
+            "_p": pa.array([b.pair for b in branches], pa.int16()),
             "entity": pa.array([b.entity for b in branches], pa.int16()),
             "single": [b.single for b in branches],
         }
@@ -262,9 +262,9 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
 
     def head(branch: Branch, ent: EntitySQL) -> str:
         b = len(branches)
+        branch = dataclasses.replace(branch, pair=pairs.setdefault((branch.schema, branch.prop), len(pairs)))
         branches.append(branch)
-        p = pairs.setdefault((branch.schema, branch.prop), len(pairs))
-        return f"SELECT _row, CAST({b} AS SMALLINT) AS _b, CAST({p} AS SMALLINT) AS _p, {ent.code} AS _c, "
+        return f"SELECT _row, CAST({b} AS SMALLINT) AS _b, CAST({branch.pair} AS SMALLINT) AS _p, {ent.code} AS _c, "
 
     for name, ent in entities.items():
         spec = ent.entity

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from avellino.ingest.cleaning import SQL_TYPES, UNCHANGED_SQL, clean_distinct
 from avellino.ingest.compile import q
+from avellino.store.duckdb_tx import registered
 
 #: Statements kept once per (entity, property, value, markings); the first row wins.
 GROUPED_SQL = """
@@ -68,7 +69,7 @@ def lean_statements(con: duckdb.DuckDBPyConnection, free: list[int]) -> pa.Table
             "prop": prop,
             "value": coded.column("value"),
             "original_value": coded.column("original_value"),
-            "source_row": coded.column(4).cast(pa.int64()),
+            "source_row": coded.column("source_row").cast(pa.int64()),
             "marking_id": _decode(coded.column("_k"), marks),
             "batch_id": pa.nulls(n, pa.string()),
         }
@@ -123,11 +124,10 @@ def clean_soft_types(con: duckdb.DuckDBPyConnection, country: str | None) -> int
             "clean": [cleaned[(kind[int(b)], str(v))] for b, v in found],
         }
     )
-    con.register("lookup", lookup)
-    con.execute(
-        "UPDATE raw_st SET value = coalesce(l.clean, raw_st.value), "
-        "original_value = coalesce(raw_st.original_value, raw_st.value) FROM lookup l "
-        "WHERE raw_st._b = l._b AND raw_st.value = l.raw"
-    )
-    con.unregister("lookup")
+    with registered(con, lookup=lookup):
+        con.execute(
+            "UPDATE raw_st SET value = coalesce(l.clean, raw_st.value), "
+            "original_value = coalesce(raw_st.original_value, raw_st.value) FROM lookup l "
+            "WHERE raw_st._b = l._b AND raw_st.value = l.raw"
+        )
     return sum(1 for clean in cleaned.values() if clean is None)

@@ -31,6 +31,10 @@ class Codes:
     values: pa.Array
     index: np.ndarray
 
+    def used(self) -> np.ndarray:
+        """The codes some row uses (a dictionary may hold values no row refers to)."""
+        return np.flatnonzero(np.bincount(self.index, minlength=len(self.values)))
+
 
 def codes(column: pa.ChunkedArray | pa.Array) -> Codes:
     """Split ``column`` (dictionary-encoded or plain strings, no nulls) into distinct values and row indices."""
@@ -84,7 +88,8 @@ def key_statements(con: duckdb.DuckDBPyConnection, lean: pa.Table, markings: pa.
 
 def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, markings: pa.Table) -> np.ndarray:
     c = codes(column)
-    with registered(con, _marks=markings, _used=pa.table({"i": np.arange(len(c.values)), "marking_id": c.values})):
+    used = c.used()
+    with registered(con, _marks=markings, _used=pa.table({"i": used, "marking_id": c.values.take(used)})):
         con.execute(
             f"INSERT INTO markings SELECT {layout.next_key('markings', 'marking_key')} + row_number() OVER (), n.* "
             # one row per marking id, even if the batch describes one set twice (e.g. a blank and a missing note)
@@ -92,16 +97,14 @@ def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, marki
             "WHERE NOT EXISTS (SELECT 1 FROM markings m WHERE m.marking_id = n.marking_id)"
         )
         found = con.execute(
-            "SELECT u.i, m.marking_key, u.marking_id FROM _used u LEFT JOIN markings m USING (marking_id) ORDER BY u.i"
+            "SELECT u.i, m.marking_key, u.marking_id FROM _used u LEFT JOIN markings m USING (marking_id)"
         ).fetchall()
-    used = set(np.flatnonzero(np.bincount(c.index, minlength=len(c.values))).tolist())
-    missing = [r[2] for r in found if r[1] is None and r[0] in used]
+    missing = [r[2] for r in found if r[1] is None]
     if missing:
         raise StoreError(f"statements refer to marking sets the batch does not describe: {', '.join(missing[:3])}")
     by_code = np.zeros(len(c.values), dtype=np.int32)
     for i, key, _marking_id in found:
-        if key is not None:
-            by_code[i] = key
+        by_code[i] = key
     return by_code[c.index]
 
 
@@ -126,7 +129,7 @@ def _prop_keys(con: duckdb.DuckDBPyConnection, schema: pa.ChunkedArray, prop: pa
 
 def _entity_keys(con: duckdb.DuckDBPyConnection, ids: Codes) -> tuple[np.ndarray, np.ndarray]:
     """(entity key of each row, whether each row's entity was stored before); stores the new entities."""
-    used = np.flatnonzero(np.bincount(ids.index, minlength=len(ids.values)))
+    used = ids.used()
     wanted = pa.table({"i": used, "entity_id": ids.values.take(used)})
     with registered(con, _wanted=wanted):
         stored = con.sql("SELECT w.i, e.entity_key FROM _wanted w JOIN entities e USING (entity_id)").to_arrow_table()
