@@ -48,7 +48,7 @@ def clean_distinct(pairs: list[tuple[str, str, str | None]]) -> list[tuple[str, 
     return [(t, raw, c, clean_value(t, raw, c)) for t, raw, c in pairs]
 
 
-def phone_sql(raw: str, country: str | None) -> str:
+def phone_sql(raw: str, country: str | None, digits: str | None = None, e164: str | None = None) -> str:
     """E.164 normalisation in SQL, using phonenumbers' own metadata (country calling code, national trunk
     prefix, international prefix of the mapping's country).
 
@@ -56,8 +56,22 @@ def phone_sql(raw: str, country: str | None) -> str:
     would cap ingest far below 50,000 records/s on partner files where most numbers are distinct. This keeps the
     same E.164 result for well-formed numbers; number-range validity is checked later, in resolution, where
     each distinct number is examined once. A value that cannot be put in E.164 form is kept as written.
-    """
-    d = f"regexp_replace({raw}, '[^0-9]', '', 'g')"
+
+    ``digits`` and ``e164`` name columns already holding :func:`phone_digits_sql` and :func:`phone_e164_sql` of
+    ``raw`` (DuckDB does not share a repeated sub-expression between the branches of a CASE, so the one
+    expression computes the digits up to eight times)."""
+    e164 = e164 or phone_e164_sql(raw, country, digits)
+    return f"(CASE WHEN length({e164}) BETWEEN 9 AND 16 THEN {e164} ELSE {raw} END)"
+
+
+def phone_digits_sql(raw: str) -> str:
+    """A phone number's digits."""
+    return f"regexp_replace({raw}, '[^0-9]', '', 'g')"
+
+
+def phone_e164_sql(raw: str, country: str | None, digits: str | None = None) -> str:
+    """``+`` and the international digits of a phone number (before the length check of :func:`phone_sql`)."""
+    d = digits or phone_digits_sql(raw)
     intl = "00"
     national = "NULL"
     if country:
@@ -70,11 +84,10 @@ def phone_sql(raw: str, country: str | None) -> str:
             rest = f"substr({d}, {len(trunk) + 1})" if trunk else d
             test = f"starts_with({d}, {q_(trunk)})" if trunk else "true"
             national = f"'+{meta.country_code}' || (CASE WHEN {test} THEN {rest} ELSE {d} END)"
-    e164 = (
+    return (
         f"(CASE WHEN starts_with(ltrim({raw}), '+') THEN '+' || {d} "
         f"WHEN starts_with({d}, {q_(intl)}) THEN '+' || substr({d}, {len(intl) + 1}) ELSE {national} END)"
     )
-    return f"(CASE WHEN length({e164}) BETWEEN 9 AND 16 THEN {e164} ELSE {raw} END)"
 
 
 def q_(text: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from avellino.ingest.cleaning import phone_sql
+from avellino.ingest.cleaning import phone_digits_sql, phone_e164_sql, phone_sql
 from avellino.ingest.ids import entity_id_sql
 from avellino.ingest.mapping import EntitySpec, Mapping, PropertySpec, ValueSpec
 from avellino.ingest.readers import MULTI
@@ -301,7 +301,13 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
                 # at most one value per row and entity: if the entity is also on one row only, none can repeat
                 branch = Branch(label, schema.name, prop.prop, ptype, ent.index, len(sources) == 1 and not splits)
                 # the value as written is kept only where cleaning changed it (NULL is cheaper to carry)
-                typed = f"SELECT *, {_typed(prop, ptype, mapped, mapping.country)} AS value FROM ({inner})"
+                if ptype == "phone":  # digits, then E.164, each computed once per value (see phone_sql)
+                    inner = f"SELECT *, {phone_digits_sql(mapped)} AS _d FROM ({inner})"
+                    inner = f"SELECT *, {phone_e164_sql(mapped, mapping.country, '_d')} AS _e FROM ({inner})"
+                    cleaned = phone_sql(mapped, mapping.country, e164="_e")
+                else:
+                    cleaned = _typed(prop, ptype, mapped, mapping.country)
+                typed = f"SELECT _row, {keyed}, v, {cleaned} AS value FROM ({inner})"
                 parts.append(
                     head(branch, ent) + "value, CASE WHEN value IS DISTINCT FROM v THEN v END AS original_value, "
                     f"{ent.kcode} AS _k FROM ({typed} WHERE v IS NOT NULL)"

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from avellino.errors import StoreError
 from avellino.store import duckdb_layout as layout
 from avellino.store.duckdb_tx import registered
+from avellino.store.schema import BASE_PROP
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,23 @@ def key_statements(con: duckdb.DuckDBPyConnection, lean: pa.Table, markings: pa.
         {
             "entity_key": entity_key,
             "prop_key": prop_key,
-            "value": lean.column("value"),
+            "value": _stored_values(lean),
             "original_value": lean.column("original_value"),
             "source_row": lean.column("source_row"),
             "marking_key": marking_key,
         }
     )
     return Keyed(rows, known)
+
+
+def _stored_values(lean: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """The batch's values as stored: NULL for ``id`` statements (their value is the entity id, see
+    ``duckdb_layout``)."""
+    prop = codes(lean.column("prop"))
+    base = np.flatnonzero(pc.equal(prop.values, BASE_PROP).to_numpy(zero_copy_only=False))
+    if not len(base):
+        return lean.column("value")
+    return pc.if_else(pa.array(prop.index == base[0]), pa.scalar(None, pa.string()), lean.column("value"))
 
 
 def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, markings: pa.Table) -> np.ndarray:

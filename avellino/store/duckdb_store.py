@@ -77,7 +77,8 @@ class DuckDBStore(Store):
             added += self._one(
                 f"{insert} _repeat n ANTI JOIN (SELECT entity_key, prop_key, value, marking_key FROM stmt "
                 "WHERE entity_key IN (SELECT DISTINCT entity_key FROM _repeat)) s "
-                "USING (entity_key, prop_key, value, marking_key)",
+                "ON n.entity_key = s.entity_key AND n.prop_key = s.prop_key AND n.marking_key = s.marking_key "
+                "AND n.value IS NOT DISTINCT FROM s.value",  # id statements are stored without value
                 {"batch": batch_key},
             )
         return added

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from avellino.errors import StoreError
 from avellino.store.duckdb_store import DB_FILE, DuckDBStore
 from tests.statements import batch, statement_row, statement_table
 
@@ -63,3 +65,33 @@ def test_keys_are_stable_when_batches_are_added(tmp_path: Path) -> None:
         keys = store.con.execute("SELECT entity_key FROM entities ORDER BY entity_key").fetchall()
         assert len(keys) == len(set(keys)) == 2
         assert store.count_statements() == 2  # e1's name was stored already
+
+
+def test_second_layout_is_upgraded_and_repeats_still_recognised(tmp_path: Path) -> None:
+    rows = [statement_row("e1", "id", "e1"), statement_row("e1", "name", "A")]
+    with DuckDBStore(tmp_path, create=True) as store:
+        store.write_batch(batch("b1", "f"), statement_table(rows))
+        # the id statement's value is not stored (the entity id is), yet reads give it back
+        stored = store.con.execute("SELECT count(*) FROM stmt WHERE value IS NULL").fetchall()[0][0]
+        assert stored == 1
+        # turn the workspace back into layout 2, which stored id values
+        store.con.execute(
+            "UPDATE stmt SET value = (SELECT entity_id FROM entities e WHERE e.entity_key = stmt.entity_key) "
+            "WHERE value IS NULL"
+        )
+        store.con.execute("UPDATE layout SET version = 2")
+    with DuckDBStore(tmp_path) as store:
+        assert store.con.execute("SELECT version FROM layout").fetchall() == [(3,)]
+        assert store.con.execute("SELECT count(*) FROM stmt WHERE value IS NULL").fetchall()[0][0] == 1
+        got = store.read_statements(columns=["entity_id", "prop", "value"]).to_pylist()
+        assert sorted((r["prop"], r["value"]) for r in got) == [("id", "e1"), ("name", "A")]
+        # the same facts again, from another file: nothing new (the id statement is recognised too)
+        assert store.write_batch(batch("b2", "g"), statement_table(rows)) == 0
+        assert store.count_statements() == 2
+
+
+def test_newer_layout_is_refused(tmp_path: Path) -> None:
+    with DuckDBStore(tmp_path, create=True) as store:
+        store.con.execute("UPDATE layout SET version = 99")
+    with pytest.raises(StoreError, match="newer Avellino"):
+        DuckDBStore(tmp_path)
