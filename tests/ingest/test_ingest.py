@@ -213,3 +213,35 @@ def test_ftm_file_with_bad_lines_names_each_one(store: Store, tmp_path: Path) ->
     found = {(p.row, p.column) for p in err.value.problems}
     assert found == {(2, "schema"), (3, ""), (4, "wingspan")}
     assert store.counts() == before
+
+
+def test_parallel_ingest_stores_what_a_serial_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files prepared by the writing process while the pool starts, and files prepared by workers, give the
+    same statements as a one-process import."""
+    from avellino.ingest import run
+    from avellino.store import open_store
+
+    here: list[Path] = []
+    prepare_here = run._prepare_here
+
+    def counted(store: Store, job: tuple[Path, Path], threads: int) -> object:
+        here.append(job[0])
+        return prepare_here(store, job, threads)
+
+    monkeypatch.setattr(run, "_prepare_here", counted)
+    jobs = [(FIX / "persons.csv", FIX / "persons.yml"), (FIX / "calls.json", FIX / "calls.yml")]
+    for i in range(4):  # copies (other bytes, so not skipped as re-imports) keep the pool busy
+        copy = tmp_path / f"persons_{i}.csv"
+        lines = (FIX / "persons.csv").read_text().splitlines(keepends=True)
+        copy.write_text(lines[0] + "".join(f"C{i}{line}" for line in lines[1:]))  # other refs: other people
+        jobs.append((copy, FIX / "persons.yml"))
+    columns = ["entity_id", "prop", "value", "original_value", "source_record", "handling_code", "subject_category"]
+    found = []
+    for workers in (1, 2):
+        with open_store(tmp_path / f"ws{workers}", create=True) as store:
+            outcomes = dict(run.ingest_files(store, jobs, workers=workers))
+            assert not any(isinstance(o, InputRejected) for o in outcomes.values())
+            found.append(sorted(map(str, store.read_statements(columns=columns).to_pylist())))
+    assert found[0] == found[1] and len(found[0]) > 40
+    assert here, "the writing process prepared no file while the pool started"
+    assert len(here) < len(jobs), "the pool prepared no file"
