@@ -90,9 +90,8 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
         elif version < 3:
             # version 2 stored the id statements' values; from 3 they are NULL (see the module docstring), and
             # a batch's repeats are recognised only if stored rows follow the same rule
-            con.execute(
-                f"UPDATE stmt SET value = NULL WHERE prop_key IN (SELECT prop_key FROM props WHERE prop = '{BASE_PROP}')"
-            )
+            base = f"SELECT prop_key FROM props WHERE prop = '{BASE_PROP}'"
+            con.execute(f"UPDATE stmt SET value = NULL WHERE prop_key IN ({base})")
             con.execute("UPDATE layout SET version = ?", [LAYOUT_VERSION])
         elif version > LAYOUT_VERSION:
             raise StoreError(
