@@ -10,7 +10,8 @@ Input (temp tables of one DuckDB connection, made by ``compile.py`` for mapped f
   with its (unique) code.
 
 Output: a lean statement table (``STORED_SCHEMA``) whose id columns are dictionary-encoded, built from the codes
-without hashing a string per statement.
+without hashing a string per statement. An ``id`` statement's value is NULL (it is the entity id, which stores
+know): raw statements carry ``''`` for it, since no other value is ever empty.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from avellino.store.duckdb_tx import registered
 
 #: Statements kept once per (entity, property, value, markings); the first row wins.
 GROUPED_SQL = """
-SELECT _c, _p, value,
+SELECT _c, _p, NULLIF(value, '') AS value,
   CASE WHEN min(coalesce(original_value, value)) IS DISTINCT FROM value
     THEN min(coalesce(original_value, value)) END AS original_value,
   min(_row) AS source_row, _k
@@ -35,7 +36,7 @@ GROUP BY _c, _p, value, _k
 """
 #: Statements that cannot repeat, passed through as they are.
 PASSED_SQL = """
-SELECT _c, _p, value, CASE WHEN original_value IS DISTINCT FROM value THEN original_value END, _row, _k
+SELECT _c, _p, NULLIF(value, ''), CASE WHEN original_value IS DISTINCT FROM value THEN original_value END, _row, _k
 FROM raw_st WHERE value IS NOT NULL AND {where}
 """
 

@@ -142,7 +142,7 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
             problems.append(RowProblem(str(path), number, "id", "entity has no id"))
             continue
         eid = scoped(str(data["id"]))
-        add(number, "id", eid, schema.name, "id", "id", eid)
+        add(number, "id", eid, schema.name, "id", "id", "")  # '': the entity id (see finish.py)
         for pname, values in (data.get("properties") or {}).items():
             prop = schema.get(pname)
             if prop is None:
@@ -196,7 +196,7 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
         return None
     con.execute(
         "CREATE TEMP TABLE ftm_raw AS "
-        "SELECT _row, 'id' AS _column, entity_id, schema, 'id' AS prop, 'id' AS prop_type, entity_id AS original_value "
+        "SELECT _row, 'id' AS _column, entity_id, schema, 'id' AS prop, 'id' AS prop_type, '' AS original_value "
         f"FROM (SELECT _row, {scoped.format(v='id')} AS entity_id, schema FROM ftm_lines) UNION ALL "
         "SELECT v._row, v.prop, v.entity_id, v.schema, v.prop, c.prop_type, "
         f"CASE WHEN c.prop_type = 'entity' THEN {scoped.format(v='v.raw')} ELSE v.raw END "

@@ -74,7 +74,8 @@ class Store(ABC):
         stored (same entity, property, value and markings) is skipped. Returns the number of statements added.
 
         ``statements`` is either full width (STATEMENT_SCHEMA, markings inline) with ``markings`` None, or lean
-        (STORED_SCHEMA, with ``marking_id``) with ``markings`` the marking sets it refers to (MARKING_SCHEMA)."""
+        (STORED_SCHEMA, with ``marking_id``) with ``markings`` the marking sets it refers to (MARKING_SCHEMA). In
+        a lean table an ``id`` statement's value may be NULL: it is the entity id (ingest sends it so)."""
 
     @abstractmethod
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:

@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 from avellino.errors import StoreError
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.schema import (
+    BASE_PROP,
     BATCH_SCHEMA,
     MARKING_SCHEMA,
     STATEMENT_COLUMNS,
@@ -105,6 +106,7 @@ class PostgresStore(Store):
             else:
                 cur.execute("CREATE TEMP TABLE incoming (LIKE stmt) ON COMMIT DROP")
                 self._copy(cur, "incoming", statements.select(STORED_COLUMNS).cast(STORED_SCHEMA))
+                cur.execute(f"UPDATE incoming SET value = entity_id WHERE value IS NULL AND prop = '{BASE_PROP}'")
                 cur.execute("CREATE TEMP TABLE marks (LIKE markings) ON COMMIT DROP")
                 self._copy(cur, "marks", markings.select(MARKING_SCHEMA.names).cast(MARKING_SCHEMA))
             cur.execute("INSERT INTO markings SELECT DISTINCT * FROM marks ON CONFLICT (marking_id) DO NOTHING")
