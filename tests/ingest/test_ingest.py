@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from avellino.errors import ConfigError, InputRejected
@@ -190,15 +191,23 @@ def _ftm_raw(reader: object, path: Path) -> list[tuple[object, ...]]:
     return con.execute("SELECT * FROM ftm_raw ORDER BY ALL").fetchall()
 
 
-def test_ftm_fast_reader_matches_the_exact_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("phone", "arrow"),
+    [("+44 7700 900123", True), (447700900123, False)],  # a number (not FtM's text) is read by DuckDB's reader
+)
+def test_ftm_fast_reader_matches_the_exact_one(tmp_path: Path, phone: object, arrow: bool) -> None:
     from avellino.ingest import ftm
 
     path = tmp_path / "multi.jsonl"
     lines = (FIX / "europol.ftm.jsonl").read_text().splitlines()
     lines.append(json.dumps({"id": "europol-emsc-p1", "schema": "Person",
-                             "properties": {"name": [" Muhammad  Ali ", ""], "phone": [447700900123]}}))  # fmt: skip
+                             "properties": {"name": [" Muhammad  Ali ", "", "Mohamed\tAli\n"], "phone": [phone],
+                                            "birthDate": ["1990-01-02"]}}))  # fmt: skip
+    lines.append(json.dumps({"id": "europol-emsc-p2", "schema": "Person"}))  # no properties at all
     path.write_text("\n".join(lines) + "\n")
     assert _ftm_raw(ftm._read_with_duckdb, path) == _ftm_raw(ftm._read_with_python, path)
+    # which fast reader took it: Arrow's unless a value is not text (dates stay text either way)
+    assert ftm._lines_with_arrow(duckdb.connect(), path, "{v}") is arrow
 
 
 def test_ftm_file_with_bad_lines_names_each_one(store: Store, tmp_path: Path) -> None:
