@@ -170,7 +170,8 @@ def load_mapping(path: Path) -> Mapping:
     except OSError as exc:
         raise ConfigError(f"Cannot read mapping {path}: {exc.strerror}") from exc
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader where PyYAML has it: ~10x faster than the pure-Python one, same safe subset
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
