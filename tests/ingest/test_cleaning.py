@@ -63,3 +63,18 @@ def test_shortcut_covers_ordinary_values() -> None:
     assert not urls["HTTPS://example.com/x"]
     ids = _unchanged("identifier", IDENTIFIERS)
     assert ids["GB 1234 XY"] and not ids["X\t1"]
+
+
+def test_trimmed_cells_equal_trim_and_nullif() -> None:
+    """The frame's cheap trim (compile.trimmed) gives exactly what NULLIF(TRIM(x), '') gives."""
+    import duckdb
+    import pyarrow as pa
+
+    from avellino.ingest.compile import col, trimmed
+
+    cells = ["", " ", "  ", "a", " a", "a ", " a b ", "\u00a0Ali", "Ali\u00a0", "\u3000x", "\tx\t", "x\n", "~", "!x!",
+             "é", "éa", "aé", "Mohammed Al-Hassan", " Muhammad ", "\u200bx", None]  # fmt: skip
+    con = duckdb.connect()
+    con.register("src", pa.table({"c": pa.array(cells, pa.string())}))
+    got = con.execute(f"SELECT c, {col('c')} IS NOT DISTINCT FROM {trimmed('c')} FROM src").fetchall()
+    assert [c for c, same in got if not same] == []
