@@ -48,10 +48,17 @@ def trimmed(name: str) -> str:
     return f"(CASE WHEN {printable} THEN {c} ELSE NULLIF(TRIM({c}), '') END)"
 
 
-def vocab_expr(field: str, raw: str) -> str:
+def vocab_expr(field: str, raw: str, cell: str | None = None) -> str:
+    """The canonical form of a marking ``field`` (NULL when not in its vocabulary). ``cell``: the source column
+    as written, whose usual values (already canonical: "H0", "AMBER", "B2") are recognised before trimming and
+    lower-casing it, two string copies per row and field (tests/ingest/test_cleaning.py checks they agree)."""
     key = f"lower(replace({raw}, ' ', ''))" if field == "evaluation" else f"lower({raw})"
     cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in VOCABULARIES[field].items())
-    return f"(CASE {key} {cases} END)"
+    full = f"(CASE {key} {cases} END)"
+    if cell is None:
+        return full
+    usual = " ".join(f"WHEN {q(v)} THEN {q(v)}" for v in sorted(set(VOCABULARIES[field].values())))
+    return f"(CASE {cell} {usual} ELSE {full} END)"
 
 
 class EntitySQL:
@@ -112,7 +119,8 @@ class EntitySQL:
 
     def marking(self, field: str) -> str:
         if field in VOCABULARIES:
-            return vocab_expr(field, self.raw(field))
+            spec = self.specs.get(field, ValueSpec())
+            return vocab_expr(field, self.raw(field), ident(spec.column) if spec.column else None)
         if field == "retention_review":
             spec = self.specs.get(field, ValueSpec())
             if spec.days is not None:
