@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import multiprocessing
+import multiprocessing.context
 import os
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from pathlib import Path
 
 import duckdb
@@ -186,6 +188,8 @@ def ingest_files(
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
     """Import many files: each is prepared in a worker process and written here, one atomic batch per file, as
     they finish. A rejected file yields its InputRejected; the others go on."""
+    if workers > 1 and len(jobs) > 1:
+        _pool_context()  # the fork server imports Avellino while the files are checked below
     todo: list[tuple[Path, Path]] = []
     for path, mapping_path in jobs:
         previous = already_imported(store, path, mapping_path)
@@ -198,6 +202,16 @@ def ingest_files(
     parallel = workers > 1 and len(todo) > 1
     with store.bulk(busy_cores=min(workers, len(todo)) if parallel else 0):
         yield from _prepare_and_write(store, todo, workers)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """The worker processes' context: the fork server (started now, if not yet running) where there is one."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    forkserver.ensure_running()
+    return context
 
 
 def _prepare_and_write(
@@ -213,10 +227,7 @@ def _prepare_and_write(
     # DuckDB's threads do not survive a plain fork, so workers come from a fork server where there is one: a
     # fresh process that imports Avellino (and FtM's model, ~2.3 CPU-s) once, before any DuckDB thread exists,
     # then forks each worker. Elsewhere (Windows) each worker is spawned and imports on its own.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
+    context = _pool_context()
     with tempfile.TemporaryDirectory(prefix="avellino-ingest-") as spool:
         pool = ProcessPoolExecutor(workers, context, initializer=_watch_writer, initargs=(os.getpid(), spool))
         try:
