@@ -92,9 +92,13 @@ def _stored_values(lean: pa.Table) -> pa.ChunkedArray | pa.Array:
     ``duckdb_layout``)."""
     prop = codes(lean.column("prop"))
     base = np.flatnonzero(pc.equal(prop.values, BASE_PROP).to_numpy(zero_copy_only=False))
+    value = lean.column("value")
     if not len(base):
-        return lean.column("value")
-    return pc.if_else(pa.array(prop.index == base[0]), pa.scalar(None, pa.string()), lean.column("value"))
+        return value
+    is_id = prop.index == base[0]
+    if not pc.any(pc.is_valid(value.filter(pa.array(is_id)))).as_py():
+        return value  # ingest sends them NULL already: no copy of the whole column
+    return pc.if_else(pa.array(is_id), pa.scalar(None, pa.string()), value)
 
 
 def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, markings: pa.Table) -> np.ndarray:
