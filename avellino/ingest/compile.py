@@ -64,8 +64,10 @@ def vocab_expr(field: str, raw: str, cell: str | None = None) -> str:
 class EntitySQL:
     """The SQL pieces for one mapped entity: its id, its markings, its presence on a row.
 
-    Ids and markings are computed once per row into the ``frame`` table (columns ``_id_N`` and ``_mN_FIELD``),
-    then every property's statements read them from there instead of recomputing a SHA-1 per value.
+    Ids are computed once per row into the ``frame`` table (column ``_id_N``), then every property's statements
+    read them from there instead of recomputing a SHA-1 per value. Markings are not computed per row: the frame
+    holds a hash of the cells they are read from (``_k_N``), and each distinct combination of those cells (a
+    file has a few dozen) is turned into a marking set once, in table ``mkN`` (see :func:`codes_sql`).
     """
 
     def __init__(self, mapping: Mapping, entity: EntitySpec, index: int, today: dt.date):
@@ -79,18 +81,14 @@ class EntitySQL:
         self.id_expr = entity_id_sql(self.originator, entity.key_literal, [col(k) for k in entity.keys])
         self.id = f"_id_{index}"
 
-    def m(self, field: str) -> str:
-        """This entity's marking ``field`` as read from the frame: a frame column when it depends on the row,
-        else the constant expression itself (so constant markings cost nothing per row)."""
-        expr = self.marking(field)
-        if '"' not in expr:
-            return expr
-        # entities of a file usually share most markings (the same handling-code column...): one frame column
-        # per distinct expression, named after the first entity that uses it
-        for j, other in enumerate(self.mapping.entities[: self.index]):
-            if EntitySQL(self.mapping, other, j, self.today).marking(field) == expr:
-                return f"_m{j}_{field}"
-        return f"_m{self.index}_{field}"
+    def cells(self) -> list[str]:
+        """The source columns this entity's markings are read from."""
+        return sorted({spec.column for field, spec in self.specs.items() if field in MARKING_FIELDS and spec.column})
+
+    @property
+    def table(self) -> str:
+        """The table of this entity's distinct marking cells: ``h`` (their code) and the cells."""
+        return f"mk{self.index}"
 
     @property
     def code(self) -> str:
@@ -101,9 +99,6 @@ class EntitySQL:
     def kcode(self) -> str:
         """The frame column holding this entity's marking set as a number."""
         return f"_k_{self.index}"
-
-    def marking_id(self) -> str:
-        return marking_id_sql({f: self.m(f) for f in MARKING_FIELDS})
 
     def raw(self, field: str) -> str:
         spec = self.specs.get(field, ValueSpec())
@@ -137,49 +132,58 @@ class EntitySQL:
 
     def frame_columns(self) -> list[str]:
         # coalesce: a row with no originator still "has" the entity, so its checks run and report it
-        cols = [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
-        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_FIELDS if self.m(f) == f"_m{self.index}_{f}"]
-        return cols
+        return [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
 
     def frame_codes(self) -> str:
-        """This entity's id and marking set as 64-bit hashes (see :func:`codes_sql`)."""
-        marks = code_sql([self.m(f) for f in MARKING_FIELDS])
-        return f"{code_sql([self.id])} AS {self.code}, {marks} AS {self.kcode}"
+        """This entity's id and marking cells as 64-bit hashes (see :func:`codes_sql`)."""
+        cells = [ident(c) for c in self.cells()] or ["''"]
+        return f"{code_sql([self.id])} AS {self.code}, {code_sql(cells)} AS {self.kcode}"
+
+    def cells_table(self) -> str:
+        """``mkN``: the distinct (code, marking cells) of the rows that have this entity."""
+        cells = "".join(f", {ident(c)}" for c in self.cells())
+        rows = f"FROM frame WHERE {self.id} IS NOT NULL"
+        return f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT DISTINCT {self.kcode} AS h{cells} {rows}"
 
     def marks_select(self) -> str:
-        """Distinct (marking code, marking fields) of this entity's rows."""
-        fields = ", ".join(f"{self.m(f)} AS {f}" for f in MARKING_FIELDS)
-        return f"SELECT DISTINCT {self.kcode} AS h, {fields} FROM frame WHERE {self.id} IS NOT NULL"
+        """(code, marking fields) of each distinct combination of marking cells, from ``mkN``."""
+        fields = ", ".join(f"{self.marking(f)} AS {f}" for f in MARKING_FIELDS)
+        return f"SELECT h, {fields} FROM {self.table}"
 
     def checks(self) -> list[str]:
-        """SELECTs over ``frame`` returning (_row, _column, _reason) for every bad marking."""
-        where = f"{self.id} IS NOT NULL"
-        out = [
-            f"SELECT _row, {q(self.column_of('originator'))}, 'originator is missing (every fact must say "
-            f"which agency supplied it)' FROM frame WHERE {where} AND {self.m('originator')} IS NULL"
-        ]
+        """SELECTs returning (_row, _column, _reason) for every bad marking: each bad combination of cells is
+        found once in ``mkN``, then its rows in the frame."""
+        bad = []
+        bad.append(
+            (q(self.column_of("originator")), "'originator is missing (every fact must say which agency supplied it)'",
+             f"{self.marking('originator')} IS NULL")
+        )  # fmt: skip
         for field in VOCABULARIES:
             raw = self.raw(field)
             allowed = ", ".join(sorted(set(VOCABULARIES[field].values())))
             label = field.replace("_", " ")
-            out.append(
-                f"SELECT _row, {q(self.column_of(field))}, CASE WHEN {raw} IS NULL THEN {q(label + ' is missing')} "
-                f"ELSE {q(label + ' ')} || quote_value({raw}) || {q(' is not one of: ' + allowed)} END "
-                f"FROM frame WHERE {where} AND {self.m(field)} IS NULL"
+            reason = (
+                f"CASE WHEN {raw} IS NULL THEN {q(label + ' is missing')} "
+                f"ELSE {q(label + ' ')} || quote_value({raw}) || {q(' is not one of: ' + allowed)} END"
             )
-        out.append(
-            f"SELECT _row, {q(self.column_of('handling_note'))}, 'handling code H3 needs a handling note' "
-            f"FROM frame WHERE {where} AND {self.m('handling_code')} = 'H3' AND {self.m('handling_note')} IS NULL"
-        )
+            bad.append((q(self.column_of(field)), reason, f"{self.marking(field)} IS NULL"))
+        bad.append(
+            (q(self.column_of("handling_note")), "'handling code H3 needs a handling note'",
+             f"{self.marking('handling_code')} = 'H3' AND {self.marking('handling_note')} IS NULL")
+        )  # fmt: skip
         spec = self.specs.get("retention_review", ValueSpec())
         if spec.column or spec.literal is not None:
             raw = self.raw("retention_review")
-            out.append(
-                f"SELECT _row, {q(self.column_of('retention_review'))}, 'retention review date ' || "
-                f"quote_value({raw}) || ' is not a date (YYYY-MM-DD)' FROM frame "
-                f"WHERE {where} AND {raw} IS NOT NULL AND {self.m('retention_review')} IS NULL"
-            )
-        return out
+            bad.append(
+                (q(self.column_of("retention_review")),
+                 f"'retention review date ' || quote_value({raw}) || ' is not a date (YYYY-MM-DD)'",
+                 f"{raw} IS NOT NULL AND {self.marking('retention_review')} IS NULL")
+            )  # fmt: skip
+        return [
+            f"SELECT f._row, {column}, k._reason FROM frame f JOIN (SELECT h, {reason} AS _reason FROM {self.table} "
+            f"WHERE {test}) k ON f.{self.kcode} = k.h WHERE f.{self.id} IS NOT NULL"
+            for column, reason, test in bad
+        ]
 
 
 def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[tuple[str, str]]:
@@ -335,48 +339,75 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
 
 
 def codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
-    """Statements that list the file's distinct entity ids (table ``ents(h, id)``) and marking sets (``marks(h,
-    marking_id, fields...)``) with the codes the frame gives them (columns ``_c_N`` and ``_k_N``).
+    """Statements that list the file's distinct entity ids (table ``ents(h, id)``), each entity's distinct
+    marking cells (``mkN(h, cells...)``) and the marking sets they make (``marks(h, marking_id, fields...)``),
+    with the codes the frame gives them (columns ``_c_N`` and ``_k_N``).
 
     Why codes: raw statements then carry two integers instead of a 40-character id and a 32-character marking
     id, which made building, grouping and dictionary-encoding the 8.7M statements of the 1M-record sample about
     a third cheaper. Why hashes: computed row by row while the frame is built, they need no second pass over
-    it (joining the frame to numbered ids cost 3 of the 33 CPU-seconds of preparing that sample). A collision
-    is checked for (:func:`code_collisions_sql`) and then :func:`exact_codes_sql` numbers the values instead."""
+    it (joining the frame to numbered ids cost 3 of the 33 CPU-seconds of preparing that sample). Why markings
+    from distinct cells: reading the vocabularies of five marking fields row by row was a quarter of the frame's
+    CPU, for a few dozen distinct combinations per file. A collision is checked for
+    (:func:`code_collisions_sql`) and then :func:`exact_codes_sql` numbers the values instead."""
     entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
     ids = " UNION ALL ".join(
         f"SELECT {e.code} AS h, {e.id} AS id FROM frame WHERE {e.id} IS NOT NULL" for e in entities
     )
+    return [f"CREATE OR REPLACE TEMP TABLE ents AS SELECT DISTINCT h, id FROM ({ids})"] + _marks_sql(entities)
+
+
+def _marks_sql(entities: list[EntitySQL]) -> list[str]:
     marks = " UNION ".join(e.marks_select() for e in entities)
     fields = ", ".join(MARKING_FIELDS)
-    return [
-        f"CREATE TEMP TABLE ents AS SELECT DISTINCT h, id FROM ({ids})",
-        f"CREATE TEMP TABLE marks AS SELECT h, {marking_id_sql()} AS marking_id, {fields} FROM ({marks})",
+    return [e.cells_table() for e in entities] + [
+        f"CREATE OR REPLACE TEMP TABLE marks AS SELECT h, {marking_id_sql()} AS marking_id, {fields} FROM ({marks})"
     ]
 
 
 def code_collisions_sql() -> str:
-    """How many codes stand for more than one value (0 but for a 64-bit hash collision)."""
+    """How many codes stand for more than one value (0 but for a 64-bit hash collision): an entity id, or a
+    marking set (different cells with one code are harmless when they make the same set)."""
     return "SELECT (SELECT count(*) - count(DISTINCT h) FROM ents) + (SELECT count(*) - count(DISTINCT h) FROM marks)"
 
 
 def exact_codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
-    """After a collision: number the distinct ids and marking sets instead, and put those numbers in the frame."""
+    """After a collision: number the distinct ids and marking cells instead, and put those numbers in the
+    frame (marking cells of entity N get numbers from N * 2^32, so entities' numbers never meet)."""
     entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
-    fields = ", ".join(MARKING_FIELDS)
-    joins = " ".join(
-        f"LEFT JOIN ents e{e.index} ON e{e.index}.id = f.{e.id} "
-        f"LEFT JOIN marks k{e.index} ON k{e.index}.marking_id = {e.marking_id()}"
-        for e in entities
-    )
-    codes = ", ".join(f"e{e.index}.h AS {e.code}, k{e.index}.h AS {e.kcode}" for e in entities)
-    return [
+    out = [
         "CREATE OR REPLACE TEMP TABLE ents AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, id "
-        "FROM (SELECT DISTINCT id FROM ents)",
-        f"CREATE OR REPLACE TEMP TABLE marks AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, marking_id, "
-        f"{fields} FROM (SELECT DISTINCT marking_id, {fields} FROM marks)",
-        f"CREATE OR REPLACE TEMP TABLE frame AS SELECT f.* REPLACE ({codes}) FROM frame f {joins}",
+        "FROM (SELECT DISTINCT id FROM ents)"
     ]
+    joins, codes = [], []
+    for e in entities:
+        cells = [ident(c) for c in e.cells()]
+        listed = ", ".join(cells) or "NULL AS _none"
+        out.append(
+            f"CREATE OR REPLACE TEMP TABLE {e.table} AS SELECT CAST({e.index} * 4294967296 + row_number() OVER () "
+            f"AS UBIGINT) AS h, * FROM (SELECT DISTINCT {listed} FROM {e.table})"
+        )
+        k = f"k{e.index}"
+        same = " AND ".join(f"{k}.{c} IS NOT DISTINCT FROM f.{c}" for c in cells) or "true"
+        joins.append(f"LEFT JOIN ents e{e.index} ON e{e.index}.id = f.{e.id} LEFT JOIN {e.table} {k} ON {same}")
+        codes.append(f"e{e.index}.h AS {e.code}, {k}.h AS {e.kcode}")
+    frame = f"SELECT f.* REPLACE ({', '.join(codes)}) FROM frame f {' '.join(joins)}"
+    return [*out, f"CREATE OR REPLACE TEMP TABLE frame AS {frame}", _marks_sql(entities)[-1]]
+
+
+def canonical_codes_sql(mapping: Mapping) -> list[str]:
+    """Give every marking set one code: combinations of cells that make the same set (two entities reading
+    different columns, "h0" and "H0") take the smallest of their codes, in the frame, so that de-duplication
+    sees one set. Touches only rows whose code changes."""
+    out = [
+        "CREATE OR REPLACE TEMP TABLE kmap AS SELECT h, min(h) OVER (PARTITION BY marking_id) AS canon "
+        "FROM (SELECT DISTINCT h, marking_id FROM marks)"
+    ]
+    for i in range(len(mapping.entities)):
+        out.append(
+            f"UPDATE frame SET _k_{i} = m.canon FROM (SELECT * FROM kmap WHERE canon <> h) m WHERE frame._k_{i} = m.h"
+        )
+    return out
 
 
 def single_row_entities_sql(mapping: Mapping) -> str | None:

@@ -28,6 +28,7 @@ from avellino.errors import AvellinoError, ConfigError, InputRejected, RowProble
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
+    canonical_codes_sql,
     code_collisions_sql,
     codes_sql,
     exact_codes_sql,
@@ -389,6 +390,8 @@ def map_table(
         for sql in exact_codes_sql(mapping, today):
             con.execute(sql)
     problems = _problems(con, path, checks)
+    for sql in canonical_codes_sql(mapping):
+        con.execute(sql)
     con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
     problems += _problems(con, path, [value_checks_sql()])
     if problems:

@@ -65,3 +65,56 @@ def test_code_collisions_fall_back_to_exact_numbering(tmp_path: Path, monkeypatc
     expected = _prepare(tmp_path, rows)
     monkeypatch.setattr(compile_sql, "code_sql", lambda _exprs: "CAST(7 AS UBIGINT)")
     assert _prepare(tmp_path, rows) == expected
+
+
+MARKED = """
+originator: UK-NCA
+source: {format: csv}
+markings: {handling_code: {column: hc}, tlp: AMBER, evaluation: B2, subject_category: suspect}
+entities:
+  caller: {schema: Person, keys: [caller], key_literal: Person, markings: {subject_category: {column: caller_cat}}}
+  receiver: {schema: Person, keys: [receiver], key_literal: Person, markings: {subject_category: {column: recv_cat}}}
+  call: {schema: Call, keys: [ref], properties: {caller: {entity: caller}, receiver: {entity: receiver}}}
+"""
+
+
+def _marked(tmp_path: Path, rows: list[str]) -> list[tuple[str, str, str, str, int]]:
+    """(schema, entity id, handling code, category, source row) of each id statement."""
+    (tmp_path / "m.yml").write_text(MARKED)
+    (tmp_path / "calls.csv").write_text("ref,caller,receiver,hc,caller_cat,recv_cat\n" + "\n".join(rows) + "\n")
+    prepared = run.prepare_file(tmp_path / "calls.csv", tmp_path / "m.yml")
+    sets = {r["marking_id"]: (r["handling_code"], r["subject_category"]) for r in prepared.markings.to_pylist()}
+    return sorted(
+        (r["schema"], r["entity_id"], *sets[r["marking_id"]], r["source_row"])
+        for r in prepared.statements.to_pylist()
+        if r["prop"] == "id"
+    )
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_marking_sets_from_different_cells_are_one_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool
+) -> None:
+    """Markings are read once per distinct combination of cells: a person who is caller on one row and receiver
+    on another, with the same markings written in other columns and other case, gets one id statement per set."""
+    if collide:  # every value the same code: numbered exactly instead
+        monkeypatch.setattr(compile_sql, "code_sql", lambda _exprs: "CAST(7 AS UBIGINT)")
+    rows = ["C1,P1,P2,h1,suspect,Suspect", "C2,P2,P1, H1 ,SUSPECT,suspect", "C3,P1,P3,H2,suspect,victim"]
+    got = _marked(tmp_path, rows)
+    people = [g[1:] for g in got if g[0] == "Person"]
+    assert sorted(p[1:] for p in people) == [("H1", "suspect", 2), ("H1", "suspect", 2), ("H2", "suspect", 4),
+                                             ("H2", "victim", 4)]  # fmt: skip
+    assert len({p[:3] for p in people}) == 4  # P1 twice (H1, H2), P2 and P3 once: no set stored twice
+    assert sorted(g[2:] for g in got if g[0] == "Call") == [("H1", "suspect", 2), ("H1", "suspect", 3),
+                                                           ("H2", "suspect", 4)]  # fmt: skip
+
+
+def test_bad_marking_cells_are_reported_on_every_row(tmp_path: Path) -> None:
+    from avellino.errors import InputRejected
+
+    rows = ["C1,P1,P2,H9,suspect,suspect", "C2,P2,P1,H1,suspect,nobody", "C3,P3,P4,H9,suspect,suspect"]
+    with pytest.raises(InputRejected) as err:
+        _marked(tmp_path, rows)
+    found = sorted({(p.row, p.column, p.reason.split(" is ")[0]) for p in err.value.problems})
+    assert found == [(2, "hc", "handling code 'H9'"), (3, "recv_cat", "subject category 'nobody'"),
+                     (4, "hc", "handling code 'H9'")]  # fmt: skip
