@@ -48,17 +48,10 @@ def trimmed(name: str) -> str:
     return f"(CASE WHEN {printable} THEN {c} ELSE NULLIF(TRIM({c}), '') END)"
 
 
-def vocab_expr(field: str, raw: str, cell: str | None = None) -> str:
-    """The canonical form of a marking ``field`` (NULL when not in its vocabulary). ``cell``: the source column
-    as written, whose usual values (already canonical: "H0", "AMBER", "B2") are recognised before trimming and
-    lower-casing it, two string copies per row and field (tests/ingest/test_cleaning.py checks they agree)."""
+def vocab_expr(field: str, raw: str) -> str:
     key = f"lower(replace({raw}, ' ', ''))" if field == "evaluation" else f"lower({raw})"
     cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in VOCABULARIES[field].items())
-    full = f"(CASE {key} {cases} END)"
-    if cell is None:
-        return full
-    usual = " ".join(f"WHEN {q(v)} THEN {q(v)}" for v in sorted(set(VOCABULARIES[field].values())))
-    return f"(CASE {cell} {usual} ELSE {full} END)"
+    return f"(CASE {key} {cases} END)"
 
 
 class EntitySQL:
@@ -114,8 +107,7 @@ class EntitySQL:
 
     def marking(self, field: str) -> str:
         if field in VOCABULARIES:
-            spec = self.specs.get(field, ValueSpec())
-            return vocab_expr(field, self.raw(field), ident(spec.column) if spec.column else None)
+            return vocab_expr(field, self.raw(field))
         if field == "retention_review":
             spec = self.specs.get(field, ValueSpec())
             if spec.days is not None:
@@ -135,9 +127,23 @@ class EntitySQL:
         return [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
 
     def frame_codes(self) -> str:
-        """This entity's id and marking cells as 64-bit hashes (see :func:`codes_sql`)."""
-        cells = [ident(c) for c in self.cells()] or ["''"]
-        return f"{code_sql([self.id])} AS {self.code}, {code_sql(cells)} AS {self.kcode}"
+        """This entity's id and marking inputs as 64-bit hashes (see :func:`codes_sql`). The inputs are taken
+        field by field (the cell, or the constant a mapping gives), so entities whose inputs are alike get the
+        same code, and an equal code means an equal marking set (but for a hash collision, which is checked)."""
+        return f"{code_sql([self.id])} AS {self.code}, {code_sql(self.inputs())} AS {self.kcode}"
+
+    def inputs(self) -> list[str]:
+        """What each marking field is made from, in field order: its cell, else its constant value."""
+        out = []
+        for field in MARKING_FIELDS:
+            spec = self.specs.get(field, ValueSpec())
+            if spec.column:
+                out.append(ident(spec.column))
+            elif field == "retention_review" and spec.days is None and spec.literal is None:
+                out.append("'(default retention)'")  # follows the category, itself an input
+            else:
+                out.append(f"CAST({self.marking(field)} AS VARCHAR)")
+        return out
 
     def cells_table(self) -> str:
         """``mkN``: the distinct (code, marking cells) of the rows that have this entity."""
@@ -151,8 +157,8 @@ class EntitySQL:
         return f"SELECT h, {fields} FROM {self.table}"
 
     def checks(self) -> list[str]:
-        """SELECTs returning (_row, _column, _reason) for every bad marking: each bad combination of cells is
-        found once in ``mkN``, then its rows in the frame."""
+        """SELECTs over ``mkN`` returning (h, _column, _reason) for every bad combination of marking cells (see
+        :meth:`row_checks` for their rows)."""
         bad = []
         bad.append(
             (q(self.column_of("originator")), "'originator is missing (every fact must say which agency supplied it)'",
@@ -180,10 +186,17 @@ class EntitySQL:
                  f"{raw} IS NOT NULL AND {self.marking('retention_review')} IS NULL")
             )  # fmt: skip
         return [
-            f"SELECT f._row, {column}, k._reason FROM frame f JOIN (SELECT h, {reason} AS _reason FROM {self.table} "
-            f"WHERE {test}) k ON f.{self.kcode} = k.h WHERE f.{self.id} IS NOT NULL"
+            f"SELECT h, {column} AS _column, {reason} AS _reason FROM {self.table} WHERE {test}"
             for column, reason, test in bad
         ]
+
+    def row_checks(self) -> str:
+        """(_row, _column, _reason) of every row with bad markings: one pass over the frame."""
+        bad = " UNION ALL ".join(self.checks())
+        return (
+            f"SELECT f._row, k._column, k._reason FROM frame f JOIN ({bad}) k ON f.{self.kcode} = k.h "
+            f"WHERE f.{self.id} IS NOT NULL"
+        )
 
 
 def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[tuple[str, str]]:
@@ -297,7 +310,7 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
     for name, ent in entities.items():
         spec = ent.entity
         schema = model[spec.schema]
-        checks.extend(ent.checks())
+        checks.append(ent.row_checks())
         keyed = f"{ent.code}, {ent.kcode}"
         parts.append(
             head(Branch(name, schema.name, BASE_PROP, "id", ent.index, True), ent)
@@ -393,6 +406,16 @@ def exact_codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
         codes.append(f"e{e.index}.h AS {e.code}, {k}.h AS {e.kcode}")
     frame = f"SELECT f.* REPLACE ({', '.join(codes)}) FROM frame f {' '.join(joins)}"
     return [*out, f"CREATE OR REPLACE TEMP TABLE frame AS {frame}", _marks_sql(entities)[-1]]
+
+
+def bad_markings_sql() -> str:
+    """Whether any marking set of the file is incomplete (then the row checks of :func:`statements_sql` say
+    where and why): a look at the few dozen rows of ``marks`` that spares the files with none the row checks.
+    Every bad set has a NULL field (a missing cell, or one not in its vocabulary or not a date); a NULL field is
+    not always bad (an empty retention cell), so this only decides whether the row checks run."""
+    required = ("originator", "handling_code", "tlp", "evaluation", "subject_category", "retention_review")
+    missing = " OR ".join(f"{f} IS NULL" for f in required)
+    return f"SELECT EXISTS (SELECT 1 FROM marks WHERE {missing} OR (handling_code = 'H3' AND handling_note IS NULL))"
 
 
 def canonical_codes_sql(mapping: Mapping) -> list[str]:
