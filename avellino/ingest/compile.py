@@ -48,19 +48,24 @@ def trimmed(name: str) -> str:
     return f"(CASE WHEN {printable} THEN {c} ELSE NULLIF(TRIM({c}), '') END)"
 
 
-def vocab_expr(field: str, raw: str) -> str:
+def vocab_expr(field: str, raw: str, cell: str | None = None) -> str:
+    """The canonical form of a marking ``field`` (NULL when not in its vocabulary). ``cell``: the source column
+    as written, whose usual values (already canonical: "H0", "AMBER", "B2") are recognised before trimming and
+    lower-casing it, two string copies per row and field (tests/ingest/test_cleaning.py checks they agree)."""
     key = f"lower(replace({raw}, ' ', ''))" if field == "evaluation" else f"lower({raw})"
     cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in VOCABULARIES[field].items())
-    return f"(CASE {key} {cases} END)"
+    full = f"(CASE {key} {cases} END)"
+    if cell is None:
+        return full
+    usual = " ".join(f"WHEN {q(v)} THEN {q(v)}" for v in sorted(set(VOCABULARIES[field].values())))
+    return f"(CASE {cell} {usual} ELSE {full} END)"
 
 
 class EntitySQL:
     """The SQL pieces for one mapped entity: its id, its markings, its presence on a row.
 
-    Ids are computed once per row into the ``frame`` table (column ``_id_N``), then every property's statements
-    read them from there instead of recomputing a SHA-1 per value. Markings are not computed per row: the frame
-    holds a hash of the cells they are read from (``_k_N``), and each distinct combination of those cells (a
-    file has a few dozen) is turned into a marking set once, in table ``mkN`` (see :func:`codes_sql`).
+    Ids and markings are computed once per row into the ``frame`` table (columns ``_id_N`` and ``_mN_FIELD``),
+    then every property's statements read them from there instead of recomputing a SHA-1 per value.
     """
 
     def __init__(self, mapping: Mapping, entity: EntitySpec, index: int, today: dt.date):
@@ -74,14 +79,18 @@ class EntitySQL:
         self.id_expr = entity_id_sql(self.originator, entity.key_literal, [col(k) for k in entity.keys])
         self.id = f"_id_{index}"
 
-    def cells(self) -> list[str]:
-        """The source columns this entity's markings are read from."""
-        return sorted({spec.column for field, spec in self.specs.items() if field in MARKING_FIELDS and spec.column})
-
-    @property
-    def table(self) -> str:
-        """The table of this entity's distinct marking cells: ``h`` (their code) and the cells."""
-        return f"mk{self.index}"
+    def m(self, field: str) -> str:
+        """This entity's marking ``field`` as read from the frame: a frame column when it depends on the row,
+        else the constant expression itself (so constant markings cost nothing per row)."""
+        expr = self.marking(field)
+        if '"' not in expr:
+            return expr
+        # entities of a file usually share most markings (the same handling-code column...): one frame column
+        # per distinct expression, named after the first entity that uses it
+        for j, other in enumerate(self.mapping.entities[: self.index]):
+            if EntitySQL(self.mapping, other, j, self.today).marking(field) == expr:
+                return f"_m{j}_{field}"
+        return f"_m{self.index}_{field}"
 
     @property
     def code(self) -> str:
@@ -92,6 +101,9 @@ class EntitySQL:
     def kcode(self) -> str:
         """The frame column holding this entity's marking set as a number."""
         return f"_k_{self.index}"
+
+    def marking_id(self) -> str:
+        return marking_id_sql({f: self.m(f) for f in MARKING_FIELDS})
 
     def raw(self, field: str) -> str:
         spec = self.specs.get(field, ValueSpec())
@@ -107,7 +119,8 @@ class EntitySQL:
 
     def marking(self, field: str) -> str:
         if field in VOCABULARIES:
-            return vocab_expr(field, self.raw(field))
+            spec = self.specs.get(field, ValueSpec())
+            return vocab_expr(field, self.raw(field), ident(spec.column) if spec.column else None)
         if field == "retention_review":
             spec = self.specs.get(field, ValueSpec())
             if spec.days is not None:
@@ -124,79 +137,49 @@ class EntitySQL:
 
     def frame_columns(self) -> list[str]:
         # coalesce: a row with no originator still "has" the entity, so its checks run and report it
-        return [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
+        cols = [f"CASE WHEN {self.present} THEN coalesce({self.id_expr}, '') END AS {self.id}"]
+        cols += [f"{self.marking(f)} AS {self.m(f)}" for f in MARKING_FIELDS if self.m(f) == f"_m{self.index}_{f}"]
+        return cols
 
     def frame_codes(self) -> str:
-        """This entity's id and marking inputs as 64-bit hashes (see :func:`codes_sql`). The inputs are taken
-        field by field (the cell, or the constant a mapping gives), so entities whose inputs are alike get the
-        same code, and an equal code means an equal marking set (but for a hash collision, which is checked)."""
-        return f"{code_sql([self.id])} AS {self.code}, {code_sql(self.inputs())} AS {self.kcode}"
-
-    def inputs(self) -> list[str]:
-        """What each marking field is made from, in field order: its cell, else its constant value."""
-        out = []
-        for field in MARKING_FIELDS:
-            spec = self.specs.get(field, ValueSpec())
-            if spec.column:
-                out.append(ident(spec.column))
-            elif field == "retention_review" and spec.days is None and spec.literal is None:
-                out.append("'(default retention)'")  # follows the category, itself an input
-            else:
-                out.append(f"CAST({self.marking(field)} AS VARCHAR)")
-        return out
-
-    def cells_table(self) -> str:
-        """``mkN``: the distinct (code, marking cells) of the rows that have this entity."""
-        cells = "".join(f", {ident(c)}" for c in self.cells())
-        rows = f"FROM frame WHERE {self.id} IS NOT NULL"
-        return f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT DISTINCT {self.kcode} AS h{cells} {rows}"
+        """This entity's id and marking set as 64-bit hashes (see :func:`codes_sql`)."""
+        marks = code_sql([self.m(f) for f in MARKING_FIELDS])
+        return f"{code_sql([self.id])} AS {self.code}, {marks} AS {self.kcode}"
 
     def marks_select(self) -> str:
-        """(code, marking fields) of each distinct combination of marking cells, from ``mkN``."""
-        fields = ", ".join(f"{self.marking(f)} AS {f}" for f in MARKING_FIELDS)
-        return f"SELECT h, {fields} FROM {self.table}"
+        """Distinct (marking code, marking fields) of this entity's rows."""
+        fields = ", ".join(f"{self.m(f)} AS {f}" for f in MARKING_FIELDS)
+        return f"SELECT DISTINCT {self.kcode} AS h, {fields} FROM frame WHERE {self.id} IS NOT NULL"
 
     def checks(self) -> list[str]:
-        """SELECTs over ``mkN`` returning (h, _column, _reason) for every bad combination of marking cells (see
-        :meth:`row_checks` for their rows)."""
-        bad = []
-        bad.append(
-            (q(self.column_of("originator")), "'originator is missing (every fact must say which agency supplied it)'",
-             f"{self.marking('originator')} IS NULL")
-        )  # fmt: skip
+        """SELECTs over ``frame`` returning (_row, _column, _reason) for every bad marking."""
+        where = f"{self.id} IS NOT NULL"
+        out = [
+            f"SELECT _row, {q(self.column_of('originator'))}, 'originator is missing (every fact must say "
+            f"which agency supplied it)' FROM frame WHERE {where} AND {self.m('originator')} IS NULL"
+        ]
         for field in VOCABULARIES:
             raw = self.raw(field)
             allowed = ", ".join(sorted(set(VOCABULARIES[field].values())))
             label = field.replace("_", " ")
-            reason = (
-                f"CASE WHEN {raw} IS NULL THEN {q(label + ' is missing')} "
-                f"ELSE {q(label + ' ')} || quote_value({raw}) || {q(' is not one of: ' + allowed)} END"
+            out.append(
+                f"SELECT _row, {q(self.column_of(field))}, CASE WHEN {raw} IS NULL THEN {q(label + ' is missing')} "
+                f"ELSE {q(label + ' ')} || quote_value({raw}) || {q(' is not one of: ' + allowed)} END "
+                f"FROM frame WHERE {where} AND {self.m(field)} IS NULL"
             )
-            bad.append((q(self.column_of(field)), reason, f"{self.marking(field)} IS NULL"))
-        bad.append(
-            (q(self.column_of("handling_note")), "'handling code H3 needs a handling note'",
-             f"{self.marking('handling_code')} = 'H3' AND {self.marking('handling_note')} IS NULL")
-        )  # fmt: skip
+        out.append(
+            f"SELECT _row, {q(self.column_of('handling_note'))}, 'handling code H3 needs a handling note' "
+            f"FROM frame WHERE {where} AND {self.m('handling_code')} = 'H3' AND {self.m('handling_note')} IS NULL"
+        )
         spec = self.specs.get("retention_review", ValueSpec())
         if spec.column or spec.literal is not None:
             raw = self.raw("retention_review")
-            bad.append(
-                (q(self.column_of("retention_review")),
-                 f"'retention review date ' || quote_value({raw}) || ' is not a date (YYYY-MM-DD)'",
-                 f"{raw} IS NOT NULL AND {self.marking('retention_review')} IS NULL")
-            )  # fmt: skip
-        return [
-            f"SELECT h, {column} AS _column, {reason} AS _reason FROM {self.table} WHERE {test}"
-            for column, reason, test in bad
-        ]
-
-    def row_checks(self) -> str:
-        """(_row, _column, _reason) of every row with bad markings: one pass over the frame."""
-        bad = " UNION ALL ".join(self.checks())
-        return (
-            f"SELECT f._row, k._column, k._reason FROM frame f JOIN ({bad}) k ON f.{self.kcode} = k.h "
-            f"WHERE f.{self.id} IS NOT NULL"
-        )
+            out.append(
+                f"SELECT _row, {q(self.column_of('retention_review'))}, 'retention review date ' || "
+                f"quote_value({raw}) || ' is not a date (YYYY-MM-DD)' FROM frame "
+                f"WHERE {where} AND {raw} IS NOT NULL AND {self.m('retention_review')} IS NULL"
+            )
+        return out
 
 
 def _value_sources(prop: PropertySpec, entities: dict[str, EntitySQL]) -> list[tuple[str, str]]:
@@ -310,7 +293,7 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
     for name, ent in entities.items():
         spec = ent.entity
         schema = model[spec.schema]
-        checks.append(ent.row_checks())
+        checks.extend(ent.checks())
         keyed = f"{ent.code}, {ent.kcode}"
         parts.append(
             head(Branch(name, schema.name, BASE_PROP, "id", ent.index, True), ent)
@@ -352,85 +335,48 @@ def statements_sql(mapping: Mapping, today: dt.date, multi: bool = False) -> tup
 
 
 def codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
-    """Statements that list the file's distinct entity ids (table ``ents(h, id)``), each entity's distinct
-    marking cells (``mkN(h, cells...)``) and the marking sets they make (``marks(h, marking_id, fields...)``),
-    with the codes the frame gives them (columns ``_c_N`` and ``_k_N``).
+    """Statements that list the file's distinct entity ids (table ``ents(h, id)``) and marking sets (``marks(h,
+    marking_id, fields...)``) with the codes the frame gives them (columns ``_c_N`` and ``_k_N``).
 
     Why codes: raw statements then carry two integers instead of a 40-character id and a 32-character marking
     id, which made building, grouping and dictionary-encoding the 8.7M statements of the 1M-record sample about
     a third cheaper. Why hashes: computed row by row while the frame is built, they need no second pass over
-    it (joining the frame to numbered ids cost 3 of the 33 CPU-seconds of preparing that sample). Why markings
-    from distinct cells: reading the vocabularies of five marking fields row by row was a quarter of the frame's
-    CPU, for a few dozen distinct combinations per file. A collision is checked for
-    (:func:`code_collisions_sql`) and then :func:`exact_codes_sql` numbers the values instead."""
+    it (joining the frame to numbered ids cost 3 of the 33 CPU-seconds of preparing that sample). A collision
+    is checked for (:func:`code_collisions_sql`) and then :func:`exact_codes_sql` numbers the values instead."""
     entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
     ids = " UNION ALL ".join(
         f"SELECT {e.code} AS h, {e.id} AS id FROM frame WHERE {e.id} IS NOT NULL" for e in entities
     )
-    return [f"CREATE OR REPLACE TEMP TABLE ents AS SELECT DISTINCT h, id FROM ({ids})"] + _marks_sql(entities)
-
-
-def _marks_sql(entities: list[EntitySQL]) -> list[str]:
     marks = " UNION ".join(e.marks_select() for e in entities)
     fields = ", ".join(MARKING_FIELDS)
-    return [e.cells_table() for e in entities] + [
-        f"CREATE OR REPLACE TEMP TABLE marks AS SELECT h, {marking_id_sql()} AS marking_id, {fields} FROM ({marks})"
+    return [
+        f"CREATE TEMP TABLE ents AS SELECT DISTINCT h, id FROM ({ids})",
+        f"CREATE TEMP TABLE marks AS SELECT h, {marking_id_sql()} AS marking_id, {fields} FROM ({marks})",
     ]
 
 
 def code_collisions_sql() -> str:
-    """How many codes stand for more than one value (0 but for a 64-bit hash collision): an entity id, or a
-    marking set (different cells with one code are harmless when they make the same set)."""
+    """How many codes stand for more than one value (0 but for a 64-bit hash collision)."""
     return "SELECT (SELECT count(*) - count(DISTINCT h) FROM ents) + (SELECT count(*) - count(DISTINCT h) FROM marks)"
 
 
 def exact_codes_sql(mapping: Mapping, today: dt.date) -> list[str]:
-    """After a collision: number the distinct ids and marking cells instead, and put those numbers in the
-    frame (marking cells of entity N get numbers from N * 2^32, so entities' numbers never meet)."""
+    """After a collision: number the distinct ids and marking sets instead, and put those numbers in the frame."""
     entities = [EntitySQL(mapping, e, i, today) for i, e in enumerate(mapping.entities)]
-    out = [
+    fields = ", ".join(MARKING_FIELDS)
+    joins = " ".join(
+        f"LEFT JOIN ents e{e.index} ON e{e.index}.id = f.{e.id} "
+        f"LEFT JOIN marks k{e.index} ON k{e.index}.marking_id = {e.marking_id()}"
+        for e in entities
+    )
+    codes = ", ".join(f"e{e.index}.h AS {e.code}, k{e.index}.h AS {e.kcode}" for e in entities)
+    return [
         "CREATE OR REPLACE TEMP TABLE ents AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, id "
-        "FROM (SELECT DISTINCT id FROM ents)"
+        "FROM (SELECT DISTINCT id FROM ents)",
+        f"CREATE OR REPLACE TEMP TABLE marks AS SELECT CAST(row_number() OVER () AS UBIGINT) AS h, marking_id, "
+        f"{fields} FROM (SELECT DISTINCT marking_id, {fields} FROM marks)",
+        f"CREATE OR REPLACE TEMP TABLE frame AS SELECT f.* REPLACE ({codes}) FROM frame f {joins}",
     ]
-    joins, codes = [], []
-    for e in entities:
-        cells = [ident(c) for c in e.cells()]
-        listed = ", ".join(cells) or "NULL AS _none"
-        out.append(
-            f"CREATE OR REPLACE TEMP TABLE {e.table} AS SELECT CAST({e.index} * 4294967296 + row_number() OVER () "
-            f"AS UBIGINT) AS h, * FROM (SELECT DISTINCT {listed} FROM {e.table})"
-        )
-        k = f"k{e.index}"
-        same = " AND ".join(f"{k}.{c} IS NOT DISTINCT FROM f.{c}" for c in cells) or "true"
-        joins.append(f"LEFT JOIN ents e{e.index} ON e{e.index}.id = f.{e.id} LEFT JOIN {e.table} {k} ON {same}")
-        codes.append(f"e{e.index}.h AS {e.code}, {k}.h AS {e.kcode}")
-    frame = f"SELECT f.* REPLACE ({', '.join(codes)}) FROM frame f {' '.join(joins)}"
-    return [*out, f"CREATE OR REPLACE TEMP TABLE frame AS {frame}", _marks_sql(entities)[-1]]
-
-
-def bad_markings_sql() -> str:
-    """Whether any marking set of the file is incomplete (then the row checks of :func:`statements_sql` say
-    where and why): a look at the few dozen rows of ``marks`` that spares the files with none the row checks.
-    Every bad set has a NULL field (a missing cell, or one not in its vocabulary or not a date); a NULL field is
-    not always bad (an empty retention cell), so this only decides whether the row checks run."""
-    required = ("originator", "handling_code", "tlp", "evaluation", "subject_category", "retention_review")
-    missing = " OR ".join(f"{f} IS NULL" for f in required)
-    return f"SELECT EXISTS (SELECT 1 FROM marks WHERE {missing} OR (handling_code = 'H3' AND handling_note IS NULL))"
-
-
-def canonical_codes_sql(mapping: Mapping) -> list[str]:
-    """Give every marking set one code: combinations of cells that make the same set (two entities reading
-    different columns, "h0" and "H0") take the smallest of their codes, in the frame, so that de-duplication
-    sees one set. Touches only rows whose code changes."""
-    out = [
-        "CREATE OR REPLACE TEMP TABLE kmap AS SELECT h, min(h) OVER (PARTITION BY marking_id) AS canon "
-        "FROM (SELECT DISTINCT h, marking_id FROM marks)"
-    ]
-    for i in range(len(mapping.entities)):
-        out.append(
-            f"UPDATE frame SET _k_{i} = m.canon FROM (SELECT * FROM kmap WHERE canon <> h) m WHERE frame._k_{i} = m.h"
-        )
-    return out
 
 
 def single_row_entities_sql(mapping: Mapping) -> str | None:

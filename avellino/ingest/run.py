@@ -27,9 +27,7 @@ import pyarrow as pa
 from avellino.errors import AvellinoError, ConfigError, InputRejected, RowProblem
 from avellino.ingest.compile import (
     MACROS,
-    bad_markings_sql,
     branches_table,
-    canonical_codes_sql,
     code_collisions_sql,
     codes_sql,
     exact_codes_sql,
@@ -390,9 +388,7 @@ def map_table(
     if con.execute(code_collisions_sql()).fetchall()[0][0]:
         for sql in exact_codes_sql(mapping, today):
             con.execute(sql)
-    problems = _problems(con, path, checks) if con.execute(bad_markings_sql()).fetchall()[0][0] else []
-    for sql in canonical_codes_sql(mapping):
-        con.execute(sql)
+    problems = _problems(con, path, checks)
     con.execute(f"CREATE TEMP TABLE raw_st AS {select}")
     problems += _problems(con, path, [value_checks_sql()])
     if problems:

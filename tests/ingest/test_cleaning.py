@@ -78,3 +78,21 @@ def test_trimmed_cells_equal_trim_and_nullif() -> None:
     con.register("src", pa.table({"c": pa.array(cells, pa.string())}))
     got = con.execute(f"SELECT c, {col('c')} IS NOT DISTINCT FROM {trimmed('c')} FROM src").fetchall()
     assert [c for c, same in got if not same] == []
+
+
+def test_marking_vocabularies_read_usual_values_before_trimming() -> None:
+    """vocab_expr's shortcut for values written in canonical form gives what the full lookup gives."""
+    import duckdb
+    import pyarrow as pa
+
+    from avellino.ingest.compile import col, vocab_expr
+    from avellino.model.markings import VOCABULARIES
+
+    for field, vocab in VOCABULARIES.items():
+        cells = [*vocab, *vocab.values(), *(f" {v} " for v in vocab.values()), "", " ", "nonsense", None]
+        con = duckdb.connect()
+        con.register("src", pa.table({"c": pa.array(cells, pa.string())}))
+        full, fast = vocab_expr(field, col("c")), vocab_expr(field, col("c"), '"c"')
+        got = con.execute(f"SELECT c, {full}, {fast} FROM src").fetchall()
+        assert [(c, a, b) for c, a, b in got if a != b and not (a is None and b is None)] == []
+        assert sum(a is not None for _, a, _ in got) >= 2 * len(vocab)

@@ -95,8 +95,8 @@ def _marked(tmp_path: Path, rows: list[str]) -> list[tuple[str, str, str, str, i
 def test_marking_sets_from_different_cells_are_one_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool
 ) -> None:
-    """Markings are read once per distinct combination of cells: a person who is caller on one row and receiver
-    on another, with the same markings written in other columns and other case, gets one id statement per set."""
+    """A person who is caller on one row and receiver on another, with the same markings written in other
+    columns and other case, gets one id statement per marking set."""
     if collide:  # every value the same code: numbered exactly instead
         monkeypatch.setattr(compile_sql, "code_sql", lambda _exprs: "CAST(7 AS UBIGINT)")
     rows = ["C1,P1,P2,h1,suspect,Suspect", "C2,P2,P1, H1 ,SUSPECT,suspect", "C3,P1,P3,H2,suspect,victim"]
