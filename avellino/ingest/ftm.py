@@ -65,9 +65,12 @@ def _markings(mapping: Mapping, today: dt.date) -> Markings:
     return marks
 
 
-def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, today: dt.date) -> int:
+def ftm_raw_statements(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, today: dt.date
+) -> tuple[int, list[int]]:
     """Read an FtM JSONL file into the ``raw_st`` and ``file_markings`` tables of ``con`` (see ``run.py``);
-    values are cleaned by the same SQL as mapped files. Returns the number of lines."""
+    values are cleaned by the same SQL as mapped files. Returns the number of lines and the branches whose
+    statements cannot repeat (see ``finish.finish_sql``)."""
     try:
         marks = _markings(mapping, today)
     except MarkingError as exc:
@@ -116,7 +119,21 @@ def ftm_raw_statements(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapp
     bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()
     if bad:
         raise InputRejected(str(path), [RowProblem(str(path), int(r[0]), str(r[1]), str(r[2])) for r in bad], rows)
-    return rows
+    return rows, _free_branches(con)
+
+
+def _free_branches(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Every branch when no statement of the file can repeat: each entity is on one line only and every
+    property holds one value at most (as Arrow's reader found, table ``ftm_shape``); else none. Why: grouping
+    the statements of the 1M sample's FtM files to drop repeats cost about 0.4 CPU-s, and such exports rarely
+    have any."""
+    known = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ftm_shape'").fetchall()[0][0]
+    if not known or not con.execute("SELECT single_valued FROM ftm_shape").fetchall()[0][0]:
+        return []
+    unique = con.execute("SELECT count(*) = count(DISTINCT entity_id) FROM ftm_raw WHERE prop = 'id'").fetchall()
+    if not unique[0][0]:
+        return []
+    return [int(b) for (b,) in con.execute("SELECT _b FROM branches").fetchall()]
 
 
 def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -> int:
@@ -256,6 +273,11 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
             "raw": pa.concat_arrays(raws) if raws else pa.array([], pa.string()),
         }
     )
+    single = all(
+        (pc.max(pc.list_value_length(pc.struct_field(table["properties"], [i]))).as_py() or 0) <= 1
+        for i in range(props.num_fields)
+    )
+    con.execute(f"CREATE TEMP TABLE ftm_shape AS SELECT {str(single).lower()} AS single_valued")
     with registered(con, ftm_arrow=lines, ftm_flat=values):
         con.execute("CREATE TEMP TABLE ftm_lines AS SELECT _row, id, schema FROM ftm_arrow")
         con.execute(

@@ -128,8 +128,7 @@ def prepare_file(
         if fmt == "ftm":
             from avellino.ingest.ftm import ftm_raw_statements
 
-            rows = ftm_raw_statements(con, path, mapping, today)
-            free: list[int] = []
+            rows, free = ftm_raw_statements(con, path, mapping, today)
         else:
             src = read_table(path, fmt, mapping.options)
             rows = src.num_rows

@@ -254,3 +254,23 @@ def test_parallel_ingest_stores_what_a_serial_one_does(tmp_path: Path, monkeypat
     assert found[0] == found[1] and len(found[0]) > 40
     assert here, "the writing process prepared no file while the pool started"
     assert len(here) < len(jobs), "the pool prepared no file"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # the same entity on two lines (FtM fragments), with a name it already has
+        {"id": "europol-emsc-p1", "schema": "Person", "properties": {"name": ["Ali Hassan"], "country": ["sy"]}},
+        # one value twice in a list
+        {"id": "europol-emsc-p3", "schema": "Person", "properties": {"name": ["Omar Said", "Omar Said"]}},
+    ],
+)
+def test_ftm_statements_are_kept_once(tmp_path: Path, extra: dict[str, object]) -> None:
+    from avellino.ingest import run
+
+    path = tmp_path / "frag.jsonl"
+    first = {"id": "europol-emsc-p1", "schema": "Person", "properties": {"name": ["Ali Hassan"]}}
+    path.write_text("\n".join(json.dumps(line) for line in (first, extra)) + "\n")
+    table = run.prepare_file(path, FIX / "europol.yml").statements.to_pylist()
+    keys = [(r["entity_id"], r["prop"], r["value"]) for r in table]
+    assert len(keys) == len(set(keys)) and ("europol-emsc-p1", "id", None) in keys
