@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -238,8 +238,9 @@ def _prepare_and_write(
             feeder = _Feeder(pool, ordered, threads, Path(spool))
             feeder.start()
             try:
-                # the first submit waits while the fork server imports Avellino (~2 s on one core): meanwhile the
-                # smallest files are prepared and written here, on the core that would otherwise wait
+                # until a worker's first file is ready (the fork server first imports Avellino, ~2 s on one core,
+                # then the first big files take seconds), the smallest files are prepared and written here, on
+                # the core that would otherwise wait (measured: about 1 s of the 1M-record sample's wall time)
                 while (job := feeder.take_smallest()) is not None:
                     yield _prepare_here(store, job, threads)
             except BaseException:  # an error here, or the caller stopped early: submit no more
@@ -247,8 +248,7 @@ def _prepare_and_write(
                 feeder.join()
                 raise
             futures = feeder.finish()
-            pending = yield from _while_starting(store, futures, threads)
-            for future in as_completed(pending):
+            for future in as_completed(futures):
                 yield futures[future][0], _write_spooled(store, futures[future][0], future)
         finally:
             # on an error, or when the caller stops early, the files not yet started are not prepared at all
@@ -257,7 +257,8 @@ def _prepare_and_write(
 
 class _Feeder(threading.Thread):
     """Submits ``jobs`` to ``pool`` in order, from a thread of its own, because the first submit blocks until the
-    pool's fork server has started. Until then the caller may take the smallest jobs (:meth:`take_smallest`)."""
+    pool's fork server has started. Until a worker's first file is ready, the caller may take the smallest jobs
+    not yet started (:meth:`take_smallest`)."""
 
     def __init__(
         self,
@@ -270,7 +271,6 @@ class _Feeder(threading.Thread):
         self.pool, self.jobs, self.threads, self.spool = pool, jobs, threads, spool
         self.lock = threading.Lock()
         self.futures: dict[Future[Spooled], tuple[Path, Path]] = {}
-        self.started = threading.Event()
         self.stop = threading.Event()
         self.error: BaseException | None = None
 
@@ -284,19 +284,22 @@ class _Feeder(threading.Thread):
                 future = self.pool.submit(_prepare_spooled, *job, self.threads, self.spool)
                 with self.lock:
                     self.futures[future] = job
-                self.started.set()
         except BaseException as exc:  # handed to the caller by finish()
             self.error = exc
-        finally:
-            self.started.set()
 
     def take_smallest(self) -> tuple[Path, Path] | None:
-        """The smallest job not yet submitted, while the pool is still starting; else None."""
+        """The smallest job no worker has started, while no worker's file is ready; else None. A job already
+        submitted is taken back by cancelling it (the pool hands a few jobs to its workers ahead)."""
         with self.lock:
-            return self.jobs.pop() if self.jobs and not self.started.is_set() else None
+            if any(f.done() for f in self.futures):
+                return None
+            if self.jobs:
+                return self.jobs.pop()
+            last = next(reversed(self.futures), None)  # submitted in order: the smallest is last
+            return self.futures.pop(last) if last is not None and last.cancel() else None
 
     def finish(self) -> dict[Future[Spooled], tuple[Path, Path]]:
-        """Every job's future, once all are submitted; re-raises a submit's error."""
+        """Every job's future left to the pool, once all are submitted; re-raises a submit's error."""
         self.join()
         if self.error is not None:
             raise self.error
@@ -309,19 +312,6 @@ def _prepare_here(store: Store, job: tuple[Path, Path], threads: int) -> tuple[P
         return path, write_prepared(store, prepare_file(path, mapping_path, threads=threads))
     except InputRejected as exc:
         return path, exc
-
-
-def _while_starting(
-    store: Store, futures: dict[Future[Spooled], tuple[Path, Path]], threads: int
-) -> Generator[tuple[Path, IngestResult | InputRejected], None, list[Future[Spooled]]]:
-    """Until a worker's first file is ready, prepare and write the smallest files not yet started here; returns
-    the futures left to the pool. Why: the pool's fork server first imports Avellino and FtM's model (~2 s on
-    one core), then the first big files take seconds; without this the writing process would leave its core
-    idle all that time (measured on the 1M-record sample: about 1 s of the import's wall time)."""
-    waiting = list(futures)
-    while waiting and not any(f.done() for f in waiting) and waiting[-1].cancel():
-        yield _prepare_here(store, futures[waiting.pop()], threads)
-    return waiting
 
 
 def _write_spooled(store: Store, path: Path, future: Future[Spooled]) -> IngestResult | InputRejected:
