@@ -72,13 +72,14 @@ class Keyed:
 def key_statements(con: duckdb.DuckDBPyConnection, lean: pa.Table, markings: pa.Table) -> Keyed:
     """Assign keys to the batch's new marking sets, properties and entities, and return its keyed rows."""
     marking_key = _marking_keys(con, lean.column("marking_id"), markings)
-    prop_key = _prop_keys(con, lean.column("schema"), lean.column("prop"))
+    prop = codes(lean.column("prop"))
+    prop_key = _prop_keys(con, codes(lean.column("schema")), prop)
     entity_key, known = _entity_keys(con, codes(lean.column("entity_id")))
     rows = pa.table(
         {
             "entity_key": entity_key,
             "prop_key": prop_key,
-            "value": _stored_values(lean),
+            "value": _stored_values(lean.column("value"), prop),
             "original_value": lean.column("original_value"),
             "source_row": lean.column("source_row"),
             "marking_key": marking_key,
@@ -87,12 +88,10 @@ def key_statements(con: duckdb.DuckDBPyConnection, lean: pa.Table, markings: pa.
     return Keyed(rows, known)
 
 
-def _stored_values(lean: pa.Table) -> pa.ChunkedArray | pa.Array:
+def _stored_values(value: pa.ChunkedArray, prop: Codes) -> pa.ChunkedArray | pa.Array:
     """The batch's values as stored: NULL for ``id`` statements (their value is the entity id, see
     ``duckdb_layout``)."""
-    prop = codes(lean.column("prop"))
     base = np.flatnonzero(pc.equal(prop.values, BASE_PROP).to_numpy(zero_copy_only=False))
-    value = lean.column("value")
     if not len(base):
         return value
     is_id = prop.index == base[0]
@@ -123,8 +122,7 @@ def _marking_keys(con: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, marki
     return by_code[c.index]
 
 
-def _prop_keys(con: duckdb.DuckDBPyConnection, schema: pa.ChunkedArray, prop: pa.ChunkedArray) -> np.ndarray:
-    s, p = codes(schema), codes(prop)
+def _prop_keys(con: duckdb.DuckDBPyConnection, s: Codes, p: Codes) -> np.ndarray:
     pair = s.index * len(p.values) + p.index  # one code per (schema, property) pair
     used = np.flatnonzero(np.bincount(pair, minlength=len(s.values) * len(p.values)))
     width = len(p.values)
