@@ -76,9 +76,8 @@ def ftm_raw_statements(
     except MarkingError as exc:
         raise InputRejected(str(path), [RowProblem(str(path), 0, "(markings)", str(exc))]) from exc
     prefix = originator_slug(marks.originator)
-    rows = _read_with_duckdb(con, path, prefix)
-    if rows is None:
-        rows = _read_with_python(con, path, prefix)
+    read = _read_with_duckdb(con, path, prefix)
+    rows, single = read if read is not None else (_read_with_python(con, path, prefix), False)
     fields = {
         "originator": marks.originator,
         "handling_code": marks.handling_code.value,
@@ -119,17 +118,13 @@ def ftm_raw_statements(
     bad = con.execute(f"SELECT * FROM ({value_checks_sql()}) ORDER BY 1 LIMIT 10000").fetchall()
     if bad:
         raise InputRejected(str(path), [RowProblem(str(path), int(r[0]), str(r[1]), str(r[2])) for r in bad], rows)
-    return rows, _free_branches(con)
+    return rows, _free_branches(con) if single else []
 
 
 def _free_branches(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Every branch when no statement of the file can repeat: each entity is on one line only and every
-    property holds one value at most (as Arrow's reader found, table ``ftm_shape``); else none. Why: grouping
-    the statements of the 1M sample's FtM files to drop repeats cost about 0.4 CPU-s, and such exports rarely
-    have any."""
-    known = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ftm_shape'").fetchall()[0][0]
-    if not known or not con.execute("SELECT single_valued FROM ftm_shape").fetchall()[0][0]:
-        return []
+    """For a file whose properties hold one value at most: every branch when each entity is also on one line
+    only (then no statement can repeat), else none. Why: grouping the statements of the 1M sample's FtM files to
+    drop repeats cost about 0.2 CPU-s, and such exports rarely have any."""
     unique = con.execute("SELECT count(*) = count(DISTINCT entity_id) FROM ftm_raw WHERE prop = 'id'").fetchall()
     if not unique[0][0]:
         return []
@@ -179,19 +174,22 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
     return rows
 
 
-def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -> int | None:
-    """A fast reader (Arrow's, else DuckDB's) for a well-formed file, about 3x less CPU than the Python loop; None
-    when the file has anything the fast path does not vouch for (blank lines shift line numbers, a byte-order
-    mark, JSON that does not parse, unknown schemata or properties, missing ids), so the Python path can report
-    it precisely."""
+def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -> tuple[int, bool] | None:
+    """A fast reader (Arrow's, else DuckDB's) for a well-formed file, about 3x less CPU than the Python loop:
+    (lines, whether every property holds one value at most, as far as Arrow's reader found). None when the file
+    has anything the fast path does not vouch for (blank lines shift line numbers, a byte-order mark, JSON that
+    does not parse, unknown schemata or properties, missing ids), so the Python path can report it precisely."""
     if not _plain_lines(path):
         return None
     types = prop_types_table()
     catalogue = types.filter(pc.not_equal(types["prop"], BASE_PROP))  # the id is not a property of FtM JSON
     con.register("ftm_catalogue", catalogue)
     scoped = f"CASE WHEN starts_with({{v}}, {q(prefix + '-')}) THEN {{v}} ELSE {q(prefix + '-')} || {{v}} END"
-    if not _lines_with_arrow(con, path, scoped) and not _lines_with_duckdb(con, path, scoped):
-        return None
+    single = _lines_with_arrow(con, path, scoped)
+    if single is None:
+        if not _lines_with_duckdb(con, path, scoped):
+            return None
+        single = False
     bad = con.execute(
         "SELECT (SELECT count(*) FROM ftm_lines l WHERE coalesce(l.id, '') = '' OR NOT EXISTS "
         "(SELECT 1 FROM ftm_catalogue c WHERE c.schema = l.schema)) + (SELECT count(*) FROM ftm_values v "
@@ -207,19 +205,20 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
         f"CASE WHEN c.prop_type = 'entity' THEN {scoped.format(v='v.raw')} ELSE v.raw END "
         "FROM ftm_values v JOIN ftm_catalogue c ON c.schema = v.schema AND c.prop = v.prop WHERE v.raw <> ''"
     )
-    return int(con.execute("SELECT count(*) FROM ftm_lines").fetchall()[0][0])
+    return int(con.execute("SELECT count(*) FROM ftm_lines").fetchall()[0][0]), single
 
 
 #: Characters trimmed around each value (as Python's ``str.strip`` does for the usual ones).
 _TRIM = "' \t\n\r'"
 
 
-def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -> bool:
+def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -> bool | None:
     """``ftm_lines(_row, id, schema)`` and ``ftm_values(_row, entity_id, schema, prop, raw)`` from Arrow's JSON
-    reader, one ``unnest`` per property over its struct field. Why: it takes about half the CPU of DuckDB's
+    reader, unpivoted in Arrow (each property's lists flattened). Why: it takes about half the CPU of DuckDB's
     reader with a ``MAP`` column, which builds every line's map and then unnests it. Only when ids and schemata
     are strings and every property holds lists of strings (the FtM form): other values would be written as text
-    differently from Python's ``str``, so those files go to DuckDB's reader. False when not used."""
+    differently from Python's ``str``, so those files go to DuckDB's reader. Returns whether every property
+    holds one value at most, or None when not used."""
     import pyarrow.json as pj
 
     # Arrow infers types (dates become timestamps), so the properties of the file's first lines are declared
@@ -241,14 +240,14 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
         parse = pj.ParseOptions(explicit_schema=declared, unexpected_field_behavior="infer")
         table = pj.read_json(path, read_options=options, parse_options=parse)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, KeyError):
-        return False  # lines Arrow cannot type alike, or not JSON objects
+        return None  # lines Arrow cannot type alike, or not JSON objects
     text = {pa.string(), pa.null()}
     names = set(table.column_names)
     if not {"id", "schema"} <= names or table["id"].type not in text or table["schema"].type not in text:
-        return False
+        return None
     props = table["properties"].type if "properties" in names else pa.struct([])
     if not pa.types.is_struct(props) or not all(pa.types.is_list(f.type) and f.type.value_type in text for f in props):
-        return False
+        return None
     ids = table["id"].cast(pa.string())
     lines = pa.table(
         {
@@ -277,7 +276,6 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
         (pc.max(pc.list_value_length(pc.struct_field(table["properties"], [i]))).as_py() or 0) <= 1
         for i in range(props.num_fields)
     )
-    con.execute(f"CREATE TEMP TABLE ftm_shape AS SELECT {str(single).lower()} AS single_valued")
     with registered(con, ftm_arrow=lines, ftm_flat=values):
         con.execute("CREATE TEMP TABLE ftm_lines AS SELECT _row, id, schema FROM ftm_arrow")
         con.execute(
@@ -285,7 +283,7 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
             "CAST(v.prop AS VARCHAR) AS prop, v.raw FROM ftm_flat v JOIN ftm_lines l USING (_row) "
             "WHERE l.id IS NOT NULL AND v.raw IS NOT NULL"
         )
-    return True
+    return single
 
 
 def _lines_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -> bool:
