@@ -274,3 +274,22 @@ def test_ftm_statements_are_kept_once(tmp_path: Path, extra: dict[str, object]) 
     table = run.prepare_file(path, FIX / "europol.yml").statements.to_pylist()
     keys = [(r["entity_id"], r["prop"], r["value"]) for r in table]
     assert len(keys) == len(set(keys)) and ("europol-emsc-p1", "id", None) in keys
+
+
+def test_files_prepared_in_one_process_do_not_affect_each_other() -> None:
+    """Files share the process's preparing database, each through a connection of its own: a file prepared
+    before, or one rejected half-way, changes nothing in the next one's statements."""
+    from avellino.ingest import run
+
+    def prepared(name: str, mapping: str) -> tuple[list[str], list[str]]:
+        p = run.prepare_file(FIX / name, FIX / mapping)
+        return sorted(map(repr, p.statements.to_pylist())), sorted(map(repr, p.markings.to_pylist()))
+
+    first = prepared("persons.csv", "persons.yml")
+    with pytest.raises(InputRejected):
+        run.prepare_file(FIX / "persons_bad.csv", FIX / "persons.yml")
+    other = prepared("calls.json", "calls.yml")
+    prepared("europol.ftm.jsonl", "europol.yml")
+    assert prepared("persons.csv", "persons.yml") == first
+    assert prepared("calls.json", "calls.yml") == other
+    assert run._engine(None) is run._engine(None)
