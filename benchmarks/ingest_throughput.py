@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,34 +24,6 @@ def _cpu_s() -> float:
     """CPU seconds of this process so far."""
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
-
-
-class Workers(threading.Thread):
-    """Samples every descendant process (ingest workers come from a fork server, so they are grandchildren
-    whose CPU time ``RUSAGE_CHILDREN`` never sees): last CPU seconds and peak memory (VmHWM) of each."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.cpu: dict[int, float] = {}
-        self.peak_kb: dict[int, int] = {}
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        import psutil
-
-        me = psutil.Process()
-        # every 0.5 s: each sample walks /proc in this (measured) process, ~3 ms of CPU
-        while not self.done.wait(0.5):
-            for proc in me.children(recursive=True):
-                try:
-                    times = proc.cpu_times()
-                    status = Path(f"/proc/{proc.pid}/status").read_text()
-                except (psutil.Error, OSError):
-                    continue
-                self.cpu[proc.pid] = times.user + times.system
-                hwm = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")]
-                if hwm:
-                    self.peak_kb[proc.pid] = max(self.peak_kb.get(proc.pid, 0), int(hwm[0]))
 
 
 def main() -> None:
@@ -84,8 +55,6 @@ def main() -> None:
     per_file = []
     rows = statements = 0
     cpu0 = _cpu_s()
-    meter = Workers()
-    meter.start()
     start = time.perf_counter()
     with open_store(ws, create=True) as store:
         jobs = [(sample_dir / f["path"], sample_dir / f["mapping"]) for f in manifest["files"]]
@@ -97,13 +66,8 @@ def main() -> None:
             rows += res.rows
             statements += res.statements
     wall = time.perf_counter() - start
-    meter.done.set()
-    meter.join()
-    # this process (the writer) plus every worker, as last sampled (up to 0.5 s of a worker's end is missed)
-    cpu_main_s = _cpu_s() - cpu0
-    cpu_s = cpu_main_s + sum(meter.cpu.values())
+    cpu_s = _cpu_s() - cpu0  # every thread of this process: the writer and the threads preparing files
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker_peak_mb = max(meter.peak_kb.values(), default=0) / 1024
     print(
         json.dumps(
             {
@@ -117,10 +81,8 @@ def main() -> None:
                 "records_per_s": round(rows / wall),
                 "statements_per_s": round(statements / wall),
                 "cpu_s": round(cpu_s, 1),
-                "cpu_writer_s": round(cpu_main_s, 1),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
                 "peak_mb": round(peak_mb),
-                "worker_peak_mb": round(worker_peak_mb),
                 "generate_wall_s": round(gen_s, 2),
                 "target_records_per_s": 50_000,
                 "per_file": per_file,

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
-import multiprocessing
-import multiprocessing.context
 import os
-import shutil
-import tempfile
 import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import AvellinoError, ConfigError, InputRejected, RowProblem
+from avellino.errors import ConfigError, InputRejected, RowProblem
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
@@ -70,7 +62,7 @@ def file_sha256(path: Path) -> str:
 
 @dataclass
 class Prepared:
-    """A file checked and mapped, ready to be written as one batch (made in any process, written in one)."""
+    """A file checked and mapped, ready to be written as one batch (made in any thread, written in one)."""
 
     path: Path
     checksum: str
@@ -79,27 +71,6 @@ class Prepared:
     statements: pa.Table
     markings: pa.Table
     unnormalised: int
-
-    def spool(self, folder: Path) -> Spooled:
-        """This file with its statements moved to an Arrow file in ``folder`` (see :class:`Spooled`)."""
-        target = folder / f"{uuid.uuid4().hex}.arrow"
-        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, self.statements.schema) as writer:
-            writer.write_table(self.statements)
-        return Spooled(dataclasses.replace(self, statements=self.statements.schema.empty_table()), target)
-
-
-@dataclass
-class Spooled:
-    """A prepared file whose statements wait in an Arrow file: what a worker sends back to the writer. Why: the
-    result pipe pickles and unpickles every buffer, which cost the writer process (the bottleneck) 3 CPU-s for
-    the 683 MB of statements of the 1M-record sample; a memory-mapped Arrow file is read without a copy."""
-
-    prepared: Prepared
-    file: Path
-
-    def load(self) -> Prepared:
-        table = pa.ipc.open_file(pa.memory_map(str(self.file))).read_all()
-        return dataclasses.replace(self.prepared, statements=table)
 
 
 def prepare_file(
@@ -202,10 +173,8 @@ def ingest_file(
 def ingest_files(
     store: Store, jobs: list[tuple[Path, Path]], workers: int = 2
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
-    """Import many files: each is prepared in a worker process and written here, one atomic batch per file, as
-    they finish. A rejected file yields its InputRejected; the others go on."""
-    if workers > 1 and len(jobs) > 1:
-        _pool_context()  # the fork server imports Avellino while the files are checked below
+    """Import many files: ``workers`` threads prepare files side by side and this thread writes each one as one
+    atomic batch as soon as it is ready. A rejected file yields its InputRejected; the others go on."""
     todo: list[tuple[Path, Path]] = []
     for path, mapping_path in jobs:
         previous = already_imported(store, path, mapping_path)
@@ -220,18 +189,6 @@ def ingest_files(
         yield from _prepare_and_write(store, todo, workers)
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """The worker processes' context: the fork server (started now, if not yet running) where there is one."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    # pandas too: Arrow imports it on a process's first pa.array (to ask whether the values are a pandas
-    # object), ~0.3 CPU-s that each worker would otherwise pay again after the fork
-    context.set_forkserver_preload([__name__, "pandas"])
-    forkserver.ensure_running()
-    return context
-
-
 def _prepare_and_write(
     store: Store, todo: list[tuple[Path, Path]], workers: int
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
@@ -242,132 +199,43 @@ def _prepare_and_write(
             except InputRejected as exc:
                 yield path, exc
         return
-    # DuckDB's threads do not survive a plain fork, so workers come from a fork server where there is one: a
-    # fresh process that imports Avellino (and FtM's model, ~2.3 CPU-s) once, before any DuckDB thread exists,
-    # then forks each worker. Elsewhere (Windows) each worker is spawned and imports on its own.
-    context = _pool_context()
-    with tempfile.TemporaryDirectory(prefix="avellino-ingest-") as spool:
-        pool = ProcessPoolExecutor(workers, context, initializer=_watch_writer, initargs=(os.getpid(), spool))
+    # Threads, not processes: preparing a file is nearly all DuckDB and Arrow work, done outside Python's GIL.
+    # Measured on the 2-core machine, 1M-record sample, alternating runs: worker processes (forked from a fork
+    # server that imports Avellino, ~2.5 CPU-s, and handing statements back through Arrow files) took 17.1-20.9 s
+    # and 32.6-38.2 CPU-s; threads took 16.6-19.0 s and 29.4-33.5 CPU-s, faster in each of 5 pairs.
+    # Workers share the cores: DuckDB threads beyond a worker's share only add contention.
+    threads = max(1, (os.cpu_count() or 2) // workers)
+    # biggest files first: the small ones then fill the gaps at the end instead of one big file alone
+    ordered = deque(sorted(todo, key=lambda job: -job[0].stat().st_size))
+    pending: dict[Future[Prepared], Path] = {}
+    with ThreadPoolExecutor(workers, thread_name_prefix="avellino-prepare") as pool:
+
+        def fill() -> None:
+            # one file per worker at most is prepared ahead: memory stays bounded if writing is the slower part
+            while ordered and len(pending) < workers:
+                path, mapping_path = ordered.popleft()
+                pending[pool.submit(prepare_file, path, mapping_path, None, None, threads)] = path
+
         try:
-            # workers share the cores: DuckDB threads beyond a worker's share only add contention (measured:
-            # 23% more CPU for the 1M-record sample with 2 threads per worker on 2 cores)
-            threads = max(1, (os.cpu_count() or 2) // workers)
-            # biggest files first: the small ones then fill the gaps at the end instead of one big file alone
-            ordered = deque(sorted(todo, key=lambda job: -job[0].stat().st_size))
-            feeder = _Feeder(pool, ordered, threads, Path(spool))
-            feeder.start()
-            try:
-                # until a worker's first file is ready (the fork server first imports Avellino, ~2 s on one core,
-                # then the first big files take seconds), the smallest files are prepared and written here, on
-                # the core that would otherwise wait (measured: about 1 s of the 1M-record sample's wall time)
-                while (job := feeder.take_smallest()) is not None:
-                    yield _prepare_here(store, job, threads)
-            except BaseException:  # an error here, or the caller stopped early: submit no more
-                feeder.stop.set()
-                feeder.join()
-                raise
-            futures = feeder.finish()
-            for future in as_completed(futures):
-                yield futures[future][0], _write_spooled(store, futures[future][0], future)
+            fill()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                ready = [(pending.pop(future), future) for future in done]
+                fill()  # the workers go on while this thread writes
+                for path, future in ready:
+                    yield path, _write_ready(store, future)
         finally:
-            # on an error, or when the caller stops early, the files not yet started are not prepared at all
-            pool.shutdown(wait=True, cancel_futures=True)
+            # on an error, or when the caller stops early, files not yet started are not prepared at all
+            for future in pending:
+                future.cancel()
 
 
-class _Feeder(threading.Thread):
-    """Submits ``jobs`` to ``pool`` in order, from a thread of its own, because the first submit blocks until the
-    pool's fork server has started. Until a worker's first file is ready, the caller may take the smallest jobs
-    not yet started (:meth:`take_smallest`)."""
-
-    def __init__(
-        self,
-        pool: ProcessPoolExecutor,
-        jobs: deque[tuple[Path, Path]],
-        threads: int,
-        spool: Path,
-    ):
-        super().__init__(name="avellino-ingest-feeder", daemon=True)
-        self.pool, self.jobs, self.threads, self.spool = pool, jobs, threads, spool
-        self.lock = threading.Lock()
-        self.futures: dict[Future[Spooled], tuple[Path, Path]] = {}
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                with self.lock:
-                    if not self.jobs:
-                        return
-                    job = self.jobs.popleft()
-                future = self.pool.submit(_prepare_spooled, *job, self.threads, self.spool)
-                with self.lock:
-                    self.futures[future] = job
-        except BaseException as exc:  # handed to the caller by finish()
-            self.error = exc
-
-    def take_smallest(self) -> tuple[Path, Path] | None:
-        """The smallest job no worker has started, while no worker's file is ready; else None. A job already
-        submitted is taken back by cancelling it (the pool hands a few jobs to its workers ahead)."""
-        with self.lock:
-            if any(f.done() for f in self.futures):
-                return None
-            if self.jobs:
-                return self.jobs.pop()
-            last = next(reversed(self.futures), None)  # submitted in order: the smallest is last
-            return self.futures.pop(last) if last is not None and last.cancel() else None
-
-    def finish(self) -> dict[Future[Spooled], tuple[Path, Path]]:
-        """Every job's future left to the pool, once all are submitted; re-raises a submit's error."""
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.futures
-
-
-def _prepare_here(store: Store, job: tuple[Path, Path], threads: int) -> tuple[Path, IngestResult | InputRejected]:
-    path, mapping_path = job
+def _write_ready(store: Store, future: Future[Prepared]) -> IngestResult | InputRejected:
     try:
-        return path, write_prepared(store, prepare_file(path, mapping_path, threads=threads))
-    except InputRejected as exc:
-        return path, exc
-
-
-def _write_spooled(store: Store, path: Path, future: Future[Spooled]) -> IngestResult | InputRejected:
-    try:
-        spooled = future.result()
+        prepared = future.result()
     except InputRejected as exc:
         return exc
-    except BrokenProcessPool as exc:
-        raise AvellinoError(
-            f"{path}: the worker preparing this file stopped (out of memory?); it and the files after it were not "
-            "imported. Run the import again, with fewer jobs (-j 1) if it happens again."
-        ) from exc
-    try:
-        return write_prepared(store, spooled.load())
-    finally:
-        spooled.file.unlink(missing_ok=True)
-
-
-def _prepare_spooled(path: Path, mapping_path: Path, threads: int, spool: Path) -> Spooled:
-    """:func:`prepare_file` in a worker process, its statements handed back through ``spool``."""
-    return prepare_file(path, mapping_path, None, None, threads).spool(spool)
-
-
-def _watch_writer(writer: int, spool: str) -> None:
-    """Worker start-up: if the writing process dies (even by SIGKILL, which runs no clean-up), remove the
-    spooled statements and stop, instead of preparing files nobody will write."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(writer, 0)
-            except ProcessLookupError:
-                shutil.rmtree(spool, ignore_errors=True)
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+    return write_prepared(store, prepared)
 
 
 def map_table(

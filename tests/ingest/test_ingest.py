@@ -225,21 +225,22 @@ def test_ftm_file_with_bad_lines_names_each_one(store: Store, tmp_path: Path) ->
 
 
 def test_parallel_ingest_stores_what_a_serial_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files prepared by the writing process while the pool starts, and files prepared by workers, give the
-    same statements as a one-process import."""
+    """Files prepared side by side by several threads give the same statements as a one-by-one import."""
+    import threading
+
     from avellino.ingest import run
     from avellino.store import open_store
 
-    here: list[Path] = []
-    prepare_here = run._prepare_here
+    threads: set[str] = set()
+    prepare_file = run.prepare_file
 
-    def counted(store: Store, job: tuple[Path, Path], threads: int) -> object:
-        here.append(job[0])
-        return prepare_here(store, job, threads)
+    def counted(*args: object) -> object:
+        threads.add(threading.current_thread().name)
+        return prepare_file(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(run, "_prepare_here", counted)
+    monkeypatch.setattr(run, "prepare_file", counted)
     jobs = [(FIX / "persons.csv", FIX / "persons.yml"), (FIX / "calls.json", FIX / "calls.yml")]
-    for i in range(4):  # copies (other bytes, so not skipped as re-imports) keep the pool busy
+    for i in range(4):  # copies (other bytes, so not skipped as re-imports) keep both workers busy
         copy = tmp_path / f"persons_{i}.csv"
         lines = (FIX / "persons.csv").read_text().splitlines(keepends=True)
         copy.write_text(lines[0] + "".join(f"C{i}{line}" for line in lines[1:]))  # other refs: other people
@@ -250,10 +251,40 @@ def test_parallel_ingest_stores_what_a_serial_one_does(tmp_path: Path, monkeypat
         with open_store(tmp_path / f"ws{workers}", create=True) as store:
             outcomes = dict(run.ingest_files(store, jobs, workers=workers))
             assert not any(isinstance(o, InputRejected) for o in outcomes.values())
+            assert len(outcomes) == len(jobs)
             found.append(sorted(map(str, store.read_statements(columns=columns).to_pylist())))
     assert found[0] == found[1] and len(found[0]) > 40
-    assert here, "the writing process prepared no file while the pool started"
-    assert len(here) < len(jobs), "the pool prepared no file"
+    workers_used = {name for name in threads if name.startswith("avellino-prepare")}
+    assert len(workers_used) == 2, f"files were not prepared by two worker threads: {threads}"
+
+
+def test_parallel_ingest_stopped_early_prepares_no_more_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller that stops reading after the first file (an error, Ctrl-C) leaves the files not yet started
+    unprepared, and what was written complete."""
+    from avellino.ingest import run
+    from avellino.store import open_store
+
+    started: list[Path] = []
+    prepare_file = run.prepare_file
+
+    def counted(path: Path, *args: object) -> object:
+        started.append(path)
+        return prepare_file(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "prepare_file", counted)
+    jobs = []
+    for i in range(8):
+        copy = tmp_path / f"persons_{i}.csv"
+        lines = (FIX / "persons.csv").read_text().splitlines(keepends=True)
+        copy.write_text(lines[0] + "".join(f"C{i}{line}" for line in lines[1:]))
+        jobs.append((copy, FIX / "persons.yml"))
+    with open_store(tmp_path / "ws", create=True) as store:
+        outcomes = run.ingest_files(store, jobs, workers=2)
+        first_path, first = next(outcomes)
+        outcomes.close()
+        assert not isinstance(first, InputRejected)
+        assert len(started) <= 4, f"{len(started)} of 8 files were prepared after the caller stopped"
+        assert [b.source for b in store.batches()] == [str(first_path)]
 
 
 @pytest.mark.parametrize(
