@@ -174,39 +174,37 @@ def ingest_files(
     store: Store, jobs: list[tuple[Path, Path]], workers: int = 2
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
     """Import many files: ``workers`` threads prepare files side by side and this thread writes each one as one
-    atomic batch as soon as it is ready. A rejected file yields its InputRejected; the others go on."""
-    todo: list[tuple[Path, Path]] = []
-    for path, mapping_path in jobs:
-        previous = already_imported(store, path, mapping_path)
-        if previous is not None:
-            yield path, previous
-        else:
-            todo.append((path, mapping_path))
-    if not todo:
+    atomic batch as soon as it is ready. A file already imported yields its earlier result; a rejected file yields
+    its InputRejected; the others go on."""
+    if workers <= 1 or len(jobs) <= 1:
+        with store.bulk():
+            for path, mapping_path in jobs:
+                try:
+                    yield (
+                        path,
+                        already_imported(store, path, mapping_path)
+                        or write_prepared(store, prepare_file(path, mapping_path)),
+                    )
+                except InputRejected as exc:
+                    yield path, exc
         return
-    parallel = workers > 1 and len(todo) > 1
-    with store.bulk(busy_cores=min(workers, len(todo)) if parallel else 0):
-        yield from _prepare_and_write(store, todo, workers)
+    with store.bulk(busy_cores=min(workers, len(jobs))):
+        yield from _prepare_and_write(store, jobs, workers)
 
 
 def _prepare_and_write(
-    store: Store, todo: list[tuple[Path, Path]], workers: int
+    store: Store, jobs: list[tuple[Path, Path]], workers: int
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
-    if workers <= 1 or len(todo) <= 1:
-        for path, mapping_path in todo:
-            try:
-                yield path, write_prepared(store, prepare_file(path, mapping_path))
-            except InputRejected as exc:
-                yield path, exc
-        return
     # Threads, not processes: preparing a file is nearly all DuckDB and Arrow work, done outside Python's GIL.
     # Measured on the 2-core machine, 1M-record sample, alternating runs: worker processes (forked from a fork
     # server that imports Avellino, ~2.5 CPU-s, and handing statements back through Arrow files) took 17.1-20.9 s
     # and 32.6-38.2 CPU-s; threads took 16.6-19.0 s and 29.4-33.5 CPU-s, faster in each of 5 pairs.
     # Workers share the cores: DuckDB threads beyond a worker's share only add contention.
     threads = max(1, (os.cpu_count() or 2) // workers)
-    # biggest files first: the small ones then fill the gaps at the end instead of one big file alone
-    ordered = deque(sorted(todo, key=lambda job: -job[0].stat().st_size))
+    # biggest files first: the small ones then fill the gaps at the end instead of one big file alone (a missing
+    # file sorts last, and the check below words its error)
+    unchecked = sorted(jobs, key=lambda job: -job[0].stat().st_size if job[0].is_file() else 0)
+    ordered: deque[tuple[Path, Path]] = deque()  # checked, not imported before, not yet started
     pending: dict[Future[Prepared], Path] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="avellino-prepare") as pool:
 
@@ -217,7 +215,14 @@ def _prepare_and_write(
                 pending[pool.submit(prepare_file, path, mapping_path, None, None, threads)] = path
 
         try:
-            fill()
+            # the first files are being prepared while the others are checked (hashed and looked up)
+            for path, mapping_path in unchecked:
+                previous = already_imported(store, path, mapping_path)
+                if previous is not None:
+                    yield path, previous
+                else:
+                    ordered.append((path, mapping_path))
+                    fill()
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 ready = [(pending.pop(future), future) for future in done]

@@ -126,8 +126,8 @@ class Store(ABC):
     @contextmanager
     def bulk(self, busy_cores: int = 0) -> Iterator[None]:
         """Wrap many ``write_batch`` calls in a row (a multi-file import) so a backend can defer housekeeping
-        to the end. ``busy_cores``: cores other processes (ingest workers) keep busy meanwhile. Each batch stays
-        atomic on its own."""
+        to the end. ``busy_cores``: cores that other threads (ingest workers) keep busy meanwhile. Each batch
+        stays atomic on its own."""
         yield
 
     def count_statements(self) -> int:
