@@ -28,7 +28,7 @@ def ingest(
     files: list[Path] = typer.Argument(None, help="Partner files to import (CSV, XLSX, JSON, JSONL, FtM JSONL)."),
     mapping: Path = typer.Option(None, "--mapping", "-m", help="Mapping YAML for the files (docs/mappings.md)."),
     manifest: Path = typer.Option(None, "--manifest", help="A sample operation's manifest.json: import all its files."),
-    jobs_n: int = typer.Option(2, "--jobs", "-j", help="Files prepared at the same time (each in its own process)."),
+    jobs_n: int = typer.Option(2, "--jobs", "-j", help="Files prepared side by side (2 suits 2 cores)."),
     workspace: Path = WorkspaceOpt,
 ) -> None:
     """Import partner files. Each file is one atomic batch: if any row is bad, nothing from that file is
