@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,8 @@ def _read_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
     return int(con.execute("SELECT count(*) FROM ftm_lines").fetchall()[0][0]), single
 
 
+_ORDERED_SCAN = threading.Lock()
+
 #: Characters trimmed around each value (as Python's ``str.strip`` does for the usual ones).
 _TRIM = "' \t\n\r'"
 
@@ -288,19 +291,22 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
 
 def _lines_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -> bool:
     """``ftm_lines`` and ``ftm_values`` (as :func:`_lines_with_arrow`) from DuckDB's JSON reader."""
-    try:
-        # Ordered scan, so row_number() is the line number (there are no blank lines, checked above).
-        con.execute("SET preserve_insertion_order = true")
-        con.execute(
-            "CREATE TEMP TABLE ftm_lines AS SELECT row_number() OVER () AS _row, id, schema, properties "
-            "FROM read_json(?, format = 'newline_delimited', maximum_object_size = 67108864, "
-            "columns = {id: 'VARCHAR', schema: 'VARCHAR', properties: 'MAP(VARCHAR, VARCHAR[])'})",
-            [str(path)],
-        )
-    except duckdb.Error:
-        return False
-    finally:
-        con.execute("SET preserve_insertion_order = false")
+    # Ordered scan, so row_number() is the line number (there are no blank lines, checked above). The setting
+    # is the database's, shared by every file being prepared in this process: one file at a time turns it on
+    # and back off, or one could turn it off under another's scan (the others only run slower meanwhile).
+    with _ORDERED_SCAN:
+        try:
+            con.execute("SET preserve_insertion_order = true")
+            con.execute(
+                "CREATE TEMP TABLE ftm_lines AS SELECT row_number() OVER () AS _row, id, schema, properties "
+                "FROM read_json(?, format = 'newline_delimited', maximum_object_size = 67108864, "
+                "columns = {id: 'VARCHAR', schema: 'VARCHAR', properties: 'MAP(VARCHAR, VARCHAR[])'})",
+                [str(path)],
+            )
+        except duckdb.Error:
+            return False
+        finally:
+            con.execute("SET preserve_insertion_order = false")
     con.execute(
         "CREATE TEMP TABLE ftm_values AS SELECT _row, entity_id, schema, e.key AS prop, "
         f"trim(unnest(e.value), {_TRIM}) AS raw FROM (SELECT _row, {scoped.format(v='id')} AS entity_id, "
