@@ -11,6 +11,7 @@ levels (:mod:`avellino.flows.robust`) are added after fitting.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -126,14 +127,67 @@ def intermittent_ids(df: pd.DataFrame, season: int) -> set[str]:
     return set(share.index[share >= ZERO_SHARE])
 
 
+def cores() -> int:
+    """Worker processes for statsforecast: one per core, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def n_jobs(n_series: int) -> int:
     """Parallel series fits. statsforecast spawns worker processes: worth it only for many series."""
-    return 1 if n_series < 8 else max(1, min(4, os.cpu_count() or 1))
+    return 1 if n_series < 8 else cores()
+
+
+# Each part of a split back-test keeps at least this many origins (fewer: the fork is not worth it).
+MIN_PART_WINDOWS = 8
+
+
+def window_parts(n_series: int, n_windows: int, available: int | None = None) -> int:
+    """How many parts to split each series' back-test origins into, so that a back-test of one or a few long
+    series uses every core (statsforecast only runs *series* in parallel). 1 = no split."""
+    available = cores() if available is None else available
+    if n_series >= available:
+        return 1
+    return max(1, min(math.ceil(available / n_series), n_windows // MIN_PART_WINDOWS))
+
+
+def _split_windows(df: pd.DataFrame, n_windows: int, parts: int) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+    """Copies of every series, each ending ``offset`` periods early, such that the last ``size`` origins of
+    the copies together are the last ``n_windows`` origins of the series. A fit at an origin only reads data
+    up to it, so every origin's forecast is the same as in one back-test over the whole series.
+    Returns the stacked copies (new ``unique_id`` per copy), ``size`` and the map back to the original ids."""
+    size = math.ceil(n_windows / parts)
+    df = df.sort_values(["unique_id", "ds"])
+    offsets = sorted({min(j * size, n_windows - size) for j in range(parts)})
+    from_end = df.groupby("unique_id", sort=False).cumcount(ascending=False)
+    copies, original = [], {}
+    for offset in offsets:
+        part = df[from_end >= offset]
+        keys = {uid: f"{offset:06d}\x1f{uid}" for uid in part["unique_id"].unique()}
+        original.update({key: uid for uid, key in keys.items()})
+        copies.append(part.assign(unique_id=part["unique_id"].map(keys)))
+    return pd.concat(copies, ignore_index=True), size, original
 
 
 def _quiet_cv(
-    sf: Any, df: pd.DataFrame, setup: Setup, n_windows: int, level: list[int] | None, history: int | None
+    models: list[Any],
+    df: pd.DataFrame,
+    setup: Setup,
+    n_windows: int,
+    level: list[int] | None,
+    history: int | None,
+    jobs: int | None,
 ) -> pd.DataFrame:
+    """statsforecast's rolling-origin cross-validation of ``models``, without its warnings. With fewer series
+    than cores, each series' origins are split into parts that are fitted in parallel (:func:`_split_windows`);
+    the forecasts are the same."""
+    from statsforecast import StatsForecast
+
+    parts = window_parts(int(df["unique_id"].nunique()), n_windows) if jobs is None else 1
+    original: dict[str, Any] = {}
+    if parts > 1:
+        df, n_windows, original = _split_windows(df, n_windows, parts)
+    n = int(df["unique_id"].nunique())
+    sf = StatsForecast(models=models, freq=setup.sf_freq, n_jobs=jobs or (n_jobs(n) if parts == 1 else min(n, cores())))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out: pd.DataFrame = sf.cross_validation(
@@ -144,6 +198,11 @@ def _quiet_cv(
             level=level,
             input_size=history,
         )
+    if original:
+        out["unique_id"] = out["unique_id"].map(original)
+        # Overlapping parts forecast some origins twice, identically: keep one.
+        out = out.drop_duplicates(["unique_id", "ds", "cutoff"]).sort_values(["unique_id", "cutoff", "ds"])
+        out = out.reset_index(drop=True)
     return out
 
 
@@ -151,20 +210,15 @@ def cross_validate(df: pd.DataFrame, setup: Setup, n_windows: int, jobs: int | N
     """Rolling-origin forecasts of every model: one row per (series, origin ``cutoff``, target ``ds``).
 
     Baselines carry ``<model>-lo-80`` ... ``-hi-95`` columns; extra candidates carry point forecasts only.
+    ``jobs``: worker processes (default: one per core when there is enough work, see :func:`window_parts`).
     """
-    from statsforecast import StatsForecast
-
-    jobs = jobs or n_jobs(df["unique_id"].nunique())
     intermittent = bool(intermittent_ids(df, setup.season))
-    base = StatsForecast(models=baseline_models(setup), freq=setup.sf_freq, n_jobs=jobs)
-    cv = _quiet_cv(base, df, setup, n_windows, [80, 95], None)
-    extra = StatsForecast(models=extra_models(setup, intermittent), freq=setup.sf_freq, n_jobs=jobs)
-    more = _quiet_cv(extra, df, setup, n_windows, None, setup.max_history)
+    cv = _quiet_cv(baseline_models(setup), df, setup, n_windows, [80, 95], None, jobs)
+    more = _quiet_cv(extra_models(setup, intermittent), df, setup, n_windows, None, setup.max_history, jobs)
     merged = cv.merge(more.drop(columns="y"), on=["unique_id", "ds", "cutoff"], how="left")
     logged = _log_ready(df, setup)
     if logged is not None:
-        sf = StatsForecast(models=log_models(setup), freq=setup.sf_freq, n_jobs=jobs)
-        in_log = _from_log(_quiet_cv(sf, logged, setup, n_windows, None, None).drop(columns="y"))
+        in_log = _from_log(_quiet_cv(log_models(setup), logged, setup, n_windows, None, None, jobs).drop(columns="y"))
         merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
     merged = add_robust(merged, df, setup.freq, LOG_CANDIDATES)
     return merged.reset_index(drop=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avellino.flows import alerts, combine, data
+from avellino.flows import alerts, combine, data, models
 from avellino.flows.charts import write_charts
 from avellino.flows.forecast import FlowForecast, forecast_flow
 from avellino.flows.hierarchy import RECONCILED, incoherence
@@ -109,3 +109,37 @@ def test_charts_are_written_offline(result: FlowForecast, tmp_path: Path) -> Non
     assert "cdn.plot.ly" not in page and "plotly.min.js" in page
     assert (tmp_path / "plotly.min.js").exists()
     assert (tmp_path / "global.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_window_parts_split_only_few_series_with_enough_origins() -> None:
+    assert models.window_parts(1, 40, available=2) == 2
+    assert models.window_parts(1, 40, available=4) == 4
+    assert models.window_parts(3, 40, available=4) == 2
+    assert models.window_parts(1, 12, available=2) == 1  # under 2 x MIN_PART_WINDOWS origins
+    assert models.window_parts(9, 40, available=2) == 1  # enough series to share the cores
+
+
+def test_split_back_test_gives_the_same_forecasts(monthly: data.FlowData, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One series: its 17 origins are split in two parts fitted in parallel, with an overlap (sizes 9 and 9).
+    monkeypatch.setattr(models, "cores", lambda: 2)  # split even on a one-core machine
+    splits: list[int] = []
+    real_split = models._split_windows
+
+    def counted(df: pd.DataFrame, n_windows: int, parts: int) -> tuple[pd.DataFrame, int, dict[str, object]]:
+        splits.append(parts)
+        return real_split(df, n_windows, parts)
+
+    df = monthly.at_level("route")
+    df = df[df["unique_id"] == df["unique_id"].iloc[0]]
+    setup = models.Setup.for_freq("M", 3, fast=True, min_length=len(df))
+    stacked, size, original = models._split_windows(df, 17, 2)
+    assert size == 9 and set(original.values()) == set(df["unique_id"])
+    whole = models.cross_validate(df, setup, 17, jobs=1)
+    monkeypatch.setattr(models, "_split_windows", counted)
+    split = models.cross_validate(df, setup, 17, jobs=None)
+    assert splits and set(splits) == {2}
+    assert whole["cutoff"].nunique() == 17
+    key = ["unique_id", "cutoff", "ds"]
+    pd.testing.assert_frame_equal(
+        whole.sort_values(key).reset_index(drop=True), split.sort_values(key).reset_index(drop=True)
+    )
