@@ -122,9 +122,7 @@ def backtest(
         lengths = df.groupby("unique_id").size()
         room = int((lengths - horizon - MIN_TRAIN).min())
     n_windows = max(min(wanted, room + 1), n_origins + horizon - 1)
-    if progress:
-        progress(f"fitting {df['unique_id'].nunique()} series x {n_windows} origins")
-    cv = cross_validate(df, setup, n_windows)
+    cv = cross_validate(df, setup, n_windows, progress=progress)
     current = cv[cv["cutoff"] >= first]
     combined, choices = combine(current, cv, windows, intermittent_ids(df, setup.season))
     frame = current.merge(combined, on=["unique_id", "ds", "cutoff"])

@@ -73,9 +73,8 @@ def forecast_flow(
     setup = Setup.for_freq(flow.freq, horizon, fast, int(lengths.min()))
     windows = windows or CALIBRATION[flow.freq]
     n_windows = int(min(windows + 2 * horizon - 1, lengths.min() - horizon - 8))
-    if progress:
-        progress(f"{flow.name}: back-testing {y_df['unique_id'].nunique()} series over {n_windows} origins")
-    cv = cross_validate(y_df, setup, max(n_windows, 1))
+    say = (lambda msg: progress(f"{flow.name}: back-testing, {msg}")) if progress else None
+    cv = cross_validate(y_df, setup, max(n_windows, 1), progress=say)
     intermittent = intermittent_ids(y_df, setup.season)
     if progress:
         progress(f"{flow.name}: forecasting {horizon} periods ahead")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,18 +207,35 @@ def _quiet_cv(
     return out
 
 
-def cross_validate(df: pd.DataFrame, setup: Setup, n_windows: int, jobs: int | None = None) -> pd.DataFrame:
+def cross_validate(
+    df: pd.DataFrame,
+    setup: Setup,
+    n_windows: int,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Rolling-origin forecasts of every model: one row per (series, origin ``cutoff``, target ``ds``).
 
     Baselines carry ``<model>-lo-80`` ... ``-hi-95`` columns; extra candidates carry point forecasts only.
     ``jobs``: worker processes (default: one per core when there is enough work, see :func:`window_parts`).
+    ``progress`` is told which group of models is being fitted.
     """
     intermittent = bool(intermittent_ids(df, setup.season))
+    logged = _log_ready(df, setup)
+    groups = 3 if logged is not None else 2
+    what = f"{df['unique_id'].nunique()} series x {n_windows} origins"
+
+    def say(step: int, name: str) -> None:
+        if progress:
+            progress(f"fitting {name} ({step}/{groups}): {what}")
+
+    say(1, "baselines")
     cv = _quiet_cv(baseline_models(setup), df, setup, n_windows, [80, 95], None, jobs)
+    say(2, "extra candidates")
     more = _quiet_cv(extra_models(setup, intermittent), df, setup, n_windows, None, setup.max_history, jobs)
     merged = cv.merge(more.drop(columns="y"), on=["unique_id", "ds", "cutoff"], how="left")
-    logged = _log_ready(df, setup)
     if logged is not None:
+        say(3, "log-space candidates")
         in_log = _from_log(_quiet_cv(log_models(setup), logged, setup, n_windows, None, None, jobs).drop(columns="y"))
         merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
     merged = add_robust(merged, df, setup.freq, LOG_CANDIDATES)
