@@ -47,6 +47,31 @@ def verdict(models: dict) -> dict:
     }
 
 
+def foresight_floor(path: Path, date: str, value: str, series: list[str], freq: str, horizon: int) -> float:
+    """MASE of a forecast that knows the future: at each origin, the median of the next ``horizon`` actual
+    values (the best flat forecast for MAE). Same origins and scaling as the back-test. No method that sees
+    only the past can be expected to come near it; it shows how much of the error is unforecastable noise."""
+    import numpy as np
+    import pandas as pd
+
+    from avellino.flows.data import SEASON, load_csv
+    from avellino.flows.models import seasonal_scale
+
+    df = load_csv(path, date, value, series, freq).bottom()
+    cutoff = pd.Timestamp("2023-12-31")
+    windows = []
+    for _, g in df.groupby("unique_id"):
+        ds, y = g.sort_values("ds")["ds"].to_numpy(), g.sort_values("ds")["y"].to_numpy(dtype=float)
+        first = int(np.searchsorted(ds, np.datetime64(cutoff), side="right")) - 1
+        for i in range(first, len(y) - horizon):
+            future = y[i + 1 : i + 1 + horizon]
+            scale = seasonal_scale(y[: i + 1], SEASON[freq])
+            err = float(np.mean(np.abs(future - np.median(future)))) / scale
+            if np.isfinite(err):
+                windows.append(err)
+    return round(float(np.mean(windows)), 4)
+
+
 def main() -> None:
     root = shared_data_dir()
     if root is None:
@@ -71,7 +96,13 @@ def main() -> None:
             "2023-12-31",
         ]
     )
-    result["uk_weekly"] = {"command": cmd, "seconds": secs, "result": uk_json, "verdict": verdict(uk_json["models"])}
+    result["uk_weekly"] = {
+        "command": cmd,
+        "seconds": secs,
+        "result": uk_json,
+        "verdict": verdict(uk_json["models"]),
+        "perfect_foresight_mase": foresight_floor(uk, "Week ending", "Migrants arrived", [], "W", 4),
+    }
     fx_json, secs, cmd = run(
         [
             "--input",
@@ -98,6 +129,7 @@ def main() -> None:
         "result": fx_json,
         "verdict_all_routes": verdict(fx_json["models"]),
         "verdict_per_route": per_route,
+        "perfect_foresight_mase": foresight_floor(frontex, "t", "n", ["route"], "M", 3),
     }
     print(json.dumps(result, indent=1))
 
