@@ -11,6 +11,7 @@ levels (:mod:`avellino.flows.robust`) are added after fitting.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import warnings
@@ -178,17 +179,22 @@ def _quiet_cv(
     history: int | None,
     jobs: int | None,
 ) -> pd.DataFrame:
-    """statsforecast's rolling-origin cross-validation of ``models``, without its warnings. With fewer series
-    than cores, each series' origins are split into parts that are fitted in parallel (:func:`_split_windows`);
-    the forecasts are the same."""
+    """statsforecast's rolling-origin cross-validation of ``models``, without its warnings. Series are fitted
+    in parallel (``jobs`` worker processes; by default one per core unless there are only a few fits); with
+    fewer series than cores, each series' origins are also split into parts (:func:`_split_windows`). The
+    forecasts are the same either way."""
     from statsforecast import StatsForecast
 
-    parts = window_parts(int(df["unique_id"].nunique()), n_windows) if jobs is None else 1
+    n_series = int(df["unique_id"].nunique())
+    parts = window_parts(n_series, n_windows) if jobs is None else 1
     original: dict[str, Any] = {}
     if parts > 1:
         df, n_windows, original = _split_windows(df, n_windows, parts)
-    n = int(df["unique_id"].nunique())
-    sf = StatsForecast(models=models, freq=setup.sf_freq, n_jobs=jobs or (n_jobs(n) if parts == 1 else min(n, cores())))
+    if jobs is None:
+        # One fit per series and origin: with as many fits as this, worker processes pay for themselves.
+        enough = n_series * n_windows >= 2 * MIN_PART_WINDOWS
+        jobs = min(n_series * parts, cores()) if enough else 1
+    sf = StatsForecast(models=models, freq=setup.sf_freq, n_jobs=jobs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out: pd.DataFrame = sf.cross_validation(
@@ -207,6 +213,29 @@ def _quiet_cv(
     return out
 
 
+def distinct_series(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[Any, Any]]:
+    """``df`` with each set of identical series (same dates, same values) kept once, and ``twins``: each dropped
+    id -> the id kept in its place. A hierarchy often repeats a series at several levels (UK arrivals are one
+    route in one region: global = region = route), and fitting it once per level only costs time."""
+    kept: dict[bytes, Any] = {}
+    twins: dict[Any, Any] = {}
+    for uid, g in df.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=True, observed=True):
+        key = hashlib.sha1(pd.util.hash_pandas_object(g[["ds", "y"]], index=False).to_numpy().tobytes()).digest()
+        if key in kept:
+            twins[uid] = kept[key]
+        else:
+            kept[key] = uid
+    return (df[~df["unique_id"].isin(list(twins))] if twins else df), twins
+
+
+def with_twins(frame: pd.DataFrame, twins: dict[Any, Any]) -> pd.DataFrame:
+    """``frame`` (rows by ``unique_id``) with each twin given a copy of the rows of the series kept for it."""
+    if not twins:
+        return frame
+    copies = [frame[frame["unique_id"] == kept].assign(unique_id=twin) for twin, kept in twins.items()]
+    return pd.concat([frame, *copies], ignore_index=True)
+
+
 def cross_validate(
     df: pd.DataFrame,
     setup: Setup,
@@ -220,6 +249,8 @@ def cross_validate(
     ``jobs``: worker processes (default: one per core when there is enough work, see :func:`window_parts`).
     ``progress`` is told which group of models is being fitted.
     """
+    full = df
+    df, twins = distinct_series(df)
     intermittent = bool(intermittent_ids(df, setup.season))
     logged = _log_ready(df, setup)
     groups = 3 if logged is not None else 2
@@ -238,7 +269,7 @@ def cross_validate(
         say(3, "log-space candidates")
         in_log = _from_log(_quiet_cv(log_models(setup), logged, setup, n_windows, None, None, jobs).drop(columns="y"))
         merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
-    merged = add_robust(merged, df, setup.freq, LOG_CANDIDATES)
+    merged = add_robust(with_twins(merged, twins), full, setup.freq, LOG_CANDIDATES)
     return merged.reset_index(drop=True)
 
 
@@ -246,6 +277,8 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
     """Forecasts of every model from the end of each series (``cutoff`` = its last date)."""
     from statsforecast import StatsForecast
 
+    full = df
+    df, twins = distinct_series(df)
     jobs = jobs or n_jobs(df["unique_id"].nunique())
     intermittent = bool(intermittent_ids(df, setup.season))
     frames = []
@@ -265,9 +298,10 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
     out = frames[0]
     for more in frames[1:]:
         out = out.merge(more, on=["unique_id", "ds"], how="left")
-    last = df.groupby("unique_id")["ds"].max().rename("cutoff")
+    out = with_twins(out, twins)
+    last = full.groupby("unique_id")["ds"].max().rename("cutoff")
     out = out.merge(last, left_on="unique_id", right_index=True)
-    return add_robust(out, df, setup.freq, LOG_CANDIDATES)
+    return add_robust(out, full, setup.freq, LOG_CANDIDATES)
 
 
 def candidate_columns(frame: pd.DataFrame) -> list[str]:

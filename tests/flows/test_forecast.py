@@ -143,3 +143,19 @@ def test_split_back_test_gives_the_same_forecasts(monthly: data.FlowData, monkey
     pd.testing.assert_frame_equal(
         whole.sort_values(key).reset_index(drop=True), split.sort_values(key).reset_index(drop=True)
     )
+
+
+def test_identical_series_are_fitted_once_and_copied(monthly: data.FlowData) -> None:
+    routes = monthly.at_level("route")
+    first, other = sorted(routes["unique_id"].unique())[:2]
+    a = routes[routes["unique_id"] == first]
+    df = pd.concat([a, a.assign(unique_id="zz copy"), routes[routes["unique_id"] == other]], ignore_index=True)
+    fit_df, twins = models.distinct_series(df)
+    assert twins == {"zz copy": first} and set(fit_df["unique_id"]) == {first, other}
+    setup = models.Setup.for_freq("M", 3, fast=True, min_length=len(a))
+    for frame in (models.cross_validate(df, setup, 4, jobs=1), models.forecast_now(df, setup, jobs=1)):
+        assert set(frame["unique_id"]) == {first, other, "zz copy"}
+        kept = frame[frame["unique_id"] == first].drop(columns="unique_id").reset_index(drop=True)
+        copy = frame[frame["unique_id"] == "zz copy"].drop(columns="unique_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, copy)
+        assert not frame[frame["unique_id"] == other].drop(columns="unique_id").reset_index(drop=True).equals(kept)
