@@ -162,9 +162,10 @@ def _split_windows(df: pd.DataFrame, n_windows: int, parts: int) -> tuple[pd.Dat
     offsets = sorted({min(j * size, n_windows - size) for j in range(parts)})
     from_end = df.groupby("unique_id", sort=False).cumcount(ascending=False)
     copies, original = [], {}
+    number = {uid: i for i, uid in enumerate(df["unique_id"].unique())}  # ids as text could collide (1, "1")
     for offset in offsets:
         part = df[from_end >= offset]
-        keys = {uid: f"{offset:06d}\x1f{uid}" for uid in part["unique_id"].unique()}
+        keys = {uid: f"{offset:06d}:{number[uid]:06d}" for uid in part["unique_id"].unique()}
         original.update({key: uid for uid, key in keys.items()})
         copies.append(part.assign(unique_id=part["unique_id"].map(keys)))
     return pd.concat(copies, ignore_index=True), size, original
@@ -217,6 +218,9 @@ def distinct_series(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[Any, Any]]:
     """``df`` with each set of identical series (same dates, same values) kept once, and ``twins``: each dropped
     id -> the id kept in its place. A hierarchy often repeats a series at several levels (UK arrivals are one
     route in one region: global = region = route), and fitting it once per level only costs time."""
+    if isinstance(df["unique_id"].dtype, pd.CategoricalDtype):
+        # Plain ids: copies and split parts are re-labelled, and unused categories would come back as empty series.
+        df = df.assign(unique_id=df["unique_id"].astype(object))
     kept: dict[bytes, Any] = {}
     twins: dict[Any, Any] = {}
     for uid, g in df.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=True, observed=True):
@@ -249,8 +253,8 @@ def cross_validate(
     ``jobs``: worker processes (default: one per core when there is enough work, see :func:`window_parts`).
     ``progress`` is told which group of models is being fitted.
     """
-    full = df
     df, twins = distinct_series(df)
+    full = with_twins(df, twins) if twins else df
     intermittent = bool(intermittent_ids(df, setup.season))
     logged = _log_ready(df, setup)
     groups = 3 if logged is not None else 2
@@ -277,8 +281,8 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
     """Forecasts of every model from the end of each series (``cutoff`` = its last date)."""
     from statsforecast import StatsForecast
 
-    full = df
     df, twins = distinct_series(df)
+    full = with_twins(df, twins) if twins else df
     jobs = jobs or n_jobs(df["unique_id"].nunique())
     intermittent = bool(intermittent_ids(df, setup.season))
     frames = []

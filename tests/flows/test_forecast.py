@@ -145,7 +145,15 @@ def test_split_back_test_gives_the_same_forecasts(monthly: data.FlowData, monkey
     )
 
 
-def test_identical_series_are_fitted_once_and_copied(monthly: data.FlowData) -> None:
+def test_identical_series_are_fitted_once_and_copied(monthly: data.FlowData, monkeypatch: pytest.MonkeyPatch) -> None:
+    fitted: set[str] = set()
+    real_cv = models._quiet_cv
+
+    def recording(models_: list[object], df: pd.DataFrame, *args: object) -> pd.DataFrame:
+        fitted.update(df["unique_id"])
+        return real_cv(models_, df, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(models, "_quiet_cv", recording)
     routes = monthly.at_level("route")
     first, other = sorted(routes["unique_id"].unique())[:2]
     a = routes[routes["unique_id"] == first]
@@ -159,3 +167,16 @@ def test_identical_series_are_fitted_once_and_copied(monthly: data.FlowData) -> 
         copy = frame[frame["unique_id"] == "zz copy"].drop(columns="unique_id").reset_index(drop=True)
         pd.testing.assert_frame_equal(kept, copy)
         assert not frame[frame["unique_id"] == other].drop(columns="unique_id").reset_index(drop=True).equals(kept)
+    assert fitted == {first, other}  # the copy was never fitted
+
+
+def test_categorical_ids_with_an_unused_category(monthly: data.FlowData, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models, "cores", lambda: 2)  # the split path too
+    routes = monthly.at_level("route")
+    first = sorted(routes["unique_id"].unique())[0]
+    a = routes[routes["unique_id"] == first]
+    setup = models.Setup.for_freq("M", 3, fast=True, min_length=len(a))
+    for df, ids in ((a, {first}), (pd.concat([a, a.assign(unique_id="zz copy")]), {first, "zz copy"})):
+        df = df.assign(unique_id=pd.Categorical(df["unique_id"], categories=[first, "zz copy", "unused"]))
+        frame = models.cross_validate(df, setup, 17)
+        assert set(frame["unique_id"]) == ids and frame["cutoff"].nunique() == 17
