@@ -20,6 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from avellino.settings import shared_data_dir  # noqa: E402
 
+CUTOFF = "2023-12-31"  # the must-show cutoff
 SINGLE = ["AutoETS", "AutoARIMA", "AutoTheta", "Naive", "SeasonalNaive"]
 
 
@@ -58,11 +59,10 @@ def foresight_floor(path: Path, date: str, value: str, series: list[str], freq: 
     from avellino.flows.models import seasonal_scale
 
     df = load_csv(path, date, value, series, freq).bottom()
-    cutoff = pd.Timestamp("2023-12-31")
     windows = []
-    for _, g in df.groupby("unique_id"):
-        ds, y = g.sort_values("ds")["ds"].to_numpy(), g.sort_values("ds")["y"].to_numpy(dtype=float)
-        first = int(np.searchsorted(ds, np.datetime64(cutoff), side="right")) - 1
+    for _, g in df.sort_values("ds").groupby("unique_id"):
+        ds, y = g["ds"].to_numpy(), g["y"].to_numpy(dtype=float)
+        first = int(np.searchsorted(ds, np.datetime64(pd.Timestamp(CUTOFF)), side="right")) - 1
         for i in range(first, len(y) - horizon):
             future = y[i + 1 : i + 1 + horizon]
             scale = seasonal_scale(y[: i + 1], SEASON[freq])
@@ -93,7 +93,7 @@ def main() -> None:
             "--horizon",
             "4",
             "--cutoff",
-            "2023-12-31",
+            CUTOFF,
         ]
     )
     result["uk_weekly"] = {
@@ -118,7 +118,7 @@ def main() -> None:
             "--horizon",
             "3",
             "--cutoff",
-            "2023-12-31",
+            CUTOFF,
             "--per-series",
         ]
     )

@@ -218,9 +218,6 @@ def distinct_series(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[Any, Any]]:
     """``df`` with each set of identical series (same dates, same values) kept once, and ``twins``: each dropped
     id -> the id kept in its place. A hierarchy often repeats a series at several levels (UK arrivals are one
     route in one region: global = region = route), and fitting it once per level only costs time."""
-    if isinstance(df["unique_id"].dtype, pd.CategoricalDtype):
-        # Plain ids: copies and split parts are re-labelled, and unused categories would come back as empty series.
-        df = df.assign(unique_id=df["unique_id"].astype(object))
     kept: dict[bytes, Any] = {}
     twins: dict[Any, Any] = {}
     for uid, g in df.sort_values(["unique_id", "ds"]).groupby("unique_id", sort=True, observed=True):
@@ -230,6 +227,14 @@ def distinct_series(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[Any, Any]]:
         else:
             kept[key] = uid
     return (df[~df["unique_id"].isin(list(twins))] if twins else df), twins
+
+
+def plain_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with categorical series ids made plain: copies and split parts are re-labelled with plain ids, and
+    unused categories would come back as empty series."""
+    if isinstance(df["unique_id"].dtype, pd.CategoricalDtype):
+        return df.assign(unique_id=df["unique_id"].astype(object))
+    return df
 
 
 def with_twins(frame: pd.DataFrame, twins: dict[Any, Any]) -> pd.DataFrame:
@@ -253,8 +258,8 @@ def cross_validate(
     ``jobs``: worker processes (default: one per core when there is enough work, see :func:`window_parts`).
     ``progress`` is told which group of models is being fitted.
     """
-    df, twins = distinct_series(df)
-    full = with_twins(df, twins) if twins else df
+    full = plain_ids(df)
+    df, twins = distinct_series(full)
     intermittent = bool(intermittent_ids(df, setup.season))
     logged = _log_ready(df, setup)
     groups = 3 if logged is not None else 2
@@ -281,8 +286,8 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
     """Forecasts of every model from the end of each series (``cutoff`` = its last date)."""
     from statsforecast import StatsForecast
 
-    df, twins = distinct_series(df)
-    full = with_twins(df, twins) if twins else df
+    full = plain_ids(df)
+    df, twins = distinct_series(full)
     jobs = jobs or n_jobs(df["unique_id"].nunique())
     intermittent = bool(intermittent_ids(df, setup.season))
     frames = []
