@@ -6,7 +6,8 @@ calibration, so they are fitted without ``level``, which several of them do not 
 candidates: AutoETS and AutoTheta fitted on ``log1p(y)`` and mapped back with ``expm1``. Why: counts vary
 multiplicatively (a summer peak is a multiple of the winter level, not a fixed number more) and the log
 stabilises their variance; the back-transformed forecast is a median, which is what MAE rewards. Weighted-median
-levels (:mod:`avellino.flows.robust`) are added after fitting.
+levels (:mod:`avellino.flows.robust`) and an autoregression pooled across all series (:mod:`avellino.flows.pooled`)
+are added after fitting.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from avellino.flows.data import FREQ_ALIASES, SEASON
+from avellino.flows.pooled import add_pooled
 from avellino.flows.robust import add_robust
 
 BASELINES = ["Naive", "SeasonalNaive", "AutoETS", "AutoARIMA", "AutoTheta"]
@@ -278,6 +280,7 @@ def cross_validate(
         say(3, "log-space candidates")
         in_log = _from_log(_quiet_cv(log_models(setup), logged, setup, n_windows, None, None, jobs).drop(columns="y"))
         merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
+    merged = add_pooled(merged, df, setup.freq)
     merged = add_robust(with_twins(merged, twins), full, setup.freq, LOG_CANDIDATES)
     return merged.reset_index(drop=True)
 
@@ -307,10 +310,9 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
     out = frames[0]
     for more in frames[1:]:
         out = out.merge(more, on=["unique_id", "ds"], how="left")
-    out = with_twins(out, twins)
-    last = full.groupby("unique_id")["ds"].max().rename("cutoff")
-    out = out.merge(last, left_on="unique_id", right_index=True)
-    return add_robust(out, full, setup.freq, LOG_CANDIDATES)
+    last = df.groupby("unique_id")["ds"].max().rename("cutoff")
+    out = add_pooled(out.merge(last, left_on="unique_id", right_index=True), df, setup.freq)
+    return add_robust(with_twins(out, twins), full, setup.freq, LOG_CANDIDATES)
 
 
 def candidate_columns(frame: pd.DataFrame) -> list[str]:
