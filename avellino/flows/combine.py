@@ -1,6 +1,7 @@
 """Avellino's forecast: a trimmed combination of candidate models with conformal intervals.
 
-Candidates: statsforecast models, log-space refits and weighted-median levels (:mod:`avellino.flows.models`).
+Candidates: statsforecast models, log-space refits, weighted-median levels and a pooled autoregression
+(:mod:`avellino.flows.models`).
 
 At each origin and for each series, the candidates are scored on the rolling-origin windows whose targets are
 already known (the *calibration* windows). Every candidate within ``TRIM`` x the best back-test MAE is kept and
