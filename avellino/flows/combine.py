@@ -59,7 +59,9 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
 
 
 def _choose(calib: pd.DataFrame, candidates: list[str]) -> tuple[list[str], dict[str, float]]:
-    mae = {m: float((calib[m] - calib["y"]).abs().mean()) for m in candidates if calib[m].notna().any()}
+    # Only candidates with a forecast in every calibration window compete: one scored on fewer (the pooled
+    # model has none while too few windows are known) would be compared on different weeks than the rest.
+    mae = {m: float((calib[m] - calib["y"]).abs().mean()) for m in candidates if calib[m].notna().all()}
     mae = {m: v for m, v in mae.items() if np.isfinite(v)}
     if not mae:
         return [], {}

@@ -280,7 +280,7 @@ def cross_validate(
         say(3, "log-space candidates")
         in_log = _from_log(_quiet_cv(log_models(setup), logged, setup, n_windows, None, None, jobs).drop(columns="y"))
         merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
-    merged = add_pooled(merged, df, setup.freq)
+    merged = add_pooled(merged, full, setup.freq)
     merged = add_robust(with_twins(merged, twins), full, setup.freq, LOG_CANDIDATES)
     return merged.reset_index(drop=True)
 
@@ -311,7 +311,7 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
     for more in frames[1:]:
         out = out.merge(more, on=["unique_id", "ds"], how="left")
     last = df.groupby("unique_id")["ds"].max().rename("cutoff")
-    out = add_pooled(out.merge(last, left_on="unique_id", right_index=True), df, setup.freq)
+    out = add_pooled(out.merge(last, left_on="unique_id", right_index=True), full, setup.freq)
     return add_robust(with_twins(out, twins), full, setup.freq, LOG_CANDIDATES)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avellino.flows import alerts, combine, data, models
+from avellino.flows import alerts, combine, data, models, pooled
 from avellino.flows.charts import write_charts
 from avellino.flows.forecast import FlowForecast, forecast_flow
 from avellino.flows.hierarchy import RECONCILED, incoherence
@@ -53,6 +53,11 @@ def test_combination_drops_a_bad_model_and_covers_calibration() -> None:
     inside = ((calib["y"] >= lo - 1) & (calib["y"] <= hi + 1)).mean()
     assert 0.75 <= inside <= 0.95
     assert frame["avellino-hi-95"].iloc[0] >= hi
+
+    # A candidate without forecasts in some calibration windows does not compete, however good the rest.
+    calib["partial"] = np.where(np.arange(n) < 10, np.nan, calib["y"])
+    _, choice = combine.combine_one(now.assign(partial=100.0), calib, ["good", "close", "partial"], True)
+    assert set(choice.models) == {"good", "close"} and "partial" not in choice.mae
 
 
 def test_reconciled_forecasts_add_up_across_levels(result: FlowForecast) -> None:
@@ -163,6 +168,7 @@ def test_identical_series_are_fitted_once_and_copied(monthly: data.FlowData, mon
     setup = models.Setup.for_freq("M", 3, fast=True, min_length=len(a))
     for frame in (models.cross_validate(df, setup, 4, jobs=1), models.forecast_now(df, setup, jobs=1)):
         assert set(frame["unique_id"]) == {first, other, "zz copy"}
+        assert frame[pooled.NAME].notna().all()  # the pooled candidate is there, for the copy too
         kept = frame[frame["unique_id"] == first].drop(columns="unique_id").reset_index(drop=True)
         copy = frame[frame["unique_id"] == "zz copy"].drop(columns="unique_id").reset_index(drop=True)
         pd.testing.assert_frame_equal(kept, copy)

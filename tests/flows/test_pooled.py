@@ -58,3 +58,27 @@ def test_short_series_get_no_forecast_and_negative_data_no_column() -> None:
     assert out.loc[out["unique_id"] == "short", pooled.NAME].isna().all()
     negative = df.assign(y=df["y"] - 25.0)
     assert pooled.NAME not in pooled.add_pooled(frame, negative, "M").columns
+
+
+def test_each_origin_is_fitted_on_its_own_past() -> None:
+    rng = np.random.default_rng(11)
+    df = _frame({"a": rng.poisson(200, 90).astype(float), "b": rng.poisson(30, 90).astype(float)})
+    early, late = df["ds"].iloc[59], df["ds"].iloc[80]
+    both = pd.concat([_forecast_frame(df, early, 3), _forecast_frame(df, late, 3)], ignore_index=True)
+    together = pooled.add_pooled(both, df, "M")
+    alone = pooled.add_pooled(_forecast_frame(df, early, 3), df, "M")
+    assert np.array_equal(together.loc[together["cutoff"] == early, pooled.NAME], alone[pooled.NAME])
+    # The window whose last target is the origin itself is used: another series' value there matters.
+    at_origin = df.assign(y=np.where((df["unique_id"] == "b") & (df["ds"] == early), 300.0, df["y"]))
+    moved = pooled.add_pooled(_forecast_frame(df, early, 3), at_origin, "M")
+    assert not np.array_equal(
+        moved.loc[moved["unique_id"] == "a", pooled.NAME], alone.loc[alone["unique_id"] == "a", pooled.NAME]
+    )
+
+
+def test_a_missing_value_spoils_only_the_windows_that_hold_it() -> None:
+    rng = np.random.default_rng(5)
+    df = _frame({"a": rng.poisson(200, 90).astype(float), "b": rng.poisson(30, 90).astype(float)})
+    gap = df.assign(y=np.where((df["unique_id"] == "b") & (df["ds"] == df["ds"].iloc[10]), np.nan, df["y"]))
+    out = pooled.add_pooled(_forecast_frame(df, df["ds"].iloc[70], 3), gap, "M")
+    assert np.isfinite(out[pooled.NAME]).all()
