@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from avellino.flows.data import horizon_steps
 from avellino.flows.models import INTERMITTENT, candidate_columns
 
 # 1.3 rather than 1.2: in back-tests before 2024 (UK weekly, Frontex monthly) the wider band was as good or
@@ -40,12 +41,6 @@ class Choice:
     cutoff: pd.Timestamp
     models: tuple[str, ...]
     mae: dict[str, float]
-
-
-def _steps(frame: pd.DataFrame) -> pd.Series:
-    """Horizon step (1..h) of each row: rank of ``ds`` within its (series, cutoff)."""
-    ranked = frame.groupby(["unique_id", "cutoff"])["ds"].rank(method="first")
-    return ranked.astype(int)
 
 
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
@@ -92,7 +87,7 @@ def combine_one(
             point, past = np.clip(point, 0, None), np.clip(past, 0, None)
         floor = max(0.25 * float(calib["y"].abs().mean()), 1.0)
         scores = np.abs(calib["y"].to_numpy() - past) / (np.abs(past) + floor)
-        steps, now_steps = _steps(calib).to_numpy(), _steps(current).to_numpy()
+        steps, now_steps = horizon_steps(calib).to_numpy(), horizon_steps(current).to_numpy()
         out[NAME] = point
         for level in LEVELS:
             half = np.empty(len(point))

@@ -25,6 +25,13 @@ FREQ_ALIASES = {"D": "D", "W": "W-SUN", "M": "MS", "Y": "YS"}
 # Seasonal period per frequency: one year. Weekly data uses 52 (close enough to 52.18 for a yearly pattern).
 SEASON = {"D": 7, "W": 52, "M": 12, "Y": 1}
 
+
+def horizon_steps(frame: pd.DataFrame) -> pd.Series:
+    """Horizon step (1..h) of each row of a forecast frame (``unique_id, ds, cutoff``): the rank of ``ds``
+    within its series and origin."""
+    return frame.groupby(["unique_id", "cutoff"], observed=True)["ds"].rank(method="first").astype(int)
+
+
 MIGRATION = Path("migration")
 UK_DIR = MIGRATION / "uk_small_boats"
 GDI_DIR = MIGRATION / "iom_gdidata"

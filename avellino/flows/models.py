@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from avellino.flows.data import FREQ_ALIASES, SEASON
+from avellino.flows.pooled import NAME as POOLED
 from avellino.flows.pooled import add_pooled
 from avellino.flows.robust import add_robust
 
@@ -109,6 +110,8 @@ def log_models(setup: Setup) -> list[Any]:
 
 
 LOG_CANDIDATES = ["AutoETS-log", "AutoTheta-log"]
+# Forecasts mapped back from log space, which ``add_robust`` caps (see ``robust.LOG_CAP``).
+CAPPED = [*LOG_CANDIDATES, POOLED]
 
 
 def _log_ready(df: pd.DataFrame, setup: Setup) -> pd.DataFrame | None:
@@ -281,7 +284,7 @@ def cross_validate(
         in_log = _from_log(_quiet_cv(log_models(setup), logged, setup, n_windows, None, None, jobs).drop(columns="y"))
         merged = merged.merge(in_log, on=["unique_id", "ds", "cutoff"], how="left")
     merged = add_pooled(merged, full, setup.freq)
-    merged = add_robust(with_twins(merged, twins), full, setup.freq, LOG_CANDIDATES)
+    merged = add_robust(with_twins(merged, twins), full, setup.freq, CAPPED)
     return merged.reset_index(drop=True)
 
 
@@ -312,7 +315,7 @@ def forecast_now(df: pd.DataFrame, setup: Setup, jobs: int | None = None) -> pd.
         out = out.merge(more, on=["unique_id", "ds"], how="left")
     last = df.groupby("unique_id")["ds"].max().rename("cutoff")
     out = add_pooled(out.merge(last, left_on="unique_id", right_index=True), full, setup.freq)
-    return add_robust(with_twins(out, twins), full, setup.freq, LOG_CANDIDATES)
+    return add_robust(with_twins(out, twins), full, setup.freq, CAPPED)
 
 
 def candidate_columns(frame: pd.DataFrame) -> list[str]:

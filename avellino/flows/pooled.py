@@ -16,8 +16,9 @@ the combination's ratio to the best single model goes 0.822 -> 0.816. UK weekly 
 local log autoregression), origins 2021-06..2023-12: 0.977 -> 0.973 (docs/flows.md).
 
 Every forecast at an origin is fitted only on windows whose targets are all on or before that origin. Like the
-log-space candidates it is capped at 10x the largest count seen; it is also fitted in ``fast`` mode (it is
-cheap: a fraction of a second for the 66-series Frontex hierarchy over 31 origins).
+log-space candidates it is capped at 10x the largest count seen (by :func:`avellino.flows.robust.add_robust`,
+the one guard for every log-space forecast); it is also fitted in ``fast`` mode (it is cheap: a fraction of a
+second for the 66-series Frontex hierarchy over 31 origins).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from avellino.flows.robust import LOG_CAP
+from avellino.flows.data import horizon_steps
 
 NAME = "PooledAR"
 # Lags per frequency: two years of monthly data (so annual seasonality is learned), a quarter of weekly data
@@ -59,8 +60,9 @@ def pooled_forecasts(train: pd.DataFrame, origins: pd.DataFrame, freq: str, hori
     """``PooledAR`` forecasts: one row per (``unique_id``, ``cutoff``) in ``origins`` and horizon ``step``.
 
     ``train`` (``unique_id, ds, y``, regular periods, no negative values) gives the windows the model is fitted
-    on (each series once); the forecast of a series in ``origins`` starts from its last ``LAGS`` values in
-    ``train``. Series shorter than that, or origins with too few windows behind them, get no row.
+    on (every series in it); the forecast of a series in ``origins`` starts from its last ``LAGS`` values in
+    ``train``. Series shorter than that, or origins with too few windows behind them, get no row. Forecasts are
+    ``expm1`` of the log forecast, not yet capped.
     """
     lags = LAGS[freq]
     columns = ["unique_id", "cutoff", "step", NAME]
@@ -79,7 +81,8 @@ def pooled_forecasts(train: pd.DataFrame, origins: pd.DataFrame, freq: str, hori
     x_all, y_all, end_all = np.vstack(wins_x), np.vstack(wins_y), np.concatenate(ends)
     rows: list[tuple[object, pd.Timestamp, int, float]] = []
     for cutoff, group in origins.groupby("cutoff", sort=True):
-        known = end_all <= np.datetime64(pd.Timestamp(cutoff))
+        at = np.datetime64(pd.Timestamp(cutoff))
+        known = end_all <= at
         if known.sum() < 2 * (lags + 1):
             continue
         coef = _fit(x_all[known], y_all[known])
@@ -87,28 +90,27 @@ def pooled_forecasts(train: pd.DataFrame, origins: pd.DataFrame, freq: str, hori
             if uid not in series:
                 continue
             ds, log_y = series[uid]
-            past = log_y[ds <= np.datetime64(pd.Timestamp(cutoff))]
+            past = log_y[ds <= at]
             if len(past) < lags or not np.isfinite(past[-lags:]).all():
                 continue
             level = past[-LEVEL:].mean()
             step_logs = np.append(past[-lags:] - level, 1.0) @ coef + level
-            cap = LOG_CAP * (float(np.expm1(np.nanmax(past))) + 1.0)
-            for step, value in enumerate(np.clip(np.expm1(step_logs), 0.0, cap), start=1):
+            for step, value in enumerate(np.expm1(step_logs), start=1):
                 rows.append((uid, pd.Timestamp(cutoff), step, float(value)))
     return pd.DataFrame(rows, columns=columns).astype({"step": int, NAME: float})
 
 
 def add_pooled(frame: pd.DataFrame, train: pd.DataFrame, freq: str) -> pd.DataFrame:
     """``frame`` (forecasts by ``unique_id, ds, cutoff``) with the ``PooledAR`` column (NaN where it has no
-    forecast). Nothing is added when any series in ``train`` has a negative value (the model works on log
-    counts) or ``train`` is empty.
+    forecast; uncapped, see :func:`pooled_forecasts`). Nothing is added when any series in ``train`` has a
+    negative value (the model works on log counts) or ``train`` is empty.
 
     Pass every series as ``train``, identical copies included (a hierarchy repeats a series at several
     levels): whether two series are copies depends on their whole history, so dropping copies would let data
     after an origin decide which windows the model at that origin is fitted on."""
     if train.empty or frame.empty or bool((train["y"] < 0).any()):
         return frame
-    step = frame.groupby(["unique_id", "cutoff"], observed=True)["ds"].rank(method="first").astype(int)
+    step = horizon_steps(frame)
     horizon = int(step.max())
     origins = frame[["unique_id", "cutoff"]].drop_duplicates()
     pooled = pooled_forecasts(train, origins, freq, horizon)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from avellino.flows import pooled
+from avellino.flows import models, pooled
 
 PATTERN = np.array([1.0, 2.0, 4.0, 2.0])
 
@@ -82,3 +82,8 @@ def test_a_missing_value_spoils_only_the_windows_that_hold_it() -> None:
     gap = df.assign(y=np.where((df["unique_id"] == "b") & (df["ds"] == df["ds"].iloc[10]), np.nan, df["y"]))
     out = pooled.add_pooled(_forecast_frame(df, df["ds"].iloc[70], 3), gap, "M")
     assert np.isfinite(out[pooled.NAME]).all()
+
+
+def test_pooled_forecasts_are_capped_with_the_log_space_ones() -> None:
+    # pooled_forecasts returns expm1 of a log forecast, uncapped: the pipeline's one guard must include it.
+    assert pooled.NAME in models.CAPPED
