@@ -16,9 +16,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class Section:
+    """One part of the briefing.
+
+    ``entity_ids`` names every entity (record or resolved cluster id) whose facts the section shows, so that the
+    briefing can carry the strictest TLP and handling code of what it shows, and an analyst can follow each row
+    back with ``resolve explain`` or ``stats``.
+    """
+
     title: str
     html: str
     anchor: str = ""
+    entity_ids: frozenset[str] = frozenset()
 
 
 @dataclass
