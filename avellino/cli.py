@@ -28,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    # Sub-apps and their commands inherit this: -h is help everywhere, never a command's own option.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command()(commands.init)
 app.command()(commands.sample)

@@ -30,7 +30,7 @@ DateOpt = typer.Option("date", "--date-column", help="CSV column with the date."
 ValueOpt = typer.Option("value", "--value-column", help="CSV column with the count.")
 SeriesOpt = typer.Option([], "--series-column", help="CSV column(s) naming the series, highest level first.")
 FreqOpt = typer.Option("M", "--freq", help="D, W (weeks ending Sunday) or M; rows are summed into these periods.")
-HorizonOpt = typer.Option(3, "--horizon", "-h", help="Periods ahead to forecast.")
+HorizonOpt = typer.Option(3, "--horizon", help="Periods ahead to forecast.")
 LevelOpt = typer.Option([], "--level", help="Only these hierarchy levels (e.g. route); skips reconciliation.")
 FastOpt = typer.Option(False, "--fast", help="Leave AutoARIMA out: several times quicker, slightly less accurate.")
 WindowsOpt = typer.Option(

@@ -52,3 +52,10 @@ def test_forecast_writes_csv_alerts_and_charts(fixtures: Path, tmp_path: Path) -
 def test_help_teaches_with_examples() -> None:
     result = runner.invoke(app, ["flows", "backtest", "--help"])
     assert result.exit_code == 0 and "--cutoff" in result.output and "Example" in result.output
+
+
+def test_dash_h_is_help_on_every_flows_command() -> None:
+    for command in ("backtest", "forecast", "alerts", "charts"):
+        result = runner.invoke(app, ["flows", command, "-h"])
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.output and "--horizon" in result.output
