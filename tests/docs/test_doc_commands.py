@@ -1,0 +1,132 @@
+"""Every command of README.md and docs/*.md runs as written, in the order a reader types it.
+
+Each document gets a fresh folder laid out like a clone (``tests/`` and ``benchmarks/`` linked in, and
+``../shared`` beside it where the public data is), and its commands run there one after another in bash with the
+project's ``avellino`` first on PATH; a command that fails stops that document's test with the command, its line
+and the end of its output. A command is only ever left out through ``RULES`` below, each with its reason, and a test
+checks that every rule still matches a command in the docs (so a stale exception cannot hide a new command).
+Commands that read ``../shared`` skip where it is absent, like every shared-data test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from avellino.settings import shared_data_dir
+from tests.docs.doc_commands import DocCommand, all_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+#: One command may take this long before the test fails; the slowest documented one takes about a minute.
+COMMAND_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str  # a regular expression searched in the command's text
+    action: str  # "skip" (not run, reason given), "slow" (run only with AVELLINO_DOCS_SLOW=1), or "replace"
+    reason: str
+    replacement: str = ""
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(r"^make test\b", "skip", "make test is what CI runs; this test is part of it"),
+    Rule(
+        r"^make demo\b",
+        "replace",
+        "the Makefile's demo target, less the virtual environment this test already runs in",
+        "avellino demo --out demo-out",
+    ),
+    Rule(r"^source \.venv/bin/activate", "skip", "the test puts the project's avellino first on PATH"),
+)
+
+
+def rule_for(command: DocCommand) -> Rule | None:
+    for rule in RULES:
+        if re.search(rule.pattern, command.text):
+            return rule
+    return None
+
+
+COMMANDS = all_commands(ROOT)
+DOCS = sorted({c.doc for c in COMMANDS} & {"README.md", "docs/sample.md", "docs/mappings.md"})
+
+
+def test_every_rule_matches_a_documented_command() -> None:
+    unused = [r.pattern for r in RULES if not any(re.search(r.pattern, c.text) for c in COMMANDS)]
+    assert not unused, f"rules that match no command in the docs any more: {unused}"
+
+
+def _sandbox(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("tests", "benchmarks"):
+        (work / name).symlink_to(ROOT / name)
+    (work / ".venv").symlink_to(Path(sys.prefix))  # docs say `.venv/bin/python benchmarks/…`
+    shared = shared_data_dir()
+    if shared is not None:
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "shared" / "data").symlink_to(shared.resolve())
+    return work
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(ROOT)
+    env.pop("AVELLINO_WORKSPACE", None)
+    env.pop("AVELLINO_STORE_URL", None)
+    env.pop("AVELLINO_SHARED_DATA", None)
+    return env
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_documented_commands_run(doc: str, tmp_path: Path) -> None:
+    work = _sandbox(tmp_path)
+    slow_ok = os.environ.get("AVELLINO_DOCS_SLOW") == "1"
+    has_shared = shared_data_dir() is not None
+    skipped: list[str] = []
+    ran = 0
+    for command in (c for c in COMMANDS if c.doc == doc):
+        rule = rule_for(command)
+        text = command.text
+        if rule is not None and rule.action == "skip":
+            continue
+        if rule is not None and rule.action == "slow" and not slow_ok:
+            skipped.append(f"{command} (slow: {rule.reason}; AVELLINO_DOCS_SLOW=1 runs it)")
+            continue
+        if rule is not None and rule.action == "replace":
+            text = re.sub(rule.pattern, rule.replacement, text)
+        if "../shared" in text and not has_shared:
+            skipped.append(f"{command} (needs ../shared/data)")
+            continue
+        proc = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", text],
+            cwd=work,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=False,
+        )
+        ran += 1
+        if proc.returncode != 0:
+            tail = (proc.stdout + proc.stderr)[-3000:]
+            pytest.fail(f"{command}\nexit {proc.returncode}\n{tail}")
+    if skipped and ran == 0:
+        pytest.skip("; ".join(skipped))
+    if skipped:
+        print("not run:", *skipped, sep="\n  ")
+
+
+def test_python_on_path_is_this_one() -> None:
+    # The commands run `python` and `avellino` from this environment, never another one on PATH.
+    assert shutil.which("avellino", path=str(BIN)) is not None
