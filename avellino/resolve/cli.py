@@ -41,8 +41,9 @@ def evaluate(
 ) -> None:
     """Score Avellino's matching and a plain Splink baseline on a file whose true matches are known.
 
-    Metrics are pairwise: precision, recall and F1 over every true pair, so pairs that blocking never
-    compared count as misses.
+    Metrics are over every true pair, so pairs that blocking never compared count as misses: pairwise
+    (precision, recall, F1 of the scored pairs, before chaining) and cluster-level (cluster_precision,
+    cluster_recall, cluster_f1: every pair of records put in one cluster, as `resolve run` clusters them).
 
     Examples:
 
@@ -69,13 +70,17 @@ def evaluate(
         return
     from rich.table import Table
 
-    table = Table("model", "precision", "recall", "F1", "pairs compared", "seconds", "peak MB")
+    # pairwise (scored pairs), then cluster-level (every pair inside a cluster)
+    table = Table("model", "P", "R", "F1", "cluster P", "cluster R", "cluster F1", "pairs compared", "s", "peak MB")
     for name, s in result.items():
         table.add_row(
             name,
             f"{s['precision']:.4f}",
             f"{s['recall']:.4f}",
             f"{s['f1']:.4f}",
+            f"{s['cluster_precision']:.4f}",
+            f"{s['cluster_recall']:.4f}",
+            f"{s['cluster_f1']:.4f}",
             str(s["pairs_compared"]),
             str(s["wall_s"]),
             str(s["peak_mb"]),

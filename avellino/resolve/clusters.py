@@ -7,7 +7,11 @@
 * Clustering (``cluster``) joins records along model edges, strongest first, but never across a negative
   judgement, even through a chain of other records (A~C~B when A!=B was judged): the edge that would close
   such a chain is skipped. Positive judgements are joined first, whatever the model says. ``unsure`` leaves
-  the model to decide.
+  the model to decide. Given the records' ``Evidence`` (conflicts.py), an edge joins two clusters only if no
+  member of one conflicts with a member of the other (a passport or ID number, or a date of birth no
+  recording error explains), so a chain of weak links cannot gather people who contradict each other; and
+  an edge that would put a record marked victim, witness or informant with one marked suspect or potential
+  offender must itself carry more than a name (a shared identifier or an agreeing date of birth).
 * Stable ids (``stable_ids``): a new cluster inherits the id of the previous cluster it shares most members
   with (ties: the smaller id); a previous id is given to one new cluster only. Every other cluster gets an id
   derived from its smallest member, so re-running on the same input gives the same ids, and adding a
@@ -17,10 +21,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from avellino.resolve.conflicts import Evidence
 
 VERDICTS = ("positive", "negative", "unsure")
 JUDGEMENT_COLUMNS = ["judgement_id", "left_id", "right_id", "verdict", "user", "reason", "created_at", "retracts"]
@@ -95,6 +103,7 @@ class _Components:
 
     def __init__(self, ids: Iterable[str]) -> None:
         self.parent = {i: i for i in ids}
+        self.members = {i: [i] for i in self.parent}
         self.cannot: dict[str, set[str]] = {}
 
     def find(self, x: str) -> str:
@@ -109,22 +118,52 @@ class _Components:
         self.cannot.setdefault(self.find(a), set()).add(b)
         self.cannot.setdefault(self.find(b), set()).add(a)
 
-    def union(self, a: str, b: str) -> bool:
+    def union(self, a: str, b: str, allowed: Callable[[list[str], list[str], str, str], bool] | None = None) -> bool:
+        """Join the components of ``a`` and ``b`` unless a cannot-link or ``allowed(members_a, members_b, a, b)``
+        refuses."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         bad_a, bad_b = self.cannot.get(ra, set()), self.cannot.get(rb, set())
         if any(self.find(x) == rb for x in bad_a) or any(self.find(x) == ra for x in bad_b):
             return False
+        if allowed is not None and not allowed(self.members[ra], self.members[rb], a, b):
+            return False
         self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
         if bad_b:
             self.cannot.setdefault(ra, set()).update(bad_b)
             self.cannot.pop(rb, None)
         return True
 
 
-def cluster(record_ids: Iterable[str], edges: pd.DataFrame, judgements: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """``entity_id, component`` (component = smallest member id). ``edges``: ``id_l, id_r, match_probability``."""
+def _compatible(evidence: Evidence) -> Callable[[list[str], list[str], str, str], bool]:
+    """May the clusters ``left`` and ``right`` be joined through the edge ``a``-``b``? (module docstring)"""
+
+    known = evidence.dob.keys() | evidence.ids.keys()  # records that can conflict at all
+
+    def allowed(left: list[str], right: list[str], a: str, b: str) -> bool:
+        prot_l, off_l = evidence.kinds(left)
+        prot_r, off_r = evidence.kinds(right)
+        if ((prot_l and off_r) or (off_l and prot_r)) and not evidence.corroborated(a, b):
+            return False
+        left_known = [x for x in left if x in known]
+        right_known = [y for y in right if y in known]
+        return not any(evidence.conflict(x, y) for x in left_known for y in right_known)
+
+    return allowed
+
+
+def cluster(
+    record_ids: Iterable[str],
+    edges: pd.DataFrame,
+    judgements: pd.DataFrame,
+    threshold: float,
+    evidence: Evidence | None = None,
+) -> pd.DataFrame:
+    """``entity_id, component`` (component = smallest member id). ``edges``: ``id_l, id_r, match_probability``.
+
+    Without ``evidence`` every edge above ``threshold`` chains (connected components, judgements aside)."""
     ids = sorted(set(record_ids))
     comps = _Components(ids)
     known = set(ids)
@@ -137,9 +176,10 @@ def cluster(record_ids: Iterable[str], edges: pd.DataFrame, judgements: pd.DataF
             comps.union(row.left_id, row.right_id)
     strong = edges[edges["match_probability"] >= threshold]
     strong = strong.sort_values(["match_probability", "id_l", "id_r"], ascending=[False, True, True])
+    allowed = _compatible(evidence) if evidence is not None else None
     for a, b in zip(strong["id_l"], strong["id_r"], strict=True):
         if a in known and b in known:
-            comps.union(a, b)
+            comps.union(a, b, allowed)
     roots = {i: comps.find(i) for i in ids}
     smallest: dict[str, str] = {}
     for i in ids:  # ids are sorted, so the first member seen is the smallest
@@ -190,9 +230,10 @@ def resolve_clusters(
     judgements: pd.DataFrame,
     previous: pd.DataFrame | None,
     threshold: float,
+    evidence: Evidence | None = None,
 ) -> pd.DataFrame:
-    """The whole step: judgement-aware clustering, then stable ids."""
-    return stable_ids(cluster(record_ids, edges, judgements, threshold), previous)
+    """The whole step: judgement- and conflict-aware clustering, then stable ids."""
+    return stable_ids(cluster(record_ids, edges, judgements, threshold, evidence), previous)
 
 
 def merge_edges(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:

@@ -37,11 +37,36 @@ def score_table(
 ) -> tuple[pd.DataFrame, int, float]:
     """Features, unsupervised training and scoring of ``df``; returns (pairs, pairs compared, threshold)."""
     features = build_features(df, roles, id_column, source_column, default_country=default_country)
-    trained = resolve_model.train(features, link_only=source_column is not None, labels=labels, explainable=False)
+    return _score(features, source_column is not None, threshold, labels)
+
+
+def _score(
+    features: pd.DataFrame, link_only: bool, threshold: float | None, labels: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, int, float]:
+    trained = resolve_model.train(features, link_only=link_only, labels=labels, explainable=False)
     pairs, compared = scored_pairs(trained.linker)
     if threshold is None:
         threshold = resolve_model.decision_threshold(trained, features, pairs)
     return pairs, compared, threshold
+
+
+def score_and_cluster(
+    df: pd.DataFrame,
+    roles: Mapping[str, str],
+    id_column: str,
+    source_column: str | None = None,
+    threshold: float | None = None,
+) -> tuple[pd.DataFrame, int, float, pd.DataFrame]:
+    """``score_table``, then the clusters ``resolve run`` would make of the pairs (``entity_id, cluster_id``):
+    joined strongest first, never across a conflict (``conflicts.py``)."""
+    from avellino.resolve.clusters import cluster
+    from avellino.resolve.conflicts import evidence_from_features
+
+    features = build_features(df, roles, id_column, source_column)
+    pairs, compared, threshold = _score(features, source_column is not None, threshold)
+    edges = pairs.rename(columns={"unique_id_l": "id_l", "unique_id_r": "id_r"})[["id_l", "id_r", "match_probability"]]
+    comps = cluster(features["unique_id"], edges, pd.DataFrame(), threshold, evidence_from_features(features))
+    return pairs, compared, threshold, comps.rename(columns={"component": "cluster_id"})
 
 
 def train_on(df: pd.DataFrame, roles: Mapping[str, str], id_column: str, **kw: Any) -> resolve_model.TrainedModel:

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from avellino.resolve import clusters as cl
+from avellino.resolve.conflicts import evidence_from_features
 from avellino.resolve.features import build_features
 from avellino.resolve.model import DEFAULT_THRESHOLD, train
 from avellino.store.base import Store
@@ -77,6 +78,12 @@ def person_records(store: Store) -> pd.DataFrame:
     wide = wide.reindex(originators.index)
     wide["originator"] = originators
     return wide.reset_index()
+
+
+def person_categories(store: Store) -> pd.DataFrame:
+    """``entity_id, subject_category``: every category an originator gave a Person record."""
+    table = store.read_statements(schemata=["Person"], columns=["entity_id", "subject_category"])
+    return table.to_pandas().dropna().drop_duplicates().reset_index(drop=True)
 
 
 def _originator_country(originator: Any) -> str | None:
@@ -140,7 +147,8 @@ def _run_persons(store: Store, threshold: float, full: bool) -> tuple[dict[str, 
     old_edges = _read(store, EDGES) if old_ids else None
     edges = cl.merge_edges(old_edges, new_edges)
     previous_clusters = _read(store, CLUSTERS)
-    result = cl.resolve_clusters(features["unique_id"], edges, log, previous_clusters, threshold)
+    evidence = evidence_from_features(features, person_categories(store))
+    result = cl.resolve_clusters(features["unique_id"], edges, log, previous_clusters, threshold, evidence)
     store.write_table(FEATURES, pa.Table.from_pandas(features.drop(columns=["is_new"]), preserve_index=False))
     store.write_table(EDGES, pa.Table.from_pandas(edges, preserve_index=False))
     store.write_table(CLUSTERS, pa.Table.from_pandas(result, preserve_index=False))

@@ -102,3 +102,70 @@ def test_split_keeps_id_for_larger_part():
     after = resolve_clusters(["p1", "p2", "p3"], e, j, first, 0.5)
     assert id_of(after, "p1") == id_of(first, "p1") == id_of(after, "p2")
     assert id_of(after, "p3") != id_of(first, "p1")
+
+
+def _evidence(dobs: dict[str, str], passports: dict[str, list[str]] | None = None, phones=None, categories=None):
+    from avellino.resolve.conflicts import evidence_from_features
+
+    ids = sorted(set(dobs) | set(passports or {}) | set(phones or {}) | set(categories or {}))
+    parts = {i: dobs[i].split("-") if dobs.get(i) else [None, None, None] for i in ids}
+    features = pd.DataFrame(
+        {
+            "unique_id": ids,
+            "dob_y": [parts[i][0] for i in ids],
+            "dob_m": [parts[i][1] for i in ids],
+            "dob_d": [parts[i][2] for i in ids],
+            "passports": [(passports or {}).get(i) for i in ids],
+            "phones": [(phones or {}).get(i) for i in ids],
+        }
+    )
+    cats = pd.DataFrame(list((categories or {}).items()), columns=["entity_id", "subject_category"])
+    return evidence_from_features(features, cats)
+
+
+def test_weak_links_do_not_chain_people_whose_dates_of_birth_conflict():
+    # b has no date: it may join a or c, but a and c (born 15 years apart) never end up together through b
+    e = edges(("a", "b", 0.9), ("b", "c", 0.8), ("c", "d", 0.7))
+    ev = _evidence({"a": "1990-03-12", "b": "", "c": "1975-06-07", "d": "1975-07-06"})
+    comps = cluster(["a", "b", "c", "d"], e, log(), 0.5, ev).set_index("entity_id")["component"]
+    assert comps["a"] == comps["b"]
+    assert comps["c"] != comps["a"]
+    assert comps["c"] == comps["d"]  # day and month swapped: a recording error, not a conflict
+    plain = cluster(["a", "b", "c", "d"], e, log(), 0.5).set_index("entity_id")["component"]
+    assert plain.nunique() == 1  # without evidence every edge chains
+
+
+def test_passport_conflict_splits_and_shared_passport_outweighs_a_date_typo():
+    e = edges(("a", "b", 0.9), ("b", "c", 0.9))
+    ev = _evidence(
+        {"a": "1990-03-12", "b": "1990-03-12", "c": "1991-04-12"}, passports={"a": ["X1"], "b": ["X1"], "c": ["X1"]}
+    )
+    assert cluster(["a", "b", "c"], e, log(), 0.5, ev)["component"].nunique() == 1
+    ev2 = _evidence({"a": "1990-03-12", "b": "", "c": "1990-03-12"}, passports={"a": ["X1"], "c": ["Y9"]})
+    comps = cluster(["a", "b", "c"], e, log(), 0.5, ev2).set_index("entity_id")["component"]
+    assert comps["a"] != comps["c"]
+
+
+def test_victim_and_offender_join_only_on_more_than_a_name():
+    cats = {"v": "victim", "s": "suspect", "s2": "suspect"}
+    e = edges(("v", "s", 0.95), ("v", "s2", 0.9))
+    ev = _evidence({"v": "", "s": "", "s2": ""}, phones={"v": ["+441"], "s2": ["+441"]}, categories=cats)
+    comps = cluster(["v", "s", "s2"], e, log(), 0.5, ev).set_index("entity_id")["component"]
+    assert comps["v"] != comps["s"]  # name evidence alone (no phone, no date in common)
+    assert comps["v"] == comps["s2"]  # a shared phone corroborates
+    # an analyst's `same` still decides
+    j = log(judgement_row("v", "s", "positive", "ana", "fingerprints", T0))
+    assert cluster(["v", "s"], edges(), j, 0.5, ev)["component"].nunique() == 1
+
+
+def test_dob_relation():
+    from avellino.resolve.conflicts import dob_relation
+
+    assert dob_relation(("1990", "03", "12"), ("1990", "12", "03")) == "agree"
+    assert dob_relation(("1990", "03", "12"), ("1990", "03", "13")) == "agree"
+    assert dob_relation(("1990", "03", "12"), ("1909", "03", "12")) == "agree"  # transposed digits
+    assert dob_relation(("1990", "01", "01"), ("1990", "07", "21")) == "compatible"
+    assert dob_relation(("1990", None, None), ("1990", "07", "21")) == "compatible"
+    assert dob_relation(("1990", "03", "12"), ("1990", "07", "21")) == "conflict"
+    assert dob_relation(("1990", "03", "12"), ("1985", "03", "12")) == "conflict"
+    assert dob_relation(None, ("1985", "03", "12")) == "unknown"

@@ -34,6 +34,7 @@ def test_evaluate_cli_on_fixture(fixtures):
     out = _evaluate(fixtures, "full_name=full_name,dob=dob,phone=phone,country=country")
     for model in ("avellino", "baseline"):
         assert set(out[model]) >= {"precision", "recall", "f1", "threshold", "pairs_compared", "wall_s", "peak_mb"}
+        assert {"cluster_precision", "cluster_recall", "cluster_f1"} <= set(out[model])
     assert out["avellino"]["f1"] > 0.8
     assert out["avellino"]["f1"] > out["baseline"]["f1"]
 
@@ -113,3 +114,19 @@ def test_febrl4_two_file_linkage(shared_data, tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["avellino"]["f1"] >= 0.995
+
+
+def test_cluster_scores_count_every_pair_inside_a_cluster():
+    from avellino.resolve.metrics import cluster_scores
+
+    truth = {"a1": "p1", "a2": "p1", "b1": "p2", "b2": "p2", "c1": "p3"}
+    clusters = pd.DataFrame({"entity_id": ["a1", "a2", "b1", "b2"], "cluster_id": ["k", "k", "k", "m"]})
+    protected = {"a1": True, "a2": True, "b1": False, "b2": False}
+    out = cluster_scores(clusters, truth, protected_by_id=protected)
+    # cluster k makes 3 pairs, one true (a1-a2); b1-b2 is split: recall 1/2; c1 is missing, a singleton
+    assert (round(out["cluster_precision"], 4), out["cluster_recall"]) == (0.3333, 0.5)
+    assert (out["clusters"], out["largest_cluster_records"], out["largest_cluster_people"]) == (3, 3, 2)
+    assert out["mixed_clusters"] == 1
+    across = cluster_scores(clusters, truth, source_by_id={"a1": "x", "a2": "x", "b1": "y", "b2": "x", "c1": "y"})
+    # across sources only: k has a1-b1, a2-b1 (both false); true pairs across sources: b1-b2
+    assert (across["cluster_precision"], across["cluster_recall"], across["cluster_true_pairs"]) == (0.0, 0.0, 1)

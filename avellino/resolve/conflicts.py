@@ -1,0 +1,115 @@
+"""Which records can never be one person, and which pairs rest on more than a name: pure, per record.
+
+Used by clustering (``clusters.cluster``) so that chains of weak links cannot put together records that
+contradict each other:
+
+* **conflict** (``Evidence.conflict``): a strong identifier type (passport, ID number) known on both records
+  with no value in common, or dates of birth that no recording error explains: not the same date, day and
+  month swapped, a 01/01 or year-only placeholder in the same year, or one digit wrong (a wrong or
+  transposed digit). A shared passport or ID number outweighs a date conflict (a keying error in a date).
+  Phones and e-mail addresses are not used for conflicts: people have several.
+* **corroborated** (``Evidence.corroborated``): the pair shares an identifier of any kind (phone included) or
+  a date of birth in agreement (same, swapped, one digit wrong). Needed for a join that would put a record an
+  originator marked as a victim, witness or informant with one marked as a suspect or potential offender: a
+  victim and an offender are never merged on name evidence alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from avellino.model.markings import PROTECTED_CATEGORIES, SubjectCategory
+from avellino.resolve.model import ID_COLUMNS
+
+STRONG_ID_COLUMNS = ("passports", "id_numbers")
+OFFENDER_CATEGORIES = frozenset({SubjectCategory.SUSPECT.value, SubjectCategory.POTENTIAL_OFFENDER.value})
+PROTECTED = frozenset(c.value for c in PROTECTED_CATEGORIES)
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Same length and one character wrong, or two adjacent characters swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+# (year, month or None, day or None)
+Dob = tuple[str, str | None, str | None]
+
+
+def dob_relation(a: Dob | None, b: Dob | None) -> str:
+    """``unknown`` (either missing), ``agree`` (same, swapped, one digit), ``compatible`` (same year, one side a
+    01/01 or year-only placeholder) or ``conflict``."""
+    if a is None or b is None:
+        return "unknown"
+    (ya, ma, da), (yb, mb, db) = a, b
+    if ma is None or mb is None or da is None or db is None:
+        return "compatible" if ya == yb else "conflict"
+    if (ya, ma, da) == (yb, mb, db) or (ya == yb and ma == db and da == mb):
+        return "agree"
+    if one_edit(f"{ya}{ma}{da}", f"{yb}{mb}{db}"):
+        return "agree"
+    if ya == yb and ((ma, da) == ("01", "01") or (mb, db) == ("01", "01")):
+        return "compatible"
+    return "conflict"
+
+
+@dataclass
+class Evidence:
+    """Per record: date of birth, identifiers by type, and whether an originator marked it protected/offender."""
+
+    dob: dict[str, Dob] = field(default_factory=dict)
+    ids: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    protected: set[str] = field(default_factory=set)
+    offender: set[str] = field(default_factory=set)
+
+    def conflict(self, a: str, b: str) -> bool:
+        ids_a, ids_b = self.ids.get(a, {}), self.ids.get(b, {})
+        strong_shared = False
+        for col in STRONG_ID_COLUMNS:
+            va, vb = ids_a.get(col), ids_b.get(col)
+            if va and vb:
+                if va.isdisjoint(vb):
+                    return True
+                strong_shared = True
+        return not strong_shared and dob_relation(self.dob.get(a), self.dob.get(b)) == "conflict"
+
+    def corroborated(self, a: str, b: str) -> bool:
+        ids_a, ids_b = self.ids.get(a, {}), self.ids.get(b, {})
+        if any(ids_a[col] & ids_b[col] for col in ids_a.keys() & ids_b.keys()):
+            return True
+        return dob_relation(self.dob.get(a), self.dob.get(b)) == "agree"
+
+    def kinds(self, members: Iterable[str]) -> tuple[bool, bool]:
+        """(any member marked protected, any marked offender)."""
+        members = list(members)
+        return any(m in self.protected for m in members), any(m in self.offender for m in members)
+
+
+def evidence_from_features(features: pd.DataFrame, categories: pd.DataFrame | None = None) -> Evidence:
+    """From the feature table (``unique_id``, ``dob_y/m/d``, identifier arrays) and optionally
+    ``entity_id, subject_category`` rows (every category any statement gives the record)."""
+    ev = Evidence()
+    uid = features["unique_id"].astype(str).to_numpy()
+    if "dob_y" in features.columns:
+        y, m, d = (features[c] if c in features.columns else pd.Series(None, index=features.index) for c in
+                   ("dob_y", "dob_m", "dob_d"))  # fmt: skip
+        for i, yy, mm, dd in zip(uid, y, m, d, strict=True):
+            if isinstance(yy, str) and yy:
+                ev.dob[i] = (yy, mm if isinstance(mm, str) else None, dd if isinstance(dd, str) else None)
+    for col in ID_COLUMNS:
+        if col not in features.columns:
+            continue
+        for i, values in zip(uid, features[col], strict=True):
+            if values is not None and len(values):
+                ev.ids.setdefault(i, {})[col] = frozenset(str(v) for v in values)
+    if categories is not None and not categories.empty:
+        ev.protected = set(categories.loc[categories["subject_category"].isin(PROTECTED), "entity_id"])
+        ev.offender = set(categories.loc[categories["subject_category"].isin(OFFENDER_CATEGORIES), "entity_id"])
+    return ev
