@@ -157,6 +157,15 @@ def judge(
         else:
             if right is None:
                 raise ConfigError("give two entity ids, or one cluster id with --cluster")
+            if left == right:
+                raise ConfigError("a judgement needs two different records")
+            unknown = store_io.unknown_entities(store, [left, right])
+            if unknown:
+                raise ConfigError(
+                    f"no record with id {', '.join(map(repr, unknown))} in this workspace; nothing was recorded "
+                    "(ids are entity ids such as uk-nca-0a1b2c3d..., see `avellino resolve explain`; "
+                    "a cluster id needs --cluster)"
+                )
             rows = [cl.judgement_row(left, right, mapped, user, reason)]
         store_io.add_judgements(store, rows)
     typer.echo(f"{len(rows)} judgement(s) recorded: " + ", ".join(str(r["judgement_id"]) for r in rows))

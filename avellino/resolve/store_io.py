@@ -100,10 +100,20 @@ def judgements(store: Store) -> pd.DataFrame:
     return log if log is not None else cl.empty_log()
 
 
+JUDGEMENT_SCHEMA = pa.schema([(c, pa.string()) for c in cl.JUDGEMENT_COLUMNS])
+
+
 def add_judgements(store: Store, rows: list[dict[str, Any]]) -> None:
-    """Append to the log (never rewrite it)."""
+    """Append to the log (never rewrite it); every column is text, ``retracts`` included (null but in a
+    retraction)."""
     if rows:
-        store.write_table(JUDGEMENTS, pa.Table.from_pylist(rows), mode="append")
+        store.write_table(JUDGEMENTS, pa.Table.from_pylist(rows, schema=JUDGEMENT_SCHEMA), mode="append")
+
+
+def unknown_entities(store: Store, ids: list[str]) -> list[str]:
+    """The ids among ``ids`` that no statement in the store belongs to."""
+    found = store.read_statements(entity_ids=ids, columns=["entity_id"]).column("entity_id").to_pylist()
+    return [i for i in ids if i not in set(found)]
 
 
 def run(store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False) -> dict[str, Any]:

@@ -133,11 +133,19 @@ class DuckDBStore(Store):
         name = check_table_name(name)
         if mode not in {"replace", "append"}:
             raise ValueError("mode must be 'replace' or 'append'")
+        table = _text_for_nulls(table)
         with transaction(self.con, _derived=table):
             if mode == "replace":
                 self.con.execute(f"CREATE OR REPLACE TABLE x_{name} AS SELECT * FROM _derived")
             else:
                 self.con.execute(f"CREATE TABLE IF NOT EXISTS x_{name} AS SELECT * FROM _derived LIMIT 0")
+                untyped = self.con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = ? AND trim(data_type, '\"') = 'NULL'",
+                    [f"x_{name}"],
+                ).fetchall()
+                for (column,) in untyped:  # written by an earlier version from an all-null first batch
+                    self.con.execute(f'ALTER TABLE x_{name} ALTER COLUMN "{column}" TYPE VARCHAR')
                 self.con.execute(f"INSERT INTO x_{name} BY NAME SELECT * FROM _derived")
 
     def read_table(self, name: str) -> pa.Table | None:
@@ -159,3 +167,12 @@ class DuckDBStore(Store):
 
     def close(self) -> None:
         self.con.close()
+
+
+def _text_for_nulls(table: pa.Table) -> pa.Table:
+    """A column that is null in every row has no type: store it as text (as PostgreSQL does), so later appends
+    with values fit."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_null(f.type):
+            table = table.set_column(i, pa.field(f.name, pa.string()), pa.nulls(table.num_rows, pa.string()))
+    return table

@@ -89,6 +89,33 @@ def test_derived_tables(store: Store) -> None:
         store.write_table("statements", pa.Table.from_pylist([row]))
 
 
+def test_derived_table_appends_values_to_a_column_that_started_all_null(store: Store) -> None:
+    """The judgement log's ``retracts`` is null in every judgement and set in a retraction."""
+    first = {"judgement_id": "j1", "verdict": "positive", "retracts": None}
+    store.write_table("log", pa.Table.from_pylist([first]), mode="append")
+    store.write_table("log", pa.Table.from_pylist([{**first, "judgement_id": "j2", "retracts": "j1"}]), mode="append")
+    table = store.read_table("log")
+    assert table is not None
+    assert sorted(table.to_pylist(), key=lambda r: r["judgement_id"]) == [
+        {"judgement_id": "j1", "verdict": "positive", "retracts": None},
+        {"judgement_id": "j2", "verdict": "positive", "retracts": "j1"},
+    ]
+
+
+def test_resolve_judge_and_retract_on_the_store(store: Store) -> None:
+    """`resolve judge` then `resolve retract` through the store: the log keeps both, the pair has no live verdict."""
+    from avellino.resolve import clusters as cl
+    from avellino.resolve import store_io
+
+    judged = cl.judgement_row("a", "b", "negative", "ana", "twins")
+    store_io.add_judgements(store, [judged])
+    store_io.add_judgements(store, [cl.retraction_row(judged, "ben", "wrong record")])
+    log = store_io.judgements(store)
+    assert sorted(log["verdict"]) == ["negative", "retract"]
+    assert set(log["retracts"].dropna()) == {judged["judgement_id"]}
+    assert cl.effective_judgements(log).empty
+
+
 def test_empty_batch_adds_nothing(store: Store) -> None:
     assert store.write_batch(batch("b0"), statements(0)) == 0
     assert store.write_batch(batch("b1", "g"), statements(2)) == 2
