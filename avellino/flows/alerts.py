@@ -7,13 +7,14 @@ about one period in ten, a 95% one about one in forty: that is what "confidence"
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from avellino.flows.combine import LEVELS, NAME
 from avellino.flows.forecast import FlowForecast
+from avellino.flows.models import distinct_series, plain_ids
 
 # A surge must also be material: at least this much above the seasonal norm, so that tiny series do not alert.
 SURGE_RATIO = 1.25
@@ -31,13 +32,17 @@ class Alert:
     size: float  # value - reference
     ratio: float  # value / reference
     confidence: int  # 80 or 95
+    #: Levels below ``level`` whose series is an identical copy of this one (a region with one route): the
+    #: alert stands for them too and is not repeated for each.
+    also_levels: tuple[str, ...] = ()
 
     def message(self) -> str:
         what = "observed" if self.kind == "exceedance" else "forecast"
         ref = "its forecast's upper bound" if self.kind == "exceedance" else "the seasonal norm"
+        copies = f" (the same series at level {', '.join(self.also_levels)})" if self.also_levels else ""
         return (
             f"{self.series} ({self.ds}): {what} {self.value:,.0f} is {self.size:,.0f} above {ref} "
-            f"{self.reference:,.0f} (x{self.ratio:.2f}); confidence {self.confidence}%"
+            f"{self.reference:,.0f} (x{self.ratio:.2f}); confidence {self.confidence}%{copies}"
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -125,7 +130,29 @@ def surges(result: FlowForecast, ratio: float = SURGE_RATIO) -> list[Alert]:
     return alerts
 
 
+def copies_of_ancestors(result: FlowForecast) -> dict[str, str]:
+    """Each series that is an identical copy (same periods, same values) of one of its ancestors -> the highest
+    such ancestor. A hierarchy repeats a series at every level where it has a single child (UK arrivals:
+    global = region = route), and their forecasts and alerts are then identical too."""
+    _, twins = distinct_series(plain_ids(result.history))
+    # distinct_series keeps the first id in sorted order, and an ancestor's id is a prefix of its descendants'.
+    return {str(t): str(k) for t, k in twins.items() if str(t).startswith(f"{k}/")}
+
+
+def _merge_copies(found: list[Alert], copies: dict[str, str], levels: dict[str, str]) -> list[Alert]:
+    also: dict[str, list[str]] = {}
+    for copy, kept in sorted(copies.items()):
+        also.setdefault(kept, []).append(levels.get(copy, copy))
+    return [
+        replace(a, also_levels=tuple(also.get(a.series, ()))) if a.series in also else a
+        for a in found
+        if a.series not in copies
+    ]
+
+
 def all_alerts(result: FlowForecast) -> list[Alert]:
-    """Exceedances then surges, each sorted by confidence then size."""
+    """Exceedances then surges, each sorted by confidence then size; one alert for a series and its identical
+    copies at lower levels (``also_levels`` names them)."""
     key = lambda a: (-a.confidence, -a.size)  # noqa: E731
-    return sorted(exceedances(result), key=key) + sorted(surges(result), key=key)
+    found = sorted(exceedances(result), key=key) + sorted(surges(result), key=key)
+    return _merge_copies(found, copies_of_ancestors(result), result.levels)

@@ -1,83 +1,37 @@
-"""The flows section of the briefing: forecasts with intervals and early warnings, in under ~30 seconds.
+"""The flows section of the briefing: forecasts with intervals and early warnings.
 
-With the public data beside the clone it forecasts UK small-boat arrivals (weekly) and Frontex detections per
-route (monthly). Without it (a user's clone), it builds weekly series from the Crossing entities in the store.
-The briefing path uses the fast model set (no AutoARIMA, no recent-history refits), 6 calibration windows
-and the three busiest Frontex routes of the last year to stay quick; ``avellino flows forecast`` is the full
-method.
+It forecasts the people crossing in the workspace's own ``Crossing`` records (:mod:`avellino.flows.crossings`:
+weekly, or monthly when most weeks are empty) when they span enough periods, and, with the public data beside
+the clone, UK small-boat arrivals (weekly) and Frontex detections on the three busiest routes of the last year
+(monthly). The briefing path uses the fast model set (no AutoARIMA, no recent-history refits) and 6 calibration
+windows to stay quick; ``avellino flows forecast`` is the full method. Charts are inlined PNGs, so the briefing
+stays one self-contained file.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import logging
-from pathlib import Path
 
 import pandas as pd
 
 from avellino.flows.alerts import Alert, all_alerts
-from avellino.flows.charts import png
-from avellino.flows.data import FlowData, complete_periods, frontex, uk_small_boats
+from avellino.flows.charts import png_bytes
+from avellino.flows.crossings import HORIZON, crossings_flow, read_crossings
+from avellino.flows.data import frontex, uk_small_boats
 from avellino.flows.forecast import FlowForecast, forecast_flow
 from avellino.report.sections import DemoContext, Section
 
-log = logging.getLogger(__name__)
 BRIEFING_WINDOWS = 6
 TOP_ROUTES = 3
-MIN_WEEKS = 16
+MAX_ALERTS = 12
+PERIOD_WORDS = {"W": "weeks", "M": "months"}
 
 
-def crossings_frame(ctx: DemoContext) -> pd.DataFrame:
-    """Crossing entities in the store as rows ``date, departure, outcome, people`` (one per crossing)."""
-    rows = []
-    for entity in ctx.store.entities(schemata=["Crossing"]):
-        dates = entity.get("date")
-        if not dates:
-            continue
-        people = [float(p) for p in entity.get("peopleOnBoard") if _is_number(p)]
-        rows.append(
-            {
-                "date": dates[0][:10],
-                "departure": (entity.get("departurePlace") or ["unknown"])[0],
-                "outcome": (entity.get("outcome") or ["unknown"])[0],
-                "people": people[0] if people else 0.0,
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["date", "departure", "outcome", "people"])
-    frame["date"] = pd.to_datetime(frame["date"], errors="coerce")
-    return frame.dropna(subset=["date"])
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
-def store_flow(crossings: pd.DataFrame) -> FlowData | None:
-    """Weekly people per outcome from crossings; None when there are too few weeks to forecast."""
-    if crossings.empty:
-        return None
-    weeks = crossings["date"].dt.to_period("W-SUN").dt.end_time.dt.normalize()
-    frame = (
-        crossings.assign(ds=weeks, y=crossings["people"], route="reported crossings", nationality="all")
-        .assign(**{"global": "global", "region": crossings["outcome"].astype(str)})
-        .groupby(["global", "region", "route", "nationality", "ds"], as_index=False)["y"]
-        .sum()
-    )
-    levels = ["global", "region", "route", "nationality"]
-    frame = complete_periods(frame, levels, "W")
-    if frame["ds"].nunique() < MIN_WEEKS:
-        return None
-    return FlowData("store_crossings", frame, levels, "W", "people", ["Crossings recorded in this workspace."])
-
-
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(path.stem)}" style="max-width:100%" src="data:image/png;base64,{data}">'
+def _img(result: FlowForecast, uid: str) -> str:
+    data = base64.b64encode(png_bytes(result, uid)).decode("ascii")
+    alt = html.escape(f"{uid}: history and forecast")
+    return f'<img alt="{alt}" style="max-width:100%" src="data:image/png;base64,{data}">'
 
 
 def _forecast_table(result: FlowForecast, ids: list[str]) -> str:
@@ -99,43 +53,69 @@ def _forecast_table(result: FlowForecast, ids: list[str]) -> str:
 def _alerts_html(found: list[Alert]) -> str:
     if not found:
         return "<p>No early warnings: recent figures are inside their intervals and no surge is forecast.</p>"
-    items = "".join(f"<li><b>{html.escape(a.kind)}</b>: {html.escape(a.message())}</li>" for a in found[:12])
-    return f"<ul>{items}</ul>"
+    items = "".join(f"<li><b>{html.escape(a.kind)}</b>: {html.escape(a.message())}</li>" for a in found[:MAX_ALERTS])
+    more = f"<p class='meta'>{len(found) - MAX_ALERTS:,} more not shown.</p>" if len(found) > MAX_ALERTS else ""
+    return f"<ul>{items}</ul>{more}"
 
 
-def _block(title: str, result: FlowForecast, ids: list[str], out_dir: Path) -> str:
-    charts = out_dir / "flows"
-    charts.mkdir(parents=True, exist_ok=True)
-    picture = _img(png(result, ids[0], charts / f"{result.flow.name}.png"))
+def _observed(result: FlowForecast, uid: str, periods: int = 4) -> str:
+    hist = result.history[result.history["unique_id"] == uid].sort_values("ds").tail(periods)
+    values = ", ".join(f"{pd.Timestamp(d).date()}: {y:,.0f}" for d, y in zip(hist["ds"], hist["y"], strict=True))
+    return f"<p>Latest observed ({html.escape(uid)}, {html.escape(result.flow.unit)}): {html.escape(values)}.</p>"
+
+
+def _block(title: str, result: FlowForecast, ids: list[str]) -> str:
     notes = " ".join(html.escape(n) for n in result.flow.notes)
     return (
-        f"<h3>{html.escape(title)}</h3><p class='meta'>{notes}</p>{picture}"
+        f"<h3>{html.escape(title)}</h3><p class='meta'>{notes}</p>{_img(result, ids[0])}{_observed(result, ids[0])}"
         f"{_forecast_table(result, ids)}<h4>Early warnings</h4>{_alerts_html(all_alerts(result))}"
     )
 
 
+def workspace_block(ctx: DemoContext) -> tuple[str, frozenset[str]] | None:
+    """The workspace's crossings, forecast, and the ids of the Crossing entities summarised; None when they
+    span too few periods."""
+    crossings = read_crossings(ctx.store)
+    flow = crossings_flow(crossings)
+    if flow is None:
+        return None
+    horizon = HORIZON[flow.freq]
+    result = forecast_flow(flow, horizon, fast=True, windows=BRIEFING_WINDOWS)
+    title = f"Crossings recorded in this workspace, next {horizon} {PERIOD_WORDS[flow.freq]}"
+    return _block(title, result, ["global"]), crossings.entity_ids
+
+
+def public_blocks(ctx: DemoContext) -> list[str]:
+    """UK weekly arrivals and the busiest Frontex routes, when the public data are beside the clone."""
+    if ctx.shared_data is None or not (ctx.shared_data / "migration").is_dir():
+        return []
+    uk = forecast_flow(uk_small_boats(ctx.shared_data, "W"), 4, fast=True, windows=BRIEFING_WINDOWS)
+    fx = frontex(ctx.shared_data)
+    recent = fx.at_level("route")
+    recent = recent[recent["ds"] > recent["ds"].max() - pd.DateOffset(years=1)]
+    top = recent.groupby("unique_id")["y"].sum().nlargest(TOP_ROUTES).index.tolist()
+    routes = forecast_flow(fx, 3, levels=["route"], fast=True, windows=BRIEFING_WINDOWS, series=top)
+    return [
+        _block("UK small-boat arrivals (public statistics), next 4 weeks", uk, ["global"]),
+        _block("Frontex detections by route (public statistics), next 3 months", routes, top),
+    ]
+
+
 def briefing_section(ctx: DemoContext) -> Section | None:
-    """Forecasts and alerts from the public statistics, else from the store's crossings, else nothing."""
-    blocks = []
-    if ctx.shared_data is not None and (ctx.shared_data / "migration").is_dir():
-        uk = forecast_flow(uk_small_boats(ctx.shared_data, "W"), 4, fast=True, windows=BRIEFING_WINDOWS)
-        blocks.append(_block("UK small-boat arrivals, next 4 weeks", uk, ["global"], ctx.out_dir))
-        fx = frontex(ctx.shared_data)
-        recent = fx.at_level("route")
-        recent = recent[recent["ds"] > recent["ds"].max() - pd.DateOffset(years=1)]
-        top = recent.groupby("unique_id")["y"].sum().nlargest(TOP_ROUTES).index.tolist()
-        routes = forecast_flow(fx, 3, levels=["route"], fast=True, windows=BRIEFING_WINDOWS, series=top)
-        blocks.append(_block("Frontex detections by route, next 3 months", routes, top, ctx.out_dir))
-    else:
-        flow = store_flow(crossings_frame(ctx))
-        if flow is not None:
-            result = forecast_flow(flow, 4, fast=True, windows=BRIEFING_WINDOWS)
-            blocks.append(_block("Crossings recorded in this workspace, next 4 weeks", result, ["global"], ctx.out_dir))
+    """The workspace's crossings (when there are enough) and the public statistics (when present), else None."""
+    blocks: list[str] = []
+    ids: frozenset[str] = frozenset()
+    workspace = workspace_block(ctx)
+    if workspace is not None:
+        blocks.append(workspace[0])
+        ids = workspace[1]
+    blocks += public_blocks(ctx)
     if not blocks:
         return None
     intro = (
         "<p>Forecasts combine statsforecast models chosen by rolling-origin back-tests; intervals are conformal "
         "(calibrated on past forecast errors). Alerts flag observations above their forecast's upper bound and "
-        "forecasts well above the seasonal norm.</p>"
+        "forecasts well above the seasonal norm; a series repeated at several levels of its hierarchy alerts "
+        "once. Public statistics are TLP:CLEAR; the workspace's crossings carry their records' markings.</p>"
     )
-    return Section("Irregular migration flows", intro + "".join(blocks), "flows")
+    return Section("Irregular migration flows", intro + "".join(blocks), "flows", entity_ids=ids)

@@ -28,6 +28,14 @@ def _parts(result: FlowForecast, uid: str) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 
 def png(result: FlowForecast, uid: str, path: Path) -> Path:
+    path.write_bytes(png_bytes(result, uid))
+    return path
+
+
+def png_bytes(result: FlowForecast, uid: str) -> bytes:
+    """The PNG chart of one series, as bytes (the briefing inlines it)."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,9 +52,10 @@ def png(result: FlowForecast, uid: str, path: Path) -> Path:
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    return path
+    return buffer.getvalue()
 
 
 def html(result: FlowForecast, uid: str, path: Path) -> Path:

@@ -20,7 +20,10 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-SOURCE_HELP = "Public series: uk-weekly, uk-daily, uk-weekly-prevented, frontex, iom-missing, americas, unhcr-returns."
+SOURCE_HELP = (
+    "workspace (the Crossing records of --workspace: people per week, or per month when most weeks are empty), "
+    "or public series: uk-weekly, uk-daily, uk-weekly-prevented, frontex, iom-missing, americas, unhcr-returns."
+)
 InputOpt = typer.Option(None, "--input", "-i", help="A CSV file of counts (instead of --source).")
 SourceOpt = typer.Option(None, "--source", "-s", help=SOURCE_HELP)
 DataOpt = typer.Option(
@@ -29,7 +32,19 @@ DataOpt = typer.Option(
 DateOpt = typer.Option("date", "--date-column", help="CSV column with the date.")
 ValueOpt = typer.Option("value", "--value-column", help="CSV column with the count.")
 SeriesOpt = typer.Option([], "--series-column", help="CSV column(s) naming the series, highest level first.")
-FreqOpt = typer.Option("M", "--freq", help="D, W (weeks ending Sunday) or M; rows are summed into these periods.")
+FreqOpt = typer.Option(
+    None,
+    "--freq",
+    help="D, W (weeks ending Sunday) or M; rows are summed into these periods "
+    "(default M for --input; W or M for the workspace, chosen by how many weeks have a crossing).",
+)
+WorkspaceOpt = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    help="Forecast this workspace's crossings (same as --source workspace; default folder: $AVELLINO_WORKSPACE "
+    "or ./workspace).",
+)
 HorizonOpt = typer.Option(3, "--horizon", help="Periods ahead to forecast.")
 LevelOpt = typer.Option([], "--level", help="Only these hierarchy levels (e.g. route); skips reconciliation.")
 FastOpt = typer.Option(False, "--fast", help="Leave AutoARIMA out: several times quicker, slightly less accurate.")
@@ -41,6 +56,24 @@ WindowsOpt = typer.Option(
 )
 
 
+def _workspace_flow(workspace: Path | None, freq: str | None) -> FlowData:
+    from avellino.errors import ConfigError
+    from avellino.flows.crossings import MIN_PERIODS, crossings_flow, read_crossings
+    from avellino.store import open_store
+
+    if freq is not None and freq.upper() not in MIN_PERIODS:
+        raise ConfigError(f"A workspace's crossings are counted per week (W) or month (M), not {freq!r}.")
+    with open_store(workspace) as store:
+        crossings = read_crossings(store)
+    flow = crossings_flow(crossings, freq.upper() if freq else None)
+    if flow is None:
+        raise ConfigError(
+            f"The workspace {workspace or 'workspace'} holds {len(crossings.frame):,} dated crossing(s): too few to "
+            f"forecast ({MIN_PERIODS['W']} complete weeks or {MIN_PERIODS['M']} months are needed)."
+        )
+    return flow
+
+
 def _load(
     source: str | None,
     input_file: Path | None,
@@ -48,16 +81,26 @@ def _load(
     date_column: str,
     value_column: str,
     series_columns: list[str],
-    freq: str,
+    freq: str | None,
+    workspace: Path | None = None,
 ) -> FlowData:
     from avellino.errors import ConfigError
     from avellino.flows.data import load_csv, load_source
     from avellino.settings import shared_data_dir
 
+    if workspace is not None:
+        if input_file is not None or source not in (None, "workspace"):
+            raise ConfigError("--workspace reads the workspace's crossings: give it without --input or --source.")
+        source = "workspace"
     if (source is None) == (input_file is None):
-        raise ConfigError("Give exactly one of --source NAME (public data) or --input FILE (a CSV).")
+        raise ConfigError(
+            "Give exactly one of --source NAME (public data, or 'workspace' for the workspace's crossings), "
+            "--workspace DIR or --input FILE (a CSV)."
+        )
     if input_file is not None:
-        return load_csv(input_file, date_column, value_column, series_columns, freq.upper())
+        return load_csv(input_file, date_column, value_column, series_columns, (freq or "M").upper())
+    if source == "workspace":
+        return _workspace_flow(workspace, freq)
     root = data or shared_data_dir()
     if root is None:
         raise ConfigError("No public data folder: pass --data DIR or set AVELLINO_SHARED_DATA.")
@@ -134,10 +177,11 @@ def forecast(
     source: str | None = SourceOpt,
     input_file: Path | None = InputOpt,
     data: Path | None = DataOpt,
+    workspace: Path | None = WorkspaceOpt,
     date_column: str = DateOpt,
     value_column: str = ValueOpt,
     series_column: list[str] = SeriesOpt,
-    freq: str = FreqOpt,
+    freq: str | None = FreqOpt,
     horizon: int = HorizonOpt,
     level: list[str] = LevelOpt,
     windows: int | None = WindowsOpt,
@@ -156,13 +200,15 @@ def forecast(
 
       avellino flows forecast --source uk-weekly --horizon 4 --out flows-uk
 
+      avellino flows forecast --workspace ops/channel --horizon 4 --out flows-channel
+
       avellino flows forecast --input my.csv --date-column day --value-column people
       --series-column route --freq W --horizon 4
     """
     from avellino.flows.alerts import all_alerts
     from avellino.flows.charts import write_charts
 
-    flow = _load(source, input_file, data, date_column, value_column, series_column, freq)
+    flow = _load(source, input_file, data, date_column, value_column, series_column, freq, workspace)
     result = _run_forecast(flow, horizon, level, windows, fast)
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = {(c.unique_id): "+".join(c.models) for c in result.choices}
@@ -181,10 +227,11 @@ def alerts(
     source: str | None = SourceOpt,
     input_file: Path | None = InputOpt,
     data: Path | None = DataOpt,
+    workspace: Path | None = WorkspaceOpt,
     date_column: str = DateOpt,
     value_column: str = ValueOpt,
     series_column: list[str] = SeriesOpt,
-    freq: str = FreqOpt,
+    freq: str | None = FreqOpt,
     horizon: int = HorizonOpt,
     level: list[str] = LevelOpt,
     windows: int | None = WindowsOpt,
@@ -199,10 +246,12 @@ def alerts(
       avellino flows alerts --source frontex --level route --json
 
       avellino flows alerts --source uk-weekly --horizon 4
+
+      avellino flows alerts --source workspace --workspace ops/channel --json
     """
     from avellino.flows.alerts import all_alerts
 
-    flow = _load(source, input_file, data, date_column, value_column, series_column, freq)
+    flow = _load(source, input_file, data, date_column, value_column, series_column, freq, workspace)
     found = all_alerts(_run_forecast(flow, horizon, level, windows, fast))
     if as_json:
         print(json.dumps([a.to_dict() for a in found]))
@@ -218,10 +267,11 @@ def charts(
     source: str | None = SourceOpt,
     input_file: Path | None = InputOpt,
     data: Path | None = DataOpt,
+    workspace: Path | None = WorkspaceOpt,
     date_column: str = DateOpt,
     value_column: str = ValueOpt,
     series_column: list[str] = SeriesOpt,
-    freq: str = FreqOpt,
+    freq: str | None = FreqOpt,
     horizon: int = HorizonOpt,
     level: list[str] = LevelOpt,
     windows: int | None = WindowsOpt,
@@ -240,6 +290,6 @@ def charts(
     """
     from avellino.flows.charts import write_charts
 
-    flow = _load(source, input_file, data, date_column, value_column, series_column, freq)
+    flow = _load(source, input_file, data, date_column, value_column, series_column, freq, workspace)
     written = write_charts(_run_forecast(flow, horizon, level, windows, fast), out_dir)
     err.print(f"Wrote {len(written)} chart file(s) to {out_dir}.")

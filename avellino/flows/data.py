@@ -300,7 +300,7 @@ def _parse_numbers(values: pd.Series, file: str, column: str) -> pd.Series:
 NOMINAL_DAYS = {"D": 1, "W": 7, "M": 28, "Y": 365}
 
 
-def _partial_ends(dates: pd.Series, periods: pd.Series, freq: str) -> pd.Series:
+def partial_ends(dates: pd.Series, periods: pd.Series, freq: str) -> pd.Series:
     """Rows in a first or last period that the data cover only in part (daily rows summed into weeks).
 
     A week holding two days of data would look like a collapse in crossings; such ends are dropped. Data
@@ -354,7 +354,7 @@ def load_csv(
     if frame.empty:
         raise ConfigError(f"{path}: no rows with both a date and a value.")
     periods = frame["ds"].dt.to_period(FREQ_ALIASES[freq].replace("MS", "M").replace("YS", "Y"))
-    frame = frame[~_partial_ends(frame["ds"], periods, freq)]
+    frame = frame[~partial_ends(frame["ds"], periods, freq)]
     periods = periods[frame.index]
     frame["ds"] = periods.dt.end_time.dt.normalize() if freq in ("D", "W") else periods.dt.start_time
     frame = frame.groupby([*levels, "ds"], as_index=False)["y"].sum()

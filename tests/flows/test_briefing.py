@@ -2,95 +2,79 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
-from avellino.flows.briefing import briefing_section, crossings_frame, store_flow
+from avellino.flows.alerts import all_alerts
+from avellino.flows.briefing import BRIEFING_WINDOWS, briefing_section
+from avellino.flows.crossings import crossings_flow, read_crossings
+from avellino.flows.forecast import forecast_flow
 from avellino.report.sections import DemoContext
-from avellino.store import BatchInfo, open_store
-from avellino.store.schema import STATEMENT_COLUMNS
+from avellino.store.base import Store
+from tests.flows.stores import Report, crossings_store
 
 
-def _statements(n_weeks: int) -> pa.Table:
-    """Two crossings a week for ``n_weeks`` weeks, marked as one partner's H0 / TLP AMBER records."""
+def _reports(n_weeks: int) -> list[Report]:
+    """Two crossings a week for ``n_weeks`` weeks, each reported by the UK and (the same boat) by France."""
     rng = np.random.default_rng(3)
-    rows = []
-    start = pd.Timestamp("2024-01-01")
+    reports = []
     for i in range(2 * n_weeks):
-        eid = f"partner-crossing-{i:04d}"
-        day = (start + pd.Timedelta(days=int(3.5 * i))).date().isoformat()
+        day = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(3.5 * i))).date().isoformat()
+        people, hull = int(rng.integers(20, 70)), f"XHB{i:05d}"
         outcome = "arrived" if i % 3 else "intercepted"
-        values = {"id": eid, "date": day, "departurePlace": "Gravelines", "outcome": outcome}
-        values["peopleOnBoard"] = str(int(rng.integers(20, 70)))
-        for prop, value in values.items():
-            row = dict.fromkeys(STATEMENT_COLUMNS)
-            row.update(
-                id=f"{eid}-{prop}",
-                entity_id=eid,
-                canonical_id=eid,
-                schema="Crossing",
-                prop=prop,
-                value=value,
-                dataset="test",
-                originator="partner",
-                handling_code="H0",
-                tlp="AMBER",
-                batch_id="b1",
-            )
-            rows.append(row)
-    return pa.Table.from_pylist(rows)
+        reports.append(Report(f"uk-nca-crossing-{i:04d}", day, people, hull, outcome))
+        reports.append(Report(f"fr-crossing-{i:04d}", day, people, hull, outcome, "fr-ocriest", "H2", "RED"))
+    return reports
 
 
 @pytest.fixture
 def store(tmp_path: Path):
-    store = open_store(tmp_path / "ws", create=True)
-    batch = BatchInfo("b1", "crossings.csv", "f" * 64, "m" * 64, 40, 0, datetime(2024, 6, 1))
-    store.write_batch(batch, _statements(20))
+    store = crossings_store(tmp_path / "ws", _reports(20))
     yield store
     store.close()
 
 
-def test_crossings_frame_reads_the_store(store) -> None:
-    ctx = DemoContext(store=store, out_dir=Path("."))
-    frame = crossings_frame(ctx)
-    assert len(frame) == 40
-    assert set(frame.columns) == {"date", "departure", "outcome", "people"}
-    assert set(frame["outcome"]) == {"arrived", "intercepted"}
-    flow = store_flow(frame)
-    assert flow is not None and flow.freq == "W"
-    assert flow.frame["y"].sum() == frame["people"].sum()
-
-
-def test_section_from_the_store_without_public_data(store, tmp_path: Path) -> None:
-    ctx = DemoContext(store=store, out_dir=tmp_path)
-    section = briefing_section(ctx)
+def test_section_from_the_store_without_public_data(store: Store, tmp_path: Path) -> None:
+    section = briefing_section(DemoContext(store=store, out_dir=tmp_path))
     assert section is not None and section.anchor == "flows"
-    assert "Crossings recorded in this workspace" in section.html and "80% interval" in section.html
-    assert "data:image/png;base64," in section.html
-
-
-def test_too_few_weeks_gives_no_section(tmp_path: Path) -> None:
-    few = pd.DataFrame(
-        {
-            "date": pd.to_datetime(["2024-01-01", "2024-01-09"]),
-            "departure": "x",
-            "outcome": "arrived",
-            "people": [10.0, 20.0],
-        }
+    assert "Crossings recorded in this workspace, next 4 weeks" in section.html and "80% interval" in section.html
+    assert (
+        "from 80 crossing report(s) in this workspace; 40 report(s) of a boat another partner reported" in section.html
     )
-    assert store_flow(few) is None
+    assert "data:image/png;base64," in section.html
+    assert len(section.entity_ids) == 80 and "fr-crossing-0000" in section.entity_ids
+    assert list(tmp_path.iterdir()) == [tmp_path / "ws"]  # nothing written beside the briefing
+
+
+def test_an_alert_is_shown_once_for_a_series_repeated_at_several_levels(tmp_path: Path) -> None:
+    # Every crossing arrived, so the outcome level repeats the total; the last weeks jump from ~2 to 8 boats.
+    reports = [r for r in _reports(30) if r.originator == "uk-nca"]
+    reports = [Report(r.eid, r.day, r.people, r.hull, "arrived") for r in reports]
+    last = pd.Timestamp(reports[-1].day)
+    for i in range(24):
+        day = (last - pd.Timedelta(days=i % 12)).date().isoformat()
+        reports.append(Report(f"uk-nca-surge-{i}", day, 60, f"XHS{i:04d}", "arrived"))
+    with crossings_store(tmp_path / "ws", reports) as store:
+        flow = crossings_flow(read_crossings(store), "W")
+    assert flow is not None
+    found = all_alerts(forecast_flow(flow, 4, fast=True, windows=BRIEFING_WINDOWS))
+    assert found and {a.series for a in found} == {"global"}
+    assert all(a.also_levels == ("outcome",) and "at level outcome" in a.message() for a in found)
+    exceeded = [a.ds for a in found if a.kind == "exceedance"]
+    assert len(exceeded) == len(set(exceeded))
+
+
+def test_no_crossings_and_no_public_data_give_no_section(tmp_path: Path) -> None:
+    with crossings_store(tmp_path / "ws", _reports(20)[:4]) as store:
+        assert briefing_section(DemoContext(store=store, out_dir=tmp_path)) is None
 
 
 @pytest.mark.shared
-def test_section_from_public_data(shared_data: Path, store, tmp_path: Path) -> None:
-    start = time.perf_counter()
+def test_section_from_public_data(shared_data: Path, store: Store, tmp_path: Path) -> None:
     section = briefing_section(DemoContext(store=store, out_dir=tmp_path, shared_data=shared_data))
     assert section is not None
     assert "UK small-boat arrivals" in section.html and "Frontex detections by route" in section.html
-    print(f"flows briefing section: {time.perf_counter() - start:.1f} s")  # reported, not asserted
+    assert "Crossings recorded in this workspace" in section.html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from avellino.cli import app
@@ -59,3 +60,32 @@ def test_dash_h_is_help_on_every_flows_command() -> None:
         result = runner.invoke(app, ["flows", command, "-h"])
         assert result.exit_code == 0, result.output
         assert "Usage:" in result.output and "--horizon" in result.output
+
+
+def _workspace(path: Path) -> Path:
+    from tests.flows.stores import Report, crossings_store
+
+    days = pd.date_range("2024-01-01", periods=300, freq="D")
+    reports = [Report(f"uk-nca-{i}", d.date().isoformat(), 40 + i % 30, f"XHB{i:05d}") for i, d in enumerate(days)]
+    crossings_store(path, reports).close()
+    return path
+
+
+def test_forecast_reads_a_workspace_s_crossings(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    args = ["flows", "forecast", "--workspace", str(ws), "--horizon", "2", "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, [*args, "--calibration-windows", "3", "--fast", "--no-charts"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "forecast.csv")
+    assert set(table["unique_id"]) == {"global", "global/arrived"} and len(table) == 4
+    # 7 crossings a week of 40-69 people: the forecast is on that scale.
+    assert table.loc[table["unique_id"] == "global", "reconciled"].between(7 * 40, 7 * 70).all()
+
+
+def test_source_workspace_and_its_errors(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    runner.invoke(app, ["init", "--workspace", str(empty)])
+    result = runner.invoke(app, ["flows", "alerts", "--source", "workspace", "--workspace", str(empty), "--json"])
+    assert result.exit_code != 0 and "too few to forecast" in str(result.exception)
+    result = runner.invoke(app, ["flows", "alerts", "--source", "frontex", "--workspace", str(empty)])
+    assert result.exit_code != 0 and "without --input or --source" in str(result.exception)
