@@ -20,13 +20,15 @@ class Section:
 
     ``entity_ids`` names every entity (record or resolved cluster id) whose facts the section shows, so that the
     briefing can carry the strictest TLP and handling code of what it shows, and an analyst can follow each row
-    back with ``resolve explain`` or ``stats``.
+    back with ``resolve explain`` or ``stats``. ``all_records`` says the section summarises every record in
+    the store (the holdings counts), so its marking is the strictest of the whole store.
     """
 
     title: str
     html: str
     anchor: str = ""
     entity_ids: frozenset[str] = frozenset()
+    all_records: bool = False
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ def test_section_from_the_store_without_public_data(store: Store, tmp_path: Path
         "from 80 crossing report(s) in this workspace; 40 report(s) of a boat another partner reported" in section.html
     )
     assert "data:image/png;base64," in section.html
+    assert all(src.startswith("data:") for src in re.findall(r'src="([^"]*)"', section.html))  # self-contained
     assert len(section.entity_ids) == 80 and "fr-crossing-0000" in section.entity_ids
     assert list(tmp_path.iterdir()) == [tmp_path / "ws"]  # nothing written beside the briefing
 
