@@ -1,10 +1,15 @@
 """The network section of the analyst briefing: communities, key players with evidence, roles, routes and the
-safeguarding note. Every value interpolated into the HTML is escaped here (the section contract)."""
+safeguarding note. Every value interpolated into the HTML is escaped here (the section contract).
+
+Every table of people carries their entity ids (so ``avellino resolve explain A B`` can be run on them) and
+passes through the network's protection: no victim, witness, informant or migrant boat pilot is shown as a
+target, operator, central member or role holder; they are counted in the safeguarding note. The section's
+``entity_ids`` are the people it lists and the route legs and crossings its routes aggregate.
+"""
 
 from __future__ import annotations
 
 import html
-import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -27,10 +32,9 @@ def briefing_section(ctx: DemoContext) -> Section | None:
     """Build the network from the store and describe it for the analyst (None when there are no parties)."""
     from avellino.network.build import build_graph, read_statements
     from avellino.network.roles import infer_roles
-    from avellino.network.routes import routes_of
+    from avellino.network.routes import route_stages, route_table
     from avellino.network.targets import key_players
 
-    start = time.perf_counter()
     statements = read_statements(ctx.store)
     sg = build_graph(ctx.store, statements)
     if not (sg.nodes["kind"] == "party").any():
@@ -38,18 +42,21 @@ def briefing_section(ctx: DemoContext) -> Section | None:
     graph = sg.analysis_graph()
     inference = infer_roles(sg, graph)
     report = key_players(ctx.store, sg, inference, k=K, effort_seconds=BRIEFING_EFFORT, graph=graph)
-    routes = routes_of(sg, statements)
+    stages = route_stages(statements)
+    labels = dict(zip(sg.nodes["id"], sg.nodes["label"], strict=True))
+    canonical = dict(zip(statements["entity_id"], statements["canonical_id"], strict=True))
+    routes = route_table(stages, canonical, labels, sg.protection)
+    shown: set[str] = set()
     parts = [
         _overview(sg, graph, report),
-        _targets_html(report),
-        _communities_html(graph, inference),
-        _roles_html(sg, inference, ctx),
-        _routes_html(routes, ctx),
-        _safeguarding_html(report),
+        _targets_html(report, shown),
+        _communities_html(graph, inference, shown),
+        _roles_html(sg, inference, ctx, shown),
+        _routes_html(routes, shown),
+        _safeguarding_html(report, sg),
     ]
-    ctx.notes["network_seconds"] = round(time.perf_counter() - start, 2)
-    parts.append(f"<p class='meta'>Network analysis took {ctx.notes['network_seconds']} s.</p>")
-    return Section("Network and disruption", "".join(parts), "network")
+    shown.update(str(e) for e in stages["event"])
+    return Section("Network and disruption", "".join(parts), "network", frozenset(shown))
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:
@@ -69,19 +76,20 @@ def _overview(sg: StoreGraph, graph: ig.Graph, report: TargetReport) -> str:
     )
 
 
-def _targets_html(report: TargetReport) -> str:
-    rows: list[list[object]] = [[t.rank, t.label, t.kind, t.role, t.lcc_drop, t.evidence] for t in report.targets]
+def _targets_html(report: TargetReport, shown: set[str]) -> str:
+    rows: list[list[object]] = [[t.rank, t.label, t.id, t.kind, t.role, t.lcc_drop, t.evidence] for t in report.targets]
+    shown.update(t.id for t in report.targets)
     base = ", ".join(f"{n} {v:.3f}" for n, v in report.baselines.items())
     frac = report.lcc_after / report.lcc0 if report.lcc0 else 0.0
     return (
         f"<h3>Top {report.k} targets</h3><p>Stopping these {report.k} leaves the largest connected group at "
         f"{report.lcc_after:,} of {report.lcc0:,} ({frac:.1%}); adaptive baselines leave {html.escape(base)} "
         "(fractions). <i>LCC drop</i>: what stopping that one alone removes from the largest group.</p>"
-        + _table(["#", "name", "kind", "inferred role", "LCC drop", "evidence"], rows)
+        + _table(["#", "name", "entity id", "kind", "inferred role", "LCC drop", "evidence"], rows)
     )
 
 
-def _communities_html(graph: ig.Graph, inference: RoleInference, top: int = 8) -> str:
+def _communities_html(graph: ig.Graph, inference: RoleInference, shown: set[str], top: int = 8) -> str:
     from avellino.network.structure import leiden_communities
 
     membership = leiden_communities(graph)
@@ -100,37 +108,44 @@ def _communities_html(graph: ig.Graph, inference: RoleInference, top: int = 8) -
     for cid, members in sorted(frame.groupby("community"), key=lambda kv: -len(kv[1]))[:top]:
         nats = members["nationality"][members["nationality"] != ""].value_counts().head(3)
         roles = members["role"][~members["role"].isin(["none", "identifier"])].value_counts()
-        leaders = members[~members["protected"]].nlargest(3, "pagerank")["label"]
+        leaders = members[~members["protected"].astype(bool)].nlargest(3, "pagerank")
+        shown.update(str(n) for n in leaders["name"])
         rows.append(
             [
                 int(cid),
                 len(members),
                 ", ".join(f"{k} {v}" for k, v in nats.items()),
                 ", ".join(f"{k} {v}" for k, v in roles.items()),
-                ", ".join(map(str, leaders)),
+                ", ".join(f"{label} [{node}]" for label, node in zip(leaders["label"], leaders["name"], strict=True)),
                 int(members["protected"].sum()),
             ]
         )
     count = len(set(membership))
-    return f"<h3>Communities</h3><p>{count:,} Leiden communities; the {min(top, count)} largest:</p>" + _table(
-        ["community", "members", "nationalities", "inferred roles", "most central", "protected"], rows
-    )
+    return (
+        f"<h3>Communities</h3><p>{count:,} Leiden communities; the {min(top, count)} largest. <i>Most central</i>: "
+        "name [entity id], never a protected person.</p>"
+    ) + _table(["community", "members", "nationalities", "inferred roles", "most central", "protected"], rows)
 
 
-def _roles_html(sg: StoreGraph, inference: RoleInference, ctx: DemoContext, per_role: int = 4) -> str:
+def _roles_html(sg: StoreGraph, inference: RoleInference, ctx: DemoContext, shown: set[str], per_role: int = 4) -> str:
     labels = sg.nodes.set_index("id")["label"]
     strength = inference.scores.max(axis=1)
     rows: list[list[object]] = []
+    flagged_total = 0
     for role, members in inference.role.groupby(inference.role):
         if role == "none":
             continue
-        best = strength[members.index].nlargest(per_role).index
-        for node in best:
-            rows.append([str(role), int(len(members)), str(labels[node]), str(inference.evidence[node])])
+        listed, flagged = sg.protection.screen(strength[members.index].sort_values(ascending=False).index)
+        flagged_total += len(flagged)
+        for node in listed[:per_role]:
+            shown.add(str(node))
+            rows.append([str(role), int(len(listed)), str(labels[node]), str(node), str(inference.evidence[node])])
     text = (
         "<h3>Roles</h3><p>Inferred from evidence (crossings piloted or organised, equipment sold, adverts, legs, "
-        "payments, contacts with migrants) and position in the network; the strongest few per role:</p>"
-        + _table(["role", "people with it", "name", "evidence"], rows)
+        "payments, contacts with migrants) and position in the network; the strongest few per role. "
+        f"{flagged_total:,} protected people with evidence of a role (mostly migrants made to steer a boat) are "
+        "not listed or counted here: see Safeguarding.</p>"
+        + _table(["role", "people with it", "name", "entity id", "evidence"], rows)
     )
     if ctx.truth_dir is not None and (ctx.truth_dir / "persons.csv").is_file():
         from avellino.network.evaluate import canonical_map, read_truth, score_roles, truth_labels
@@ -150,27 +165,38 @@ def _roles_html(sg: StoreGraph, inference: RoleInference, ctx: DemoContext, per_
     return text
 
 
-def _routes_html(routes: pd.DataFrame, ctx: DemoContext, top: int = 25) -> str:
+def _routes_html(routes: pd.DataFrame, shown: set[str], top: int = 25) -> str:
     if routes.empty:
         return "<h3>Routes</h3><p>No route legs, crossings or trips in the store.</p>"
-    from avellino.network.routes import sankey_html, write_plotly_js
+    from avellino.network.routes import sankey_html
 
-    write_plotly_js(ctx.out_dir)
-    rows = [[*r[:4], int(r[4]), int(r[5]), *r[6:]] for r in routes.head(top).itertuples(index=False)]
+    head = routes.head(top)
+    shown.update(i for ids in head["operator_ids"] for i in str(ids).split(";") if i)
+    rows = [
+        [r["from"], r["to"], r["stage"], r["transport"], int(r["count"]), int(r["people"]), r["first"], r["last"],
+         r["operators"], str(r["operator_ids"]).replace(";", ", "), int(r["protected"])]
+        for r in head.to_dict(orient="records")
+    ]  # fmt: skip
     return (
-        f"<h3>Routes</h3><p>{len(routes):,} route stages from legs and crossings; the Sankey shows people moved "
-        "(plotly.min.js is written beside this page, no CDN).</p>"
+        f"<h3>Routes</h3><p>{len(routes):,} route stages from legs and crossings; the diagram shows people moved. "
+        "Operators are listed by name and entity id; <i>protected</i> counts the victims, witnesses, informants "
+        "and migrant boat pilots among a stage's operators, who are never listed as operators.</p>"
         + sankey_html(routes)
-        + _table(["from", "to", "stage", "transport", "legs", "people", "first", "last", "operators"], rows)
-    )
+        + _table(
+            ["from", "to", "stage", "transport", "legs", "people", "first", "last", "operators", "operator ids",
+             "protected"],
+            rows,
+        )
+    )  # fmt: skip
 
 
-def _safeguarding_html(report: TargetReport) -> str:
-    reasons = pd.Series([p["reason"] for p in report.protected], dtype=object).value_counts()
+def _safeguarding_html(report: TargetReport, sg: StoreGraph) -> str:
+    reasons = sg.nodes[sg.nodes["protected"].astype(bool)]["safeguarding"].value_counts()
     listed = "".join(f"<li>{html.escape(str(r))}: {n:,}</li>" for r, n in reasons.items())
     return (
         "<h3>Safeguarding</h3><p class='safeguard'>"
-        f"{len(report.protected):,} people in this network are protected and were never considered as targets: "
+        f"{int(reasons.sum()):,} people in this network ({len(report.protected):,} of them in the analysis graph) "
+        "are protected: never considered as targets, never listed as operators or with an offender role: "
         "victims, witnesses and informants (from the data-subject category of any record merged into them) "
         "and boat pilots with no other evidence of a smuggling role, who are often migrants made to steer. "
         "Every target list passes a check that refuses to release a protected person.</p>"

@@ -19,11 +19,13 @@ its own entity) and a resolved one (records merged by ``avellino resolve``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from avellino.network.protect import Protection, network_protection, presented_categories
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -90,13 +92,17 @@ STATEMENT_COLUMNS = ["entity_id", "canonical_id", "schema", "prop", "prop_type",
 class StoreGraph:
     """The network read from a store: node and tie tables, participation, and igraph views of them."""
 
-    nodes: pd.DataFrame  # id, kind, schema, label, nationality, categories, protected, records
+    nodes: pd.DataFrame  # id, kind, schema, label, nationality, categories, protected, safeguarding, records
     edges: pd.DataFrame  # source, target, kind, directed, events, amount, first, last
     participation: pd.DataFrame  # node, schema, prop, event, date, amount
     events: pd.DataFrame  # event, schema, date, amount (one row per event entity)
+    #: Who is never shown as an offender (``protect.network_protection``), with the reason.
+    protection: Protection = field(default_factory=Protection)
 
     def graph(self) -> ig.Graph:
-        """Directed multigraph: one edge per (source, target, kind), every node and edge attribute kept."""
+        """Directed multigraph for graph files: one edge per (source, target, kind), every node and edge
+        attribute kept; protected people carry ``protected`` and the ``safeguarding`` reason, and none is
+        written with an offender category (``protect.presented_categories``)."""
         import igraph as ig
 
         index = {n: i for i, n in enumerate(self.nodes["id"])}
@@ -106,8 +112,12 @@ class StoreGraph:
             directed=True,
         )
         g.vs["name"] = list(index)
-        for col in ("kind", "schema", "label", "nationality", "categories", "protected", "records"):
+        for col in ("kind", "schema", "label", "nationality", "protected", "safeguarding", "records"):
             g.vs[col] = self.nodes[col].tolist()
+        g.vs["categories"] = [
+            presented_categories(c, bool(p))
+            for c, p in zip(self.nodes["categories"], self.nodes["protected"], strict=True)
+        ]
         for col in ("kind", "directed", "events", "amount", "first", "last"):
             g.es[col] = self.edges[col].tolist()
         g.es["weight"] = [float(x) for x in self.edges["events"]]
@@ -151,11 +161,16 @@ def build_graph(store: Store, statements: pd.DataFrame | None = None) -> StoreGr
     refs["node"] = refs["target"].map(owner).fillna(refs["target"])
     events = _events(st)
     edges = _edges(refs, events)
-    nodes = _nodes(st, schema_of, refs, edges, store.protected_entity_ids())
+    marked = store.protected_entity_ids()
+    nodes = _nodes(st, schema_of, refs, edges, marked)
     part = refs.merge(events[["event", "date", "amount"]], on="event", how="left")
     part = part[["node", "schema", "prop", "event", "date", "amount"]]
     part = part[part["node"].isin(set(nodes["id"]))].reset_index(drop=True)
-    return StoreGraph(nodes, edges, part, events)
+    sg = StoreGraph(nodes, edges, part, events)
+    sg.protection = network_protection(sg, marked)
+    sg.nodes["protected"] = sg.nodes["id"].map(lambda i: i in sg.protection)
+    sg.nodes["safeguarding"] = sg.nodes["id"].map(sg.protection.reason)
+    return sg
 
 
 def _canonical_map(store: Store, st: pd.DataFrame) -> dict[str, str]:

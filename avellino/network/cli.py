@@ -24,28 +24,56 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-EDGES_HELP = "Network file: an edge list 'u v [weight]' (whitespace or CSV) or a CSV adjacency matrix."
-FORMAT_HELP = "edgelist, matrix, or auto (decide from the file)."
+EDGES_HELP = (
+    "Network file: an edge list 'u v [weight]' (whitespace or CSV), a CSV adjacency matrix, or the GraphML / "
+    "GEXF that 'network build --to' and 'network export' write."
+)
+FORMAT_HELP = "edgelist, matrix, graphml, gexf, or auto (decide from the file)."
 PROTECTED_HELP = (
     "Ids never to target (victims, witnesses, informants, migrant boat pilots): a comma-separated list, "
-    "or a file with one id per line. They stay in the network but are never removed or listed."
+    "or a file with one id per line. They stay in the network but are never removed or listed. People a "
+    "GraphML/GEXF file marks protected (as 'network build --to' writes them) are protected as well."
 )
 
 
 def _load(edges: Path, fmt: str) -> ig.Graph:
     from avellino.errors import ConfigError
-    from avellino.network.io import read_network
+    from avellino.network.io import FORMATS, read_network
 
-    if fmt not in ("auto", "edgelist", "matrix"):
-        raise ConfigError(f"--format must be edgelist, matrix or auto, not {fmt!r}.")
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
     return read_network(edges, fmt)  # type: ignore[arg-type]
 
 
-def _protection(protected: str | None) -> Protection:
+def _check_writable(path: Path, suffixes: tuple[str, ...], option: str = "--to") -> None:
+    """Refuse an output path before any work: a wrong extension or a missing folder."""
+    from avellino.errors import ConfigError
+
+    if path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{option} must end in {' or '.join(suffixes)}, not {path.name!r}.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"The folder {path.parent} does not exist: create it first, or write elsewhere.")
+
+
+def _write_graph(graph: ig.Graph, to: Path) -> None:
+    from avellino.network.export import write_gexf, write_graphml
+
+    (write_graphml if to.suffix.lower() == ".graphml" else write_gexf)(graph, to)
+
+
+def _protection(protected: str | None, graph: ig.Graph | None = None) -> Protection:
+    """--protected ids, and the people a graph file marks protected."""
     from avellino.network.protect import Protection
 
+    from_file = Protection.from_graph(graph) if graph is not None else Protection()
     if not protected:
-        return Protection()
+        return from_file
+    return from_file.merged(_given(protected))
+
+
+def _given(protected: str) -> Protection:
+    from avellino.network.protect import Protection
+
     path = Path(protected)
     if path.is_file():
         ids = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
@@ -81,7 +109,7 @@ def disrupt(
 
     graph = _load(edges, fmt)
     with err.status(f"Searching key players in {graph.vcount()} vertices, {graph.ecount()} ties..."):
-        plan = plan_disruption(graph, k, _protection(protected), effort_seconds=effort)
+        plan = plan_disruption(graph, k, _protection(protected, graph), effort_seconds=effort)
     if as_json:
         print(json.dumps(plan.as_json()))
         return
@@ -131,8 +159,11 @@ def describe(
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     top: int = typer.Option(10, "--top", help="How many central vertices and brokers to list."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    protected: str | None = typer.Option(None, "--protected", help=PROTECTED_HELP),
 ) -> None:
     """Components, Leiden communities, the most central vertices and the brokers between communities.
+
+    Protected people are never listed as central or as brokers; they are counted for safeguarding.
 
     Example:
 
@@ -143,16 +174,22 @@ def describe(
     from avellino.network.structure import brokerage, centralities, component_summary, leiden_communities
 
     graph = _load(edges, fmt)
+    protection = _protection(protected, graph)
     membership = leiden_communities(graph)
     cent = centralities(graph)
-    ranked = sorted(cent, key=lambda n: -cent[n]["betweenness"])[:top]
+    by_betweenness, flagged = protection.screen(sorted(cent, key=lambda n: -cent[n]["betweenness"]))
+    ranked = by_betweenness[:top]
+    every_broker = brokerage(graph, list(membership), graph.vcount())
+    shown_brokers = set(protection.screen(b.id for b in every_broker)[0])
+    brokers_list = [b for b in every_broker if b.id in shown_brokers][:top]
     result = {
         "nodes": graph.vcount(),
         "edges": graph.ecount(),
         **component_summary(graph),
         "communities": len(set(membership)),
         "central": [{"id": n, **cent[n]} for n in ranked],
-        "brokers": [asdict(b) for b in brokerage(graph, list(membership), top)],
+        "brokers": [asdict(b) for b in brokers_list],
+        "protected": [{"id": n, "reason": protection.reason(n)} for n in flagged],
     }
     if as_json:
         print(json.dumps(result))
@@ -170,9 +207,11 @@ def describe(
     brokers = Table(title="Brokers between communities")
     for col in ("id", "community", "communities reached", "participation"):
         brokers.add_column(col)
-    for b in brokerage(graph, list(membership), top):
+    for b in brokers_list:
         brokers.add_row(b.id, b.group, str(b.groups_reached), f"{b.participation:.2f}")
     out.print(brokers)
+    if flagged:
+        out.print(f"[yellow]{len(flagged)} protected person(s) are never listed here (flag for safeguarding).[/]")
 
 
 @app.command()
@@ -187,24 +226,18 @@ def export(
 
       avellino network export --edges calls.csv --to calls.gexf
     """
-    from avellino.errors import ConfigError
-    from avellino.network.export import write_gexf, write_graphml
     from avellino.network.structure import leiden_communities
 
+    _check_writable(to, GRAPH_SUFFIXES)
     graph = _load(edges, fmt)
     graph.vs["community"] = leiden_communities(graph)
-    suffix = to.suffix.lower()
-    if suffix == ".graphml":
-        write_graphml(graph, to)
-    elif suffix == ".gexf":
-        write_gexf(graph, to)
-    else:
-        raise ConfigError(f"--to must end in .graphml or .gexf, not {to.name!r}.")
+    _write_graph(graph, to)
     err.print(f"Wrote {to} ({graph.vcount()} vertices, {graph.ecount()} ties)")
 
 
 # -- commands on the workspace store -------------------------------------------------------------------------
 
+GRAPH_SUFFIXES = (".graphml", ".gexf")
 WORKSPACE_HELP = "Workspace folder (default: $AVELLINO_WORKSPACE or ./workspace)."
 
 
@@ -246,10 +279,10 @@ def build(
     """
     import pyarrow as pa
 
-    from avellino.errors import ConfigError
-    from avellino.network.export import write_gexf, write_graphml
     from avellino.network.structure import component_summary, leiden_communities
 
+    if to is not None:
+        _check_writable(to, GRAPH_SUFFIXES)
     store, sg = _open_network(workspace)
     with store:
         store.write_table("network_nodes", pa.Table.from_pandas(sg.nodes, preserve_index=False))
@@ -263,13 +296,7 @@ def build(
         "protected": int(sg.nodes["protected"].sum()),
     }
     if to is not None:
-        full = sg.graph()
-        if to.suffix.lower() == ".graphml":
-            write_graphml(full, to)
-        elif to.suffix.lower() == ".gexf":
-            write_gexf(full, to)
-        else:
-            raise ConfigError(f"--to must end in .graphml or .gexf, not {to.name!r}.")
+        _write_graph(sg.graph(), to)
         err.print(f"Wrote {to}")
     if as_json:
         print(json.dumps(summary))
@@ -296,7 +323,9 @@ def roles(
 
     A transparent score per role from evidence in the store (crossings piloted or organised, equipment sold,
     adverts, legs operated, payments, contacts with migrants) and the network (centrality, brokerage across
-    nationality groups). People recorded as victims without direct evidence get 'none'.
+    nationality groups). People recorded as victims without direct evidence get 'none'. Protected people
+    (victims, witnesses, informants, migrant boat pilots) are never listed with an offender role; they are
+    counted, and listed under 'safeguarding' with --json.
 
     Examples:
 
@@ -316,22 +345,42 @@ def roles(
             scored = score_roles(inference.role, truth_labels(read_truth(truth), canonical_map(store)))
     labels = sg.nodes.set_index("id")["label"]
     strength = inference.scores.max(axis=1)
-    ranked = [n for n in strength.sort_values(ascending=False).index if inference.role[n] != "none"][:top]
+    with_role = [n for n in strength.sort_values(ascending=False).index if inference.role[n] != "none"]
+    shown, flagged = sg.protection.screen(with_role)
     rows = [
         {"id": n, "label": str(labels[n]), "role": str(inference.role[n]), "score": float(strength[n]),
          "evidence": str(inference.evidence[n])}
-        for n in ranked
+        for n in shown[:top]
     ]  # fmt: skip
-    counts = {str(k): int(v) for k, v in inference.role.value_counts().items()}
+    safeguarding = [
+        {"id": n, "label": str(labels[n]), "reason": sg.protection.reason(n), "evidence": str(inference.evidence[n])}
+        for n in flagged[:top]
+    ]
+    counts = {str(k): int(v) for k, v in inference.role[shown].value_counts().items()}
     if as_json:
-        print(json.dumps({"counts": counts, "people": rows, **({"evaluation": scored} if scored else {})}))
+        print(
+            json.dumps(
+                {
+                    "counts": counts,
+                    "people": rows,
+                    "safeguarding": safeguarding,
+                    "safeguarding_total": len(flagged),
+                    **({"evaluation": scored} if scored else {}),
+                }
+            )
+        )
         return
     table = Table(title=f"Inferred roles ({', '.join(f'{k}: {v}' for k, v in counts.items())})")
-    for col in ("name", "role", "score", "evidence"):
+    for col in ("name", "id", "role", "score", "evidence"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["label"], r["role"], f"{r['score']:.2f}", r["evidence"])
+        table.add_row(str(r["label"]), str(r["id"]), str(r["role"]), f"{r['score']:.2f}", str(r["evidence"]))
     out.print(table)
+    if flagged:
+        out.print(
+            f"[yellow]{len(flagged)} protected person(s) have evidence of a role but are not listed as offenders: "
+            "flag for safeguarding[/] (--json lists them under 'safeguarding')."
+        )
     if scored:
         out.print(json.dumps(scored, indent=1))
 
@@ -370,10 +419,10 @@ def targets(
         title=f"Key players: largest group {report.lcc0} -> {report.lcc_after} after stopping {report.k} "
         f"(baselines: {', '.join(f'{n} {v:.3f}' for n, v in report.baselines.items())})"
     )
-    for col in ("#", "name", "kind", "role", "lcc drop", "evidence"):
+    for col in ("#", "name", "id", "kind", "role", "lcc drop", "evidence"):
         table.add_column(col)
     for t in report.targets:
-        table.add_row(str(t.rank), t.label, t.kind, t.role, str(t.lcc_drop), t.evidence)
+        table.add_row(str(t.rank), t.label, t.id, t.kind, t.role, str(t.lcc_drop), t.evidence)
     out.print(table)
     out.print(f"[yellow]{len(report.protected)} protected persons in the network are never targeted.[/]")
 
@@ -381,14 +430,17 @@ def targets(
 @app.command()
 def routes(
     workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
-    html: Path | None = typer.Option(None, "--html", help="Write an HTML Sankey (plotly.min.js beside it)."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Write the Sankey and table as one self-contained HTML file."
+    ),
     top: int = typer.Option(40, "--top", help="How many route stages to list."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Routes from legs, crossings and trips: origin -> transit -> departure -> arrival, with operators.
 
     Per stage (from, to): means of transport, number of legs, people moved, first and last date, and who
-    operates it.
+    operates it (names and entity ids). Victims, witnesses, informants and migrant boat pilots are never
+    listed as operators: the 'protected' column counts them, for safeguarding.
 
     Examples:
 
@@ -397,15 +449,16 @@ def routes(
       avellino network routes --workspace ops/channel --html routes.html
     """
     from avellino.network.build import read_statements
-    from avellino.network.routes import routes_of, sankey_html, write_plotly_js
+    from avellino.network.routes import routes_of, routes_page
 
+    if html is not None:
+        _check_writable(html, (".html", ".htm"), "--html")
     store, sg = _open_network(workspace)
     with store:
         table = routes_of(sg, read_statements(store))
     if html is not None:
-        write_plotly_js(html.parent)
-        html.write_text(sankey_html(table, full_html=True), encoding="utf-8")
-        err.print(f"Wrote {html} (and plotly.min.js beside it)")
+        html.write_text(routes_page(table, top), encoding="utf-8")
+        err.print(f"Wrote {html} (one self-contained file)")
     if as_json:
         print(json.dumps(table.head(top).to_dict(orient="records"), default=str))
         return

@@ -9,6 +9,14 @@ Two layouts are accepted, because those are what analysts and the published cove
   is a one-mode network (any non-zero cell in either direction is a tie); a rectangular one is two-mode (people x
   events) and is projected onto its rows: two people are tied when they share an event.
 
+and the graph files Avellino writes (``network build --to``, ``network export``), so every file-mode command reads
+what the others write:
+
+* **GraphML** (igraph's reader) and **GEXF** 1.x (read here with ElementTree: node label or id as the name, the
+  declared attributes with their types, ``weight`` on the edge). Node attributes are kept (``protected`` and
+  ``safeguarding`` among them: ``protect.Protection.from_graph`` reads them back); a directed multigraph (one
+  edge per tie kind) is merged into the undirected analysis graph like the other layouts.
+
 Duplicate pairs and both directions of a tie are merged into one undirected edge whose weight is the sum; self
 ties are dropped. Every vertex has a ``name`` (the id as written in the file) and every edge a ``weight``.
 """
@@ -24,9 +32,13 @@ from typing import TYPE_CHECKING, Literal
 from avellino.errors import ConfigError, InputRejected, RowProblem
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     import igraph as ig
 
-Format = Literal["auto", "edgelist", "matrix"]
+Format = Literal["auto", "edgelist", "matrix", "graphml", "gexf"]
+FORMATS = ("auto", "edgelist", "matrix", "graphml", "gexf")
+GRAPH_FILE_SUFFIXES = (".graphml", ".gexf")
 
 _SOURCE_NAMES = {"source", "src", "from", "u", "node1", "source_id", "id", "ego", "caller", "payer"}
 _TARGET_NAMES = {"target", "dst", "to", "v", "node2", "target_id", "tie_id", "alter", "callee", "payee"}
@@ -34,10 +46,14 @@ _WEIGHT_NAMES = {"weight", "w", "value", "count", "calls", "strength", "amount"}
 
 
 def read_network(path: Path, fmt: Format = "auto") -> ig.Graph:
-    """Read ``path`` as an edge list or an adjacency matrix (``auto`` decides from the first rows)."""
+    """Read ``path`` as an edge list, an adjacency matrix, GraphML or GEXF (``auto`` decides from the file)."""
     text = _read_text(path)
     if fmt == "auto":
-        fmt = "matrix" if _looks_like_matrix(text) else "edgelist"
+        fmt = _xml_format(text) or ("matrix" if _looks_like_matrix(text) else "edgelist")
+    if fmt == "graphml":
+        return _read_graphml(path)
+    if fmt == "gexf":
+        return _read_gexf(text, str(path))
     if fmt == "matrix":
         names, pairs = _parse_matrix(text, str(path))
     else:
@@ -64,6 +80,133 @@ def graph_from_pairs(names: list[str], pairs: Iterable[tuple[str, str, float]]) 
     graph.vs["name"] = list(index)
     graph.es["weight"] = list(weights.values())
     return graph
+
+
+def _xml_format(text: str) -> Format | None:
+    """graphml or gexf when the file is one of those XML documents (by its root element), else None."""
+    head = text[:4096].lstrip().lower()
+    if not head.startswith("<"):
+        return None
+    if "<graphml" in head:
+        return "graphml"
+    if "<gexf" in head:
+        return "gexf"
+    return None
+
+
+def _read_graphml(path: Path) -> ig.Graph:
+    import igraph as ig
+
+    try:
+        graph = ig.Graph.Read_GraphML(str(path))
+    except Exception as exc:  # igraph raises its own InternalError with libxml's message
+        raise ConfigError(f"{path}: not a readable GraphML file ({exc}).") from exc
+    if "name" not in graph.vs.attributes():
+        graph.vs["name"] = graph.vs["id"] if "id" in graph.vs.attributes() else [str(i) for i in range(graph.vcount())]
+    return analysis_graph(graph, str(path))
+
+
+def _read_gexf(text: str, file: str) -> ig.Graph:
+    import xml.etree.ElementTree as ET
+
+    import igraph as ig
+
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise ConfigError(f"{file}: not a readable GEXF file ({exc}).") from exc
+    body = next((e for e in root if _local(e.tag) == "graph"), None)
+    if body is None:
+        raise ConfigError(f"{file}: a GEXF file needs a <graph> element.")
+    declared: dict[tuple[str, str], tuple[str, str]] = {}
+    for block in (e for e in body if _local(e.tag) == "attributes"):
+        for attr in block:
+            declared[(block.get("class", "node"), attr.get("id", ""))] = (attr.get("title") or "", attr.get("type", ""))
+    nodes = [e for block in body if _local(block.tag) == "nodes" for e in block if _local(e.tag) == "node"]
+    edges = [e for block in body if _local(block.tag) == "edges" for e in block if _local(e.tag) == "edge"]
+    index = {n.get("id", ""): i for i, n in enumerate(nodes)}
+    graph = ig.Graph(n=len(nodes), directed=body.get("defaultedgetype", "undirected") == "directed")
+    graph.vs["name"] = [str(n.get("label") or n.get("id", "")) for n in nodes]
+    for title, values in _attvalues(nodes, "node", declared).items():
+        graph.vs[title] = values
+    problems: list[RowProblem] = []
+    pairs: list[tuple[int, int]] = []
+    weights: list[float] = []
+    for line, e in enumerate(edges, start=1):
+        source, target = e.get("source", ""), e.get("target", "")
+        if source not in index or target not in index:
+            problems.append(RowProblem(file, line, "edge", f"names a node that is not declared ({source}, {target})"))
+            continue
+        try:
+            weights.append(float(e.get("weight", "1")))
+        except ValueError:
+            problems.append(RowProblem(file, line, "weight", f"{e.get('weight')!r} is not a number"))
+            continue
+        pairs.append((index[source], index[target]))
+    if problems:
+        raise InputRejected(file, problems, total_rows=len(edges))
+    graph.add_edges(pairs)
+    graph.es["weight"] = weights
+    return analysis_graph(graph, file)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _attvalues(
+    elements: list[ET.Element], cls: str, declared: dict[tuple[str, str], tuple[str, str]]
+) -> dict[str, list[object]]:
+    """Per declared attribute title, the typed value of every element (None where it has none)."""
+    columns: dict[str, list[object]] = {
+        title: [None] * len(elements) for (c, _), (title, _) in declared.items() if c == cls
+    }
+    for i, element in enumerate(elements):
+        for block in (e for e in element if _local(e.tag) == "attvalues"):
+            for item in block:
+                title, kind = declared.get((cls, item.get("for", "")), ("", ""))
+                if title:
+                    columns[title][i] = _typed(item.get("value"), kind)
+    return columns
+
+
+def _typed(value: str | None, kind: str) -> object:
+    if value is None:
+        return None
+    try:
+        if kind == "boolean":
+            return value.lower() == "true"
+        if kind in ("integer", "long"):
+            return int(value)
+        if kind in ("float", "double"):
+            return float(value)
+    except ValueError:
+        return value
+    return value
+
+
+def analysis_graph(graph: ig.Graph, file: str) -> ig.Graph:
+    """A graph file's network as the undirected simple graph the analyses read: parallel and reversed edges
+    merged (weights summed; 1 where an edge has none), self ties dropped, vertex attributes kept."""
+    weights = graph.es["weight"] if "weight" in graph.es.attributes() else [1.0] * graph.ecount()
+    problems = []
+    clean: list[float] = []
+    for i, w in enumerate(weights):
+        try:
+            clean.append(1.0 if w is None else float(w))
+        except (TypeError, ValueError):
+            problems.append(RowProblem(file, i + 1, "weight", f"{w!r} is not a number"))
+    if problems:
+        raise InputRejected(file, problems, total_rows=graph.ecount())
+    out = graph.copy()
+    for attr in out.es.attributes():
+        del out.es[attr]
+    out.es["weight"] = clean
+    if out.is_directed():
+        out.to_undirected(mode="collapse", combine_edges={"weight": "sum"})
+    out.simplify(multiple=True, loops=True, combine_edges={"weight": "sum"})
+    out.vs["name"] = [str(n) for n in out.vs["name"]]
+    return out
 
 
 def _read_text(path: Path) -> str:

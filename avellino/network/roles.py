@@ -82,8 +82,11 @@ class RoleInference:
     evidence: pd.Series
 
 
-def role_features(sg: StoreGraph, graph: ig.Graph | None = None) -> pd.DataFrame:
-    """Evidence counts and network ranks per party node (index: node id)."""
+def evidence_features(sg: StoreGraph) -> pd.DataFrame:
+    """Direct evidence per party node (index: node id): participations, victim record, money, contacts.
+
+    Plain counts from the store, no network ranks: cheap enough for the protection (``protect.py``) to read
+    on every command."""
     nodes = sg.nodes.set_index("id")
     parties = nodes.index[nodes["kind"] == "party"]
     feats = pd.DataFrame(index=parties)
@@ -94,6 +97,12 @@ def role_features(sg: StoreGraph, graph: ig.Graph | None = None) -> pd.DataFrame
     victim = nodes["categories"].str.contains("victim", regex=False)
     feats["victim"] = victim.reindex(parties).astype(float)
     feats = feats.join(_money(sg, victim)).join(_contacts(sg, victim))
+    return feats.fillna(0.0)
+
+
+def role_features(sg: StoreGraph, graph: ig.Graph | None = None) -> pd.DataFrame:
+    """Evidence counts and network ranks per party node (index: node id)."""
+    feats = evidence_features(sg)
     feats = feats.join(_structure(sg, graph if graph is not None else sg.analysis_graph()))
     return feats.fillna(0.0)
 

@@ -6,16 +6,21 @@
 
 Each place gets a stage: *departure* where crossings leave, *arrival* where they land, *origin* where legs
 start but never end, *transit* otherwise. The table aggregates per (from, to): means of transport, number of
-legs or crossings, people moved, first and last date, and who operates them (resolved names, most frequent first).
-The Sankey shows people moved between places (plotly, no CDN: the page loads ``plotly.min.js`` from beside it).
+legs or crossings, people moved, first and last date, and who operates them (resolved names with their ids, most
+frequent first). Operators pass through the protection (``protect.py``): a victim, witness, informant or migrant
+boat pilot is never listed as an operator, only counted in the ``protected`` column for safeguarding.
+The Sankey is an inline SVG (``sankey.py``): the page is one self-contained file.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import html
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from avellino.network.protect import Protection
+from avellino.network.sankey import sankey_svg
 
 if TYPE_CHECKING:
     from avellino.network.build import StoreGraph
@@ -93,18 +98,49 @@ def place_stages(stages: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def route_table(stages: pd.DataFrame, canonical: dict[str, str], labels: dict[str, str], top: int = 3) -> pd.DataFrame:
-    """Per (from, to): means of transport, legs, people, first and last date, main operators by name."""
+COLUMNS = [
+    "from",
+    "to",
+    "stage",
+    "transport",
+    "count",
+    "people",
+    "first",
+    "last",
+    "operators",
+    "operator_ids",
+    "protected",
+]
+
+
+def route_table(
+    stages: pd.DataFrame,
+    canonical: dict[str, str],
+    labels: dict[str, str],
+    protection: Protection,
+    top: int = 3,
+) -> pd.DataFrame:
+    """Per (from, to): means of transport, legs, people, first and last date, the main operators by name and id
+    (never a protected person: those are only counted, in ``protected``, for safeguarding)."""
     if stages.empty:
-        return pd.DataFrame(
-            columns=["from", "to", "stage", "transport", "count", "people", "first", "last", "operators"]
-        )
+        return pd.DataFrame(columns=COLUMNS)
     stage = place_stages(stages)
 
+    def people(values: pd.Series) -> list[str]:
+        return [canonical.get(x, x) for v in values for x in str(v).split(";") if x]
+
+    def shown(values: pd.Series) -> pd.Series:
+        ids, _ = protection.screen(people(values))
+        return pd.Series(ids, dtype=object).value_counts().head(top)
+
     def names(values: pd.Series) -> str:
-        ids = [canonical.get(x, x) for v in values for x in str(v).split(";") if x]
-        counts = pd.Series(ids, dtype=object).value_counts()
-        return ", ".join(f"{labels.get(i, i)} ({n})" for i, n in counts.head(top).items())
+        return ", ".join(f"{labels.get(i, i)} ({n})" for i, n in shown(values).items())
+
+    def ids(values: pd.Series) -> str:
+        return ";".join(shown(values).index)
+
+    def protected(values: pd.Series) -> int:
+        return len(set(protection.screen(people(values))[1]))
 
     def modes(values: pd.Series) -> str:
         return ", ".join(f"{m} ({n})" for m, n in values.value_counts().items())
@@ -116,56 +152,42 @@ def route_table(stages: pd.DataFrame, canonical: dict[str, str], labels: dict[st
         first=("date", "min"),
         last=("date", "max"),
         operators=("operators", names),
+        operator_ids=("operators", ids),
+        protected=("operators", protected),
     )
     table["stage"] = table["from"].map(stage) + " -> " + table["to"].map(stage)
     table["people"] = table["people"].fillna(0).astype(int)
     order = table["from"].map(lambda p: STAGE_ORDER.get(stage.get(p, "transit"), 1))
     table = table.assign(_o=order).sort_values(["_o", "people"], ascending=[True, False]).drop(columns="_o")
-    return table[["from", "to", "stage", "transport", "count", "people", "first", "last", "operators"]].reset_index(
-        drop=True
+    return table[COLUMNS].reset_index(drop=True)
+
+
+def sankey_html(table: pd.DataFrame) -> str:
+    """The Sankey of people moved as an inline SVG fragment (no script, nothing beside the page)."""
+    return sankey_svg(table, title="People moved between places (legs and crossings)")
+
+
+def routes_page(table: pd.DataFrame, top: int = 40) -> str:
+    """A whole HTML page: the Sankey and the first ``top`` route stages, one self-contained file."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in table.head(top).itertuples(index=False)
     )
-
-
-def sankey_figure(table: pd.DataFrame, max_links: int = 60) -> object:
-    """A plotly Sankey of people moved between places (the ``max_links`` largest flows)."""
-    import plotly.graph_objects as go
-
-    flows = table.groupby(["from", "to"], as_index=False)["people"].sum().nlargest(max_links, "people")
-    places = list(dict.fromkeys([*flows["from"], *flows["to"]]))
-    index = {p: i for i, p in enumerate(places)}
-    fig = go.Figure(
-        go.Sankey(
-            node={"label": places, "pad": 12, "thickness": 14},
-            link={
-                "source": flows["from"].map(index).tolist(),
-                "target": flows["to"].map(index).tolist(),
-                "value": flows["people"].clip(lower=1).tolist(),
-            },
-        )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Routes</title><style>"
+        "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:12px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style></head><body><h1>Routes</h1>"
+        f"{sankey_html(table)}<p>Operators are listed with their entity ids (<code>avellino resolve explain</code>); "
+        "<i>protected</i> counts victims, witnesses, informants and migrant boat pilots among the operators, who "
+        f"are never listed as operators (flag for safeguarding).</p><table><tr>{head}</tr>{body}</table>"
+        "</body></html>"
     )
-    fig.update_layout(title="People moved between places (legs and crossings)", height=560, template="plotly_white")
-    return fig
-
-
-def write_plotly_js(folder: Path) -> Path:
-    """plotly.min.js beside the page, once: installations are often offline, so never a CDN."""
-    from plotly.offline import get_plotlyjs
-
-    path = folder / "plotly.min.js"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(get_plotlyjs(), encoding="utf-8")
-    return path
-
-
-def sankey_html(table: pd.DataFrame, full_html: bool = False) -> str:
-    """The Sankey as HTML that loads plotly.min.js from the same folder (see ``write_plotly_js``)."""
-    fig = sankey_figure(table)
-    return str(fig.to_html(full_html=full_html, include_plotlyjs="directory"))  # type: ignore[attr-defined]
 
 
 def routes_of(sg: StoreGraph, statements: pd.DataFrame) -> pd.DataFrame:
-    """The route table of a store's statements, operators named after the network's node labels."""
+    """The route table of a store's statements, operators named after the network's node labels and screened
+    by the network's protection."""
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"], strict=True))
     canonical = dict(zip(statements["entity_id"], statements["canonical_id"], strict=True))
-    return route_table(route_stages(statements), canonical, labels)
+    return route_table(route_stages(statements), canonical, labels, sg.protection)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from avellino.network.protect import MIGRANT_PILOT, Protection
+from avellino.network.protect import MIGRANT_PILOT, Protection, migrant_pilots
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -26,25 +26,11 @@ if TYPE_CHECKING:
     from avellino.network.roles import RoleInference
     from avellino.store.base import Store
 
-#: Evidence that a pilot is part of the organisation rather than a migrant made to steer.
-OFFENDER_EVIDENCE = ("organised", "sold", "adverts", "legs_operated", "money_in", "fees_in")
 
-
-def migrant_pilots(features: pd.DataFrame) -> list[str]:
-    """Pilots with no evidence of another smuggling role, or recorded as victim / passenger / traveller."""
-    pilots = features[features["piloted"] > 0]
-    other = pilots[list(OFFENDER_EVIDENCE)].sum(axis=1) > 0
-    migrant_signs = (pilots["victim"] > 0) | (pilots["passenger"] > 0) | (pilots["travelled"] > 0)
-    return sorted(pilots.index[~other | migrant_signs])
-
-
-def store_protection(store: Store, sg: StoreGraph, features: pd.DataFrame) -> Protection:
-    """Everyone who must never be targeted in this store's network, with the reason shown to the analyst."""
-    protection = Protection.from_store(store, migrant_pilots(features))
-    flagged = sg.nodes[sg.nodes["protected"]]["id"]
-    marked = Protection.of(flagged, "victim, witness or informant (data-subject category)")
-    # Pilot flags win over the generic category text: they tell the analyst why a "suspect" is protected.
-    return marked.merged(protection)
+def store_protection(store: Store, sg: StoreGraph, features: pd.DataFrame | None = None) -> Protection:
+    """Everyone who must never be targeted in this store's network: ``sg.protection``, decided once by
+    ``protect.network_protection`` when the graph was built (``store`` and ``features`` are not needed)."""
+    return sg.protection
 
 
 @dataclass
