@@ -1,8 +1,11 @@
 """Why two records were (not) joined: a waterfall of match weights, shared identifiers, judgements applied.
 
-Works from a scored pair row (Splink's ``gamma_*``/``bf_*``/``bf_tf_adj_*`` columns, kept because the settings
-retain intermediate columns) and the trained model's JSON (for the level labels and the prior). Pure over
-its inputs, so it is testable without a store.
+Works from a scored pair row of ``resolve_edges`` (Splink's ``gamma_*`` level, ``mw_*`` match weight and
+``mw_tf_adj_*`` term-frequency adjustment per comparison, kept by ``resolve run``), the trained model's JSON (the
+level labels and the prior) and both records' features (the values compared). The steps' weights add up to the
+pair's total match weight: ``prior + sum(comparison weights)``. Edges scored by an earlier version kept only
+``gamma_*``: each level's weight is then ``log2(m/u)`` from the model, and what the stored total holds beyond
+them (term-frequency adjustments) is one step of its own. Pure over its inputs, so it is testable without a store.
 """
 
 from __future__ import annotations
@@ -16,62 +19,99 @@ import pandas as pd
 from avellino.resolve.clusters import effective_judgements
 from avellino.resolve.model import ID_COLUMNS
 
+# the feature column shown as each comparison's value (a comparison reads several: keys, skeletons, parts)
+SHOWN = {"name": "name", "dob": "dob"}
 
-def _labels(model_json: Mapping[str, Any]) -> dict[str, dict[int, str]]:
-    out: dict[str, dict[int, str]] = {}
+
+def _levels(model_json: Mapping[str, Any]) -> dict[str, dict[int, dict[str, Any]]]:
+    """Per comparison, per gamma value: the level's label and (where trained) m and u."""
+    out: dict[str, dict[int, dict[str, Any]]] = {}
     for comp in model_json["comparisons"]:
-        levels = {}
+        levels: dict[int, dict[str, Any]] = {}
         n = len([lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")])
         for lv in comp["comparison_levels"]:
             if lv.get("is_null_level"):
-                levels[-1] = "missing on one side"
+                levels[-1] = {"label": "missing on one side"}
                 continue
             n -= 1
-            levels[n] = lv.get("label_for_charts") or lv.get("sql_condition", "")
+            levels[n] = {
+                "label": lv.get("label_for_charts") or lv.get("sql_condition", ""),
+                "m": lv.get("m_probability"),
+                "u": lv.get("u_probability"),
+            }
         out[comp["output_column_name"]] = levels
     return out
 
 
-def _log2(x: Any) -> float:
+def _number(x: Any) -> float | None:
     try:
         value = float(x)
     except (TypeError, ValueError):
-        return 0.0
-    return math.log2(value) if value > 0 else float("-inf")
+        return None
+    return None if math.isnan(value) else value
 
 
-def waterfall(pair: Mapping[str, Any], model_json: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One step per comparison: its level and match weight (log2 Bayes factor, term-frequency included)."""
+def _level_weight(level: Mapping[str, Any]) -> float:
+    m, u = _number(level.get("m")), _number(level.get("u"))
+    return math.log2(m / u) if m and u else 0.0
+
+
+def prior_weight(model_json: Mapping[str, Any]) -> float:
     prior = float(model_json["probability_two_random_records_match"])
+    return math.log2(prior / (1 - prior))
+
+
+def waterfall(
+    pair: Mapping[str, Any],
+    model_json: Mapping[str, Any],
+    left: Mapping[str, Any] | None = None,
+    right: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The prior, then one step per comparison: its level, the values on both sides (``left``/``right``: the
+    records' feature rows) and its match weight (log2 Bayes factor, term frequency included)."""
     steps: list[dict[str, Any]] = [
-        {"comparison": "prior", "level": "two random records", "match_weight": round(math.log2(prior / (1 - prior)), 3)}
+        {"comparison": "prior", "level": "two random records", "match_weight": prior_weight(model_json)}
     ]
-    for name, levels in _labels(model_json).items():
-        gamma = pair.get(f"gamma_{name}")
-        if gamma is None or (isinstance(gamma, float) and math.isnan(gamma)):
+    stored = True
+    for name, levels in _levels(model_json).items():
+        gamma = _number(pair.get(f"gamma_{name}"))
+        if gamma is None:
             continue
-        weight = _log2(pair.get(f"bf_{name}", 1.0))
-        tf = pair.get(f"bf_tf_adj_{name}")
-        if tf is not None and not (isinstance(tf, float) and math.isnan(tf)):
-            weight += _log2(tf)
+        level = levels.get(int(gamma), {"label": str(gamma)})
+        weight = _number(pair.get(f"mw_{name}"))
+        if weight is None:
+            stored, weight = False, _level_weight(level) if gamma >= 0 else 0.0
+        weight += _number(pair.get(f"mw_tf_adj_{name}")) or 0.0
+        column = SHOWN.get(name, name)
         steps.append(
             {
                 "comparison": name,
-                "level": levels.get(int(gamma), str(gamma)),
-                "left": _value(pair, name, "l"),
-                "right": _value(pair, name, "r"),
-                "match_weight": round(weight, 3),
+                "level": level["label"],
+                "left": _shown((left or {}).get(column)),
+                "right": _shown((right or {}).get(column)),
+                "match_weight": weight,
             }
         )
+    total = _number(pair.get("match_weight"))
+    rest = total - sum(s["match_weight"] for s in steps) if total is not None else 0.0
+    if not stored and abs(rest) > 5e-4:
+        steps.append(
+            {
+                "comparison": "term frequency",
+                "level": "how common the values are (not kept per comparison by the run that scored this pair; "
+                "`resolve run --full` keeps it)",
+                "match_weight": rest,
+            }
+        )
+    for step in steps:
+        step["match_weight"] = round(step["match_weight"], 3)
     return steps
 
 
-def _value(pair: Mapping[str, Any], name: str, side: str) -> Any:
-    for col in (f"{name}_{side}", f"{name}_key_{side}", f"{name}_y_{side}"):
-        if col in pair:
-            v = pair[col]
-            return v.tolist() if hasattr(v, "tolist") else v
-    return None
+def _shown(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def shared_identifiers(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -116,7 +156,9 @@ def explain_pair(
         "left": a,
         "right": b,
         "compared_by_model": pair is not None,
-        "steps": waterfall(pair, model_json) if pair is not None else [],
+        "steps": waterfall(pair, model_json, feats.loc[a].to_dict(), feats.loc[b].to_dict())
+        if pair is not None
+        else [],
         "match_weight": round(float(pair["match_weight"]), 3) if pair is not None else None,
         "match_probability": round(float(pair["match_probability"]), 5) if pair is not None else None,
         "identifiers": shared_identifiers(feats.loc[a].to_dict(), feats.loc[b].to_dict()),

@@ -5,7 +5,8 @@ Derived tables kept in the store:
 
 * ``resolve_judgements``: the append-only judgement log (see clusters.py);
 * ``resolve_features``: the feature rows of every person resolved so far (``unique_id`` = entity id);
-* ``resolve_edges``: scored pairs (match probability >= 1%) with Splink's per-comparison columns, kept across
+* ``resolve_edges``: scored pairs (match probability >= 1%) with each comparison's level and match weight
+  (``gamma_*``, ``mw_*``, ``mw_tf_adj_*``), kept across
   runs: an incremental run scores only pairs that touch a new record and adds them;
 * ``resolve_clusters``: ``entity_id, cluster_id`` (stable ids), also written as the store's canonical ids;
 * ``resolve_model``: the trained Splink model as JSON (one row), for ``explain``;
@@ -183,7 +184,9 @@ def _edges(linker: Any) -> pd.DataFrame:
     frame = frame.rename(columns={"unique_id_l": "id_l", "unique_id_r": "id_r"})
     swap = frame["id_l"] > frame["id_r"]
     frame.loc[swap, ["id_l", "id_r"]] = frame.loc[swap, ["id_r", "id_l"]].to_numpy()
-    keep = [c for c in frame.columns if c.startswith(("gamma_", "bf_")) or c in ("match_weight", "match_probability")]
+    # per comparison: the level (gamma_), its match weight (mw_) and term-frequency adjustment (mw_tf_adj_), which
+    # with the prior add up to match_weight (explain.py); Splink 4 names them so
+    keep = [c for c in frame.columns if c.startswith(("gamma_", "mw_")) or c in ("match_weight", "match_probability")]
     return frame[["id_l", "id_r"] + [c for c in keep]].reset_index(drop=True)
 
 

@@ -82,3 +82,43 @@ def test_incremental_add_keeps_ids_and_honours_judgements(tmp_path, people):
         if explanation["compared_by_model"]:
             assert explanation["steps"][0]["comparison"] == "prior"
             assert {s["comparison"] for s in explanation["steps"]} >= {"name"}
+
+
+def test_explain_weights_add_up_to_the_total_and_show_both_values(tmp_path, people):
+    with open_store(tmp_path / "ws", create=True) as store:
+        store.write_batch(batch("all"), statements(people))
+        store_io.run(store)
+        edges = store.read_table(store_io.EDGES).to_pandas().sort_values("match_weight")
+        for pair in (edges.iloc[0], edges.iloc[len(edges) // 2], edges.iloc[-1]):  # weakest, middle, strongest
+            out = store_io.explain(store, pair["id_l"], pair["id_r"])
+            steps = {s["comparison"]: s for s in out["steps"]}
+            assert sum(s["match_weight"] for s in out["steps"]) == pytest.approx(out["match_weight"], abs=0.01)
+            assert set(steps) >= {"prior", "name", "dob"}
+            assert steps["name"]["left"] and steps["name"]["right"]
+            nonzero = [s for s in out["steps"] if s["comparison"] != "prior" and s["match_weight"] != 0]
+            assert nonzero
+
+
+def test_explain_on_edges_without_stored_weights():
+    """Edges scored by an earlier version kept only levels: weights come from m/u, the rest is one step."""
+    from avellino.resolve.explain import prior_weight, waterfall
+
+    model = {
+        "probability_two_random_records_match": 0.001,
+        "comparisons": [
+            {
+                "output_column_name": "name",
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"label_for_charts": "same", "m_probability": 0.8, "u_probability": 0.01},
+                    {"label_for_charts": "else", "m_probability": 0.2, "u_probability": 0.99},
+                ],
+            }
+        ],
+    }
+    total = prior_weight(model) + 6.322 + 1.5  # log2(0.8 / 0.01) and a term-frequency adjustment
+    steps = waterfall({"gamma_name": 1, "match_weight": total}, model, {"name": "Ali"}, {"name": "ALI"})
+    assert [s["comparison"] for s in steps] == ["prior", "name", "term frequency"]
+    assert (steps[1]["level"], steps[1]["left"], steps[1]["right"]) == ("same", "Ali", "ALI")
+    assert steps[1]["match_weight"] == pytest.approx(6.322, abs=1e-3)
+    assert sum(s["match_weight"] for s in steps) == pytest.approx(total, abs=1e-3)
