@@ -35,7 +35,8 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}: row {self.row}, column {self.column!r}: {self.reason}"
+        column = f", column {self.column!r}" if self.column else ""
+        return f"{self.file}: row {self.row}{column}: {self.reason}"
 
 
 class InputRejected(AvellinoError):
@@ -57,3 +58,22 @@ class InputRejected(AvellinoError):
     def __reduce__(self) -> tuple[type[InputRejected], tuple[str, list[RowProblem], int | None]]:
         # rebuilt from its parts when it crosses a process boundary (parallel ingest)
         return (InputRejected, (self.file, self.problems, self.total_rows))
+
+
+class UnreadableFile(InputRejected):
+    """A file that cannot be read at all (missing, corrupt, not the format its mapping says, wrong encoding), or
+    whose layout is broken at one place (a ragged row, an unclosed quote). One line: file, row where there is one,
+    reason. Nothing was written; in a run of several files the others still import."""
+
+    def __init__(self, file: str, reason: str, row: int | None = None):
+        self.reason = reason
+        self.row = row
+        where = f"row {row}: " if row is not None else ""
+        problem = RowProblem(file, row if row is not None else 0, "", reason)
+        AvellinoError.__init__(self, f"{file}: {where}{reason}; nothing was imported")
+        self.file = file
+        self.problems = [problem]
+        self.total_rows = None
+
+    def __reduce__(self) -> tuple[type[UnreadableFile], tuple[str, str, int | None]]:  # type: ignore[override]
+        return (UnreadableFile, (self.file, self.reason, self.row))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,29 +53,82 @@ def ingest(
         jobs.extend((f, mapping) for f in files)
     if not jobs:
         raise ConfigError("Nothing to import: give FILES with --mapping, or --manifest")
-    rejected = 0
-    with open_store(workspace) as store:
-        if len(jobs) == 1 or jobs_n <= 1:
-            for path, map_path in jobs:
-                rejected += _ingest_one(store, path, map_path)
-        else:
-            from rich.progress import Progress
+    runnable, bad_mappings = _check_mappings(jobs)
+    tally = Tally(total=len(jobs), not_run=len(jobs) - len(runnable), config_error=bool(bad_mappings))
+    if runnable:
+        with open_store(workspace) as store:
+            if len(runnable) == 1 or jobs_n <= 1:
+                for path, map_path in runnable:
+                    tally.add(_ingest_one(store, path, map_path))
+            else:
+                from rich.progress import Progress
 
-            with Progress(console=err, transient=True) as bar:
-                task = bar.add_task(f"importing {len(jobs)} files ({jobs_n} at a time)", total=len(jobs))
-                for path, outcome in ingest_files(store, jobs, workers=jobs_n):
-                    rejected += _report(path, outcome)
-                    bar.advance(task)
-    if rejected:
-        others = "; the other files were imported" if len(jobs) > rejected else ""
-        raise InputRejectedSummary(f"{rejected} of {len(jobs)} file(s) rejected, nothing imported from them{others}")
+                with Progress(console=err, transient=True) as bar:
+                    task = bar.add_task(f"importing {len(runnable)} files ({jobs_n} at a time)", total=len(runnable))
+                    for path, outcome in ingest_files(store, runnable, workers=jobs_n):
+                        tally.add(_report(path, outcome))
+                        bar.advance(task)
+    tally.finish()
+
+
+@dataclass
+class Tally:
+    """What became of each file of a run: the summary line and the exit code."""
+
+    total: int
+    not_run: int = 0  # files whose mapping is wrong
+    config_error: bool = False
+    imported: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def finish(self) -> None:
+        failed = self.rejected + self.not_run
+        if self.total > 1:
+            parts = [f"{self.imported} imported", f"{self.unchanged} unchanged", f"{self.rejected} rejected"]
+            if self.not_run:
+                parts.append(f"{self.not_run} not read (mapping has problems)")
+            colour = "red" if failed else "green"
+            err.print(f"[{colour}]{self.total} files:[/] {', '.join(parts)}", highlight=False)
+        if not failed:
+            return
+        others = "; the other files are in the store" if failed < self.total else ""
+        message = f"{failed} of {self.total} file(s) not imported{others}"
+        raise (IngestConfigSummary if self.config_error else InputRejectedSummary)(message)
 
 
 class InputRejectedSummary(AvellinoError):
     exit_code = InputRejected.exit_code
 
 
-def _ingest_one(store: Store, path: Path, map_path: Path) -> int:
+class IngestConfigSummary(AvellinoError):
+    exit_code = ConfigError.exit_code
+
+
+def _check_mappings(jobs: list[tuple[Path, Path]]) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """The jobs whose mapping is sound, and the mappings that are not (each printed once with its problems).
+    A run whose every mapping is wrong raises the first one's ConfigError, as a one-file run does."""
+    from avellino.ingest.mapping import load_mapping
+
+    problems: dict[Path, ConfigError] = {}
+    for map_path in dict.fromkeys(m for _f, m in jobs):
+        try:
+            load_mapping(map_path)
+        except ConfigError as exc:
+            problems[map_path] = exc
+    runnable = [(f, m) for f, m in jobs if m not in problems]
+    if problems and not runnable:
+        raise next(iter(problems.values()))
+    for map_path, problem in problems.items():
+        count = sum(m == map_path for _f, m in jobs)
+        err.print(f"[red]not read[/] {count} file(s) whose mapping is wrong: {escape(str(problem))}", highlight=False)
+    return runnable, list(problems)
+
+
+def _ingest_one(store: Store, path: Path, map_path: Path) -> str:
     from avellino.ingest.run import ingest_file
 
     with err.status(f"{path.name}: starting") as status:
@@ -89,20 +143,20 @@ def _ingest_one(store: Store, path: Path, map_path: Path) -> int:
     return _report(path, result)
 
 
-def _report(path: Path, outcome: IngestResult | InputRejected) -> int:
-    """Print one file's outcome; 1 when it was rejected."""
+def _report(path: Path, outcome: IngestResult | InputRejected) -> str:
+    """Print one file's outcome; return its kind: imported, unchanged or rejected."""
     if isinstance(outcome, InputRejected):
         err.print(f"[red]rejected[/] {escape(str(outcome))}", highlight=False)
-        return 1
+        return "rejected"
     if outcome.skipped:
         err.print(f"[yellow]unchanged[/] {path} was already imported (batch {outcome.batch_id[:8]})")
-    else:
-        note = f", {outcome.unnormalised} value(s) kept as written" if outcome.unnormalised else ""
-        err.print(
-            f"[green]imported[/] {path}: {outcome.rows:,} rows -> {outcome.added:,} new statements "
-            f"(batch {outcome.batch_id[:8]}{note})"
-        )
-    return 0
+        return "unchanged"
+    note = f", {outcome.unnormalised} value(s) kept as written" if outcome.unnormalised else ""
+    err.print(
+        f"[green]imported[/] {path}: {outcome.rows:,} rows -> {outcome.added:,} new statements "
+        f"(batch {outcome.batch_id[:8]}{note})"
+    )
+    return "imported"
 
 
 def _manifest_jobs(manifest: Path) -> list[tuple[Path, Path]]:

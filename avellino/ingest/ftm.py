@@ -12,6 +12,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 from avellino.errors import InputRejected, RowProblem
 from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS, _typed, q, value_checks_sql
 from avellino.ingest.ids import originator_slug
-from avellino.ingest.mapping import Mapping, PropertySpec
+from avellino.ingest.mapping import Mapping, PropertySpec, did_you_mean
 from avellino.model import model
 from avellino.model.markings import MarkingError, Markings
 from avellino.store.duckdb_tx import registered
@@ -33,13 +34,27 @@ COLUMNS = ("_row", "_column", "entity_id", "schema", "prop", "prop_type", "origi
 
 
 def _lines(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8-sig") as fh:
-        for number, line in enumerate(fh, start=1):
+    """(line number, parsed JSON) for each line that is not blank; a problem's wording instead of the JSON for a
+    line that is not UTF-8 or not JSON."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield number, BadLine("line holds bytes that are not UTF-8")
+                continue
             if line.strip():
                 try:
                     yield number, json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield number, exc
+                    yield number, BadLine(f"line is not JSON ({exc.msg}, column {exc.colno})")
+                except RecursionError:
+                    yield number, BadLine("line is JSON nested too deeply")
+
+
+@dataclass(frozen=True)
+class BadLine:
+    reason: str
 
 
 def _markings(mapping: Mapping, today: dt.date) -> Markings:
@@ -147,22 +162,30 @@ def _read_with_python(con: duckdb.DuckDBPyConnection, path: Path, prefix: str) -
 
     for number, data in _lines(path):
         rows += 1
-        if isinstance(data, Exception) or not isinstance(data, dict):
-            problems.append(RowProblem(str(path), number, "", "line is not a JSON object"))
+        if isinstance(data, BadLine) or not isinstance(data, dict):
+            reason = data.reason if isinstance(data, BadLine) else "line is not a JSON object"
+            problems.append(RowProblem(str(path), number, "", reason))
             continue
-        schema = model.get(data.get("schema") or "")
+        name = data.get("schema")
+        schema = model.get(name) if isinstance(name, str) and name else None
         if schema is None:
-            problems.append(RowProblem(str(path), number, "schema", f"unknown schema {data.get('schema')!r}"))
+            hint = did_you_mean(name, model.schemata) if isinstance(name, str) else ""
+            problems.append(RowProblem(str(path), number, "schema", f"unknown schema {name!r}{hint}"))
             continue
-        if not data.get("id"):
-            problems.append(RowProblem(str(path), number, "id", "entity has no id"))
+        if not data.get("id") or not isinstance(data["id"], str | int):
+            problems.append(RowProblem(str(path), number, "id", "entity has no id (text)"))
+            continue
+        properties = data.get("properties") or {}
+        if not isinstance(properties, dict):
+            problems.append(RowProblem(str(path), number, "properties", "properties must be a JSON object"))
             continue
         eid = scoped(str(data["id"]))
         add(number, "id", eid, schema.name, "id", "id", "")  # '': the entity id (see finish.py)
-        for pname, values in (data.get("properties") or {}).items():
+        for pname, values in properties.items():
             prop = schema.get(pname)
             if prop is None:
-                problems.append(RowProblem(str(path), number, pname, f"{schema.name} has no property {pname!r}"))
+                hint = did_you_mean(pname, schema.properties)
+                problems.append(RowProblem(str(path), number, pname, f"{schema.name} has no property {pname!r}{hint}"))
                 continue
             for raw in values if isinstance(values, list) else [values]:
                 text = str(raw).strip()
@@ -242,7 +265,7 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
         )
         parse = pj.ParseOptions(explicit_schema=declared, unexpected_field_behavior="infer")
         table = pj.read_json(path, read_options=options, parse_options=parse)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, KeyError):
+    except (pa.ArrowException, KeyError):
         return None  # lines Arrow cannot type alike, or not JSON objects
     text = {pa.string(), pa.null()}
     names = set(table.column_names)

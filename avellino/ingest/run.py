@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import ConfigError, InputRejected, RowProblem
+from avellino.errors import InputRejected, RowProblem, UnreadableFile
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
@@ -31,7 +31,7 @@ from avellino.ingest.compile import (
 )
 from avellino.ingest.finish import clean_soft_types, lean_statements
 from avellino.ingest.mapping import Mapping, load_mapping
-from avellino.ingest.readers import ROW, read_table
+from avellino.ingest.readers import ROW, read_table, unreadable_as
 from avellino.store.base import Store
 from avellino.store.schema import BatchInfo
 
@@ -52,7 +52,7 @@ class IngestResult:
 
 def file_sha256(path: Path) -> str:
     if not path.is_file():
-        raise ConfigError(f"File not found: {path}")
+        raise UnreadableFile(str(path), "file not found")
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -93,7 +93,10 @@ def prepare_file(
         if fmt == "ftm":
             from avellino.ingest.ftm import ftm_raw_statements
 
-            rows, free = ftm_raw_statements(con, path, mapping, today)
+            if not path.is_file():
+                raise UnreadableFile(str(path), "file not found")
+            with unreadable_as(path, fmt):
+                rows, free = ftm_raw_statements(con, path, mapping, today)
         else:
             src = read_table(path, fmt, mapping.options)
             rows = src.num_rows
@@ -174,8 +177,9 @@ def ingest_files(
     store: Store, jobs: list[tuple[Path, Path]], workers: int = 2
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
     """Import many files: ``workers`` threads prepare files side by side and this thread writes each one as one
-    atomic batch as soon as it is ready. A file already imported yields its earlier result; a rejected file yields
-    its InputRejected; the others go on."""
+    atomic batch as soon as it is ready. A file already imported yields its earlier result; a rejected or unreadable
+    file yields its InputRejected (UnreadableFile); the others go on. A mapping that is wrong raises ConfigError
+    (check them first with ``load_mapping`` to go on without their files)."""
     if workers <= 1 or len(jobs) <= 1:
         with store.bulk():
             for path, mapping_path in jobs:
@@ -213,7 +217,11 @@ def _prepare_and_write(
         try:
             # the first files are being prepared while the others are checked (hashed and looked up)
             for path, mapping_path in unchecked:
-                previous = already_imported(store, path, mapping_path)
+                try:
+                    previous = already_imported(store, path, mapping_path)
+                except InputRejected as exc:  # a missing file: the others go on
+                    yield path, exc
+                    continue
                 if previous is not None:
                     yield path, previous
                 else:

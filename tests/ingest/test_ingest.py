@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from avellino.errors import ConfigError, InputRejected
+from avellino.errors import ConfigError, InputRejected, UnreadableFile
 from avellino.ingest.export import export_entities
 from avellino.ingest.ids import entity_id
 from avellino.ingest.run import ingest_file
@@ -177,7 +177,7 @@ def test_blank_constant_markings_keep_each_rows_handling_code(store: Store, tmp_
 
 
 def test_missing_files_are_clear_errors(store: Store, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="File not found"):
+    with pytest.raises(UnreadableFile, match="nope.csv: file not found"):
         ingest_file(store, tmp_path / "nope.csv", FIX / "persons.yml")
     with pytest.raises(ConfigError, match="Cannot read mapping"):
         ingest_file(store, FIX / "persons.csv", tmp_path / "nope.yml")

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 from openpyxl import Workbook
 
-from avellino.errors import ConfigError, InputRejected
+from avellino.errors import ConfigError, InputRejected, UnreadableFile
 from avellino.ingest import readers
 from avellino.ingest.readers import ROW, read_table
 
@@ -189,7 +189,7 @@ def test_xlsx_sheet_option_picks_the_sheet_or_names_the_ones_there(tmp_path: Pat
     wb.save(tmp_path / "two.xlsx")
     table = read_table(tmp_path / "two.xlsx", "xlsx", {"sheet": "Personen"})
     assert table.to_pylist() == [{"ref": "P1", "name": "a", ROW: 2}]
-    with pytest.raises(ConfigError, match="no sheet 'Leute'.*Personen"):
+    with pytest.raises(UnreadableFile, match="no sheet .Leute.*Personen"):
         read_table(tmp_path / "two.xlsx", "xlsx", {"sheet": "Leute"})
 
 
@@ -262,16 +262,18 @@ def test_jsonl_rows_are_line_numbers_and_columns_match(tmp_path: Path) -> None:
 def test_json_bad_input_is_rejected_with_its_row(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('[{"id": 1},\n {"id": 2},\n {"id": }]')
-    with pytest.raises(InputRejected) as rejected:
+    with pytest.raises(UnreadableFile) as unreadable:
         read_table(bad, "json", {})
-    assert [(p.row, p.reason[:12]) for p in rejected.value.problems] == [(3, "invalid JSON")]
+    # a JSON document has one record per list item, not per line: the line is in the reason, the row is unknown
+    assert unreadable.value.row is None
+    assert str(unreadable.value) == f"{bad}: invalid JSON at line 3, column 9: Expecting value; nothing was imported"
 
     scalar = tmp_path / "scalar.json"
     scalar.write_text('{"d": {"r": [{"id": 1}, "oops", {"id": 3}]}}')
     with pytest.raises(InputRejected) as rejected:
         read_table(scalar, "json", {"records": "d.r"})
     assert [(p.row, p.reason) for p in rejected.value.problems] == [(2, "record is not a JSON object")]
-    with pytest.raises(ConfigError, match="no 'd.x'"):
+    with pytest.raises(UnreadableFile, match="no 'd.x'"):
         read_table(scalar, "json", {"records": "d.x"})
 
     lines = tmp_path / "bad.jsonl"
@@ -280,3 +282,57 @@ def test_json_bad_input_is_rejected_with_its_row(tmp_path: Path) -> None:
         read_table(lines, "jsonl", {})
     assert [(p.row, p.reason) for p in rejected.value.problems] == [(2, "record is not a JSON object")]
     assert gc.isenabled()
+
+
+# --- broken files: one line naming file, row where there is one, and reason; never a library's traceback -------
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "reason"),
+    [
+        ("ref,name\nP1,a\nP2,b,extra\nP3,c\nP4\n", 3, "has 3 value(s) where the header has 2 (and 1 more bad row(s))"),
+        ('ref,name\nP1,a\n\nP2,"b\nP3,c\n', 3, "a quoted value is never closed (a quote is missing)"),
+        ('ref,name\nP1,"a\nP2,b\n', 2, "a quoted value is never closed (a quote is missing)"),
+        ("ref,name\nP1,a\nP2,\xff\xfe\n", 3, "holds bytes that are not utf-8-sig; set source.encoding"),
+        ("", 1, "the file is empty (no header row)"),
+    ],
+)
+def test_broken_csv_names_file_row_and_reason(tmp_path: Path, text: str, row: int, reason: str) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(UnreadableFile) as info:
+        read_table(path, "csv", {})
+    assert (info.value.row, info.value.reason) == (row, reason)
+    assert str(info.value) == f"{path}: row {row}: {reason}; nothing was imported"
+    assert "\n" not in str(info.value)
+
+
+def test_quotes_inside_values_are_not_unclosed_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "inches.csv"
+    path.write_text('ref,height,note\nP1,5" 9,"said ""hi"""\nP2,6",\n')
+    table = read_table(path, "csv", {})
+    assert table.to_pylist() == [
+        {"ref": "P1", "height": '5" 9', "note": 'said "hi"', ROW: 2},
+        {"ref": "P2", "height": '6"', "note": "", ROW: 3},
+    ]
+
+
+def test_broken_xlsx_and_json_name_the_file(tmp_path: Path) -> None:
+    good = _save(tmp_path, [["ref"], ["P1"]])
+    data = good.read_bytes()
+    cases = {
+        "truncated.xlsx": (data[: len(data) // 2], "xlsx", "not an XLSX workbook, or a truncated one"),
+        "fake.xlsx": (b"ref,name\nP1,a\n", "xlsx", "not an XLSX workbook, or a truncated one"),
+        "latin.json": (b'[{"ref": "\xe9"}]', "json", "holds bytes that are not UTF-8"),
+        "latin.jsonl": (b'{"ref": "a"}\n{"ref": "\xe9"}\n', "jsonl", "holds bytes that are not UTF-8"),
+        "deep.json": (b"[" * 100_000, "json", "nested too deeply"),
+        "row.jsonl": (b'{"_row": "a"}\n', "jsonl", "_row is reserved"),
+    }
+    for name, (content, fmt, reason) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(InputRejected) as info:
+            read_table(path, fmt, {})
+        assert str(info.value).startswith(str(path)) or str(path) in str(info.value)
+        assert reason in str(info.value), name
+        assert readers.UNEXPECTED not in str(info.value)
