@@ -39,7 +39,8 @@ class Alert:
     def message(self) -> str:
         what = "observed" if self.kind == "exceedance" else "forecast"
         ref = "its forecast's upper bound" if self.kind == "exceedance" else "the seasonal norm"
-        copies = f" (the same series at level {', '.join(self.also_levels)})" if self.also_levels else ""
+        plural = "s" if len(self.also_levels) > 1 else ""
+        copies = f" (the same series at level{plural} {', '.join(self.also_levels)})" if self.also_levels else ""
         return (
             f"{self.series} ({self.ds}): {what} {self.value:,.0f} is {self.size:,.0f} above {ref} "
             f"{self.reference:,.0f} (x{self.ratio:.2f}); confidence {self.confidence}%{copies}"
