@@ -9,7 +9,8 @@
   such a chain is skipped. Positive judgements are joined first, whatever the model says. ``unsure`` leaves
   the model to decide. Given the records' ``Evidence`` (conflicts.py), an edge joins two clusters only if no
   member of one conflicts with a member of the other (a passport or ID number, or a date of birth no
-  recording error explains), so a chain of weak links cannot gather people who contradict each other; and
+  recording error explains) unless the model scored that very pair as a match, so a chain of weak links
+  cannot gather people who contradict each other; and
   an edge that would put a record marked victim, witness or informant with one marked suspect or potential
   offender must itself carry more than a name (a shared identifier or an agreeing date of birth).
 * Stable ids (``stable_ids``): a new cluster inherits the id of the previous cluster it shares most members
@@ -137,8 +138,11 @@ class _Components:
         return True
 
 
-def _compatible(evidence: Evidence) -> Callable[[list[str], list[str], str, str], bool]:
-    """May the clusters ``left`` and ``right`` be joined through the edge ``a``-``b``? (module docstring)"""
+def _compatible(evidence: Evidence, linked: set[tuple[str, str]]) -> Callable[[list[str], list[str], str, str], bool]:
+    """May the clusters ``left`` and ``right`` be joined through the edge ``a``-``b``? (module docstring)
+
+    A pair in ``linked`` (scored as a match itself) is no conflict: the model weighed that pair's own
+    difference (a date two digits off) against the rest of its evidence."""
 
     known = evidence.dob.keys() | evidence.ids.keys()  # records that can conflict at all
 
@@ -149,7 +153,7 @@ def _compatible(evidence: Evidence) -> Callable[[list[str], list[str], str, str]
             return False
         left_known = [x for x in left if x in known]
         right_known = [y for y in right if y in known]
-        return not any(evidence.conflict(x, y) for x in left_known for y in right_known)
+        return not any(evidence.conflict(x, y) and _pair(x, y) not in linked for x in left_known for y in right_known)
 
     return allowed
 
@@ -176,7 +180,8 @@ def cluster(
             comps.union(row.left_id, row.right_id)
     strong = edges[edges["match_probability"] >= threshold]
     strong = strong.sort_values(["match_probability", "id_l", "id_r"], ascending=[False, True, True])
-    allowed = _compatible(evidence) if evidence is not None else None
+    linked = {_pair(a, b) for a, b in zip(strong["id_l"], strong["id_r"], strict=True)}
+    allowed = _compatible(evidence, linked) if evidence is not None else None
     for a, b in zip(strong["id_l"], strong["id_r"], strict=True):
         if a in known and b in known:
             comps.union(a, b, allowed)

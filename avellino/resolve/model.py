@@ -38,9 +38,10 @@ def _has(df: pd.DataFrame, col: str) -> bool:
 
 # m-probabilities of the name levels (most to least specific) used when names are the only evidence, so EM
 # cannot separate matches from namesakes (one comparison is not identifiable). They are the mean of what EM
-# learned for this comparison where other evidence was present, on two reference sets: the in-repo synthetic
-# fixture (romanisation noise) and FEBRL 4 (typos), rounded. Not fitted to any evaluation set.
-NAME_M_PRIOR = (0.32, 0.23, 0.09, 0.16, 0.055, 0.125, 0.007, 0.013)
+# learned for this comparison where other evidence was present, on two reference sets no names-alone figure is
+# reported on: FEBRL 4 (typos) and a held-out draw of benchmarks/resolve_scale.py's generator (3,000 records,
+# seed 101; romanisation noise), rounded; `python benchmarks/resolve_name_prior.py` prints them.
+NAME_M_PRIOR = (0.403, 0.184, 0.129, 0.096, 0.056, 0.11, 0.009, 0.013)
 
 
 def name_comparison(m_prior: bool = False) -> Any:

@@ -169,3 +169,12 @@ def test_dob_relation():
     assert dob_relation(("1990", "03", "12"), ("1990", "07", "21")) == "conflict"
     assert dob_relation(("1990", "03", "12"), ("1985", "03", "12")) == "conflict"
     assert dob_relation(None, ("1985", "03", "12")) == "unknown"
+
+
+def test_a_pair_the_model_itself_links_is_no_conflict():
+    # a and c differ by two digits in the date, but the model scored a~c as a match on the rest of its evidence
+    ev = _evidence({"a": "1990-03-12", "b": "", "c": "1990-08-17"})
+    together = cluster(["a", "b", "c"], edges(("a", "b", 0.9), ("b", "c", 0.8), ("a", "c", 0.6)), log(), 0.5, ev)
+    assert together["component"].nunique() == 1
+    apart = cluster(["a", "b", "c"], edges(("a", "b", 0.9), ("b", "c", 0.8), ("a", "c", 0.4)), log(), 0.5, ev)
+    assert apart["component"].nunique() == 2
