@@ -303,7 +303,7 @@ def _json_records(path: Path, options: dict[str, Any]) -> Iterator[tuple[int, An
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise UnreadableFile(str(path), "holds bytes that are not UTF-8 (JSON must be UTF-8)", line) from exc
+        raise UnreadableFile(str(path), f"holds bytes that are not UTF-8 at line {line} (JSON must be UTF-8)") from exc
     except json.JSONDecodeError as exc:
         raise UnreadableFile(str(path), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     except RecursionError as exc:
