@@ -33,7 +33,35 @@ def truth_scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float
     return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(actual)}
 
 
+#: Cross-partner people listed by record id in the briefing, so its ``explain`` advice can be followed.
+EXAMPLES = 10
+
+
+def merged_examples(clusters: pd.DataFrame, protected: set[str], limit: int = EXAMPLES) -> list[list[object]]:
+    """The people known to the most partners (ties: most records, then id), one row each: cluster id, partners,
+    records, the first two record ids (the pair ``resolve explain`` takes) and a safeguarding flag when any record
+    of the person is marked victim, witness or informant. Rows show ids only, never names."""
+    multi = clusters[clusters.groupby("cluster_id")["entity_id"].transform("size") > 1]
+    if multi.empty:
+        return []
+    frame = multi.assign(partner=multi["entity_id"].str.rsplit("-", n=1).str[0])
+    summary = (
+        frame.groupby("cluster_id")
+        .agg(partners=("partner", "nunique"), records=("entity_id", "size"), ids=("entity_id", lambda x: sorted(x)))
+        .reset_index()
+        .sort_values(["partners", "records", "cluster_id"], ascending=[False, False, True])
+        .head(limit)
+    )
+    rows: list[list[object]] = []
+    for r in summary.itertuples(index=False):
+        ids = list(r.ids)
+        flag = "safeguarding" if protected & {r.cluster_id, *ids} else ""
+        rows.append([r.cluster_id, int(r.partners), int(r.records), f"{ids[0]} {ids[1]}", flag])
+    return rows
+
+
 def briefing_section(ctx: DemoContext) -> Section | None:
+    from avellino.report.briefing import table_html
     from avellino.resolve.store_io import CLUSTERS, run
 
     summary = run(ctx.store)
@@ -44,13 +72,21 @@ def briefing_section(ctx: DemoContext) -> Section | None:
     sizes = Counter(clusters["cluster_id"].value_counts().tolist())
     merged = sum(n for size, n in sizes.items() if size > 1)
     rows = "".join(f"<tr><td>{size}</td><td class='n'>{n:,}</td></tr>" for size, n in sorted(sizes.items()))
+    examples = merged_examples(clusters, ctx.store.protected_entity_ids())
     parts = [
         f"<p>{summary['records']:,} person records from all partners resolved into {summary['clusters']:,} people; "
         f"{merged:,} people are known to more than one record. Analysts' judgements applied: "
-        f"{summary.get('judgements_applied', 0)}. Explain any merge with "
-        "<code>avellino resolve explain A B</code>; confirm or reject with <code>avellino resolve judge</code>.</p>",
+        f"{summary.get('judgements_applied', 0)}.</p>",
         f"<table><thead><tr><th>records per person</th><th>people</th></tr></thead><tbody>{rows}</tbody></table>",
     ]
+    if examples:
+        parts.append(
+            "<p>The people most partners know (ids only). Explain a merge with "
+            "<code>avellino resolve explain A B -w WORKSPACE</code> on the pair shown; confirm or reject it with "
+            "<code>avellino resolve judge A B --verdict same|different</code>. People flagged for safeguarding "
+            "have a record marked victim, witness or informant.</p>"
+        )
+        parts.append(table_html(["person (cluster id)", "partners", "records", "explain A B", "flag"], examples))
     things = summary.get("things") or {}
     if things.get("records"):
         kinds = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in things["by_kind"].items())
@@ -68,7 +104,8 @@ def briefing_section(ctx: DemoContext) -> Section | None:
             f"precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, F1 {scores['f1']:.3f} "
             f"over {int(scores['true_pairs']):,} true pairs.</p>"
         )
-    return Section("Who is who across partners", "".join(parts), "resolve")
+    shown = {str(r[0]) for r in examples} | {i for r in examples for i in str(r[3]).split()}
+    return Section("Who is who across partners", "".join(parts), "resolve", entity_ids=frozenset(shown))
 
 
-__all__ = ["briefing_section", "truth_scores"]
+__all__ = ["briefing_section", "merged_examples", "truth_scores"]

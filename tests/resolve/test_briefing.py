@@ -9,3 +9,18 @@ def test_truth_scores_pairwise() -> None:
     s = truth_scores(clusters, truth)
     # predicted pairs ab, ac, bc; true pairs ab, cd -> 1 hit
     assert s["precision"] == 1 / 3 and s["recall"] == 1 / 2
+
+
+def test_merged_examples_name_the_pair_to_explain_and_flag_protected_people() -> None:
+    from avellino.resolve.briefing import merged_examples
+
+    clusters = pd.DataFrame(
+        {
+            "entity_id": ["uk-nca-1", "fr-ocriest-2", "de-bpol-3", "uk-nca-4", "fr-ocriest-5", "uk-nca-6"],
+            "cluster_id": ["cl-a", "cl-a", "cl-a", "cl-b", "cl-b", "cl-c"],
+        }
+    )
+    rows = merged_examples(clusters, protected={"fr-ocriest-5"})
+    assert [r[0] for r in rows] == ["cl-a", "cl-b"]  # three partners first; the single record is no example
+    assert rows[0][1:4] == [3, 3, "de-bpol-3 fr-ocriest-2"]
+    assert rows[0][4] == "" and rows[1][4] == "safeguarding"
