@@ -15,8 +15,13 @@ Avellino's method answers each k separately (the best set of 5 need not contain 
    (also seeded from the answers at k-1 and k+1), pushes the LCC lower still until each k is proven
    optimal or the budget is spent.
 
-Steps 2-4 share an effort budget in seconds; on networks too large for them, the seeds alone are used
-(see ``scale.py`` for graphs with millions of vertices).
+The effort budget in seconds bounds the whole search. The seed orders run cheapest first, each until its
+share of the budget (``ORDER_DEADLINES``: adaptive degree 10%, collective influence 20%, the greedy order 35%,
+adaptive betweenness 55%); past its deadline a baseline takes its remaining removals in the order of its
+current scores and the greedy order stops, and the plan says so in ``notes``. The (k-1)-plus-one seeds run
+until 60% and steps 2-4 share the rest, less the time kept for scoring the final sets (one traversal per k).
+On networks too large for the search, the seeds alone are used (see ``scale.py`` for graphs with millions
+of vertices).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from avellino.network.baselines import BASELINES, adaptive_order
 from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, components, score
+from avellino.network.fragment import Adjacency, components, prefix_scores, score
 from avellino.network.protect import Protection
 from avellino.network.search import exchange_descent, greedy_order, iterated_search, pad_greedy
 
@@ -37,6 +42,11 @@ if TYPE_CHECKING:
 METHOD_NAME = "avellino"
 EXACT_MAX_VERTICES = 3000
 SEARCH_MAX_VERTICES = 20000
+#: Fraction of the effort budget by which each seed order must be done, cheapest first: adaptive degree and
+#: collective influence (linear-time scores; CI is often the strongest seed at large k), the greedy order, then
+#: adaptive betweenness (a betweenness pass per removal), then the (k-1)-plus-one seeds.
+ORDER_DEADLINES = {"degree": 0.1, "collective_influence": 0.2, "greedy": 0.35, "betweenness": 0.55}
+SEEDS_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,9 @@ class DisruptionPlan:
     lcc0: int
     methods: dict[str, list[Step]]
     flagged: list[dict[str, str]] = field(default_factory=list)
+    #: What the effort budget cut short (a baseline no longer adaptive, a seed not computed).
+    notes: list[str] = field(default_factory=list)
+    search_seconds: float = 0.0
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -67,9 +80,12 @@ class DisruptionPlan:
             "edges": self.edges,
             "lcc0": self.lcc0,
             "methods": {name: [s.as_json() for s in steps] for name, steps in self.methods.items()},
+            "search_seconds": round(self.search_seconds, 2),
         }
         if self.flagged:
             out["protected"] = self.flagged
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
 
@@ -80,58 +96,100 @@ def plan_disruption(
     effort_seconds: float = 20.0,
     baselines: bool = True,
 ) -> DisruptionPlan:
-    """Targets for k = 1..k_max by each method; protected vertices are never removed nor listed."""
+    """Targets for k = 1..k_max by each method; protected vertices are never removed nor listed.
+
+    ``effort_seconds`` bounds the whole search (baselines included, see the module docstring)."""
+    start = time.monotonic()
     protection = protection or Protection()
     mask = protection.removable_mask(graph)
     adj = Adjacency.from_graph(graph, mask)
     names = [str(n) for n in graph.vs["name"]] if "name" in graph.vs.attributes() else None
     lcc0 = max(components(adj, bytearray(adj.n))[1], default=0)
-    orders = {name: adaptive_order(graph, k_max, scorer, mask) for name, scorer in BASELINES.items()}
-    sets = avellino_sets(adj, k_max, list(orders.values()), effort_seconds)
+    notes: list[str] = []
+    greedy: list[int] = []
+    orders: dict[str, list[int]] = {}
+    for name in sorted(ORDER_DEADLINES, key=ORDER_DEADLINES.__getitem__):
+        deadline = start + ORDER_DEADLINES[name] * effort_seconds
+        if name == "greedy":
+            if adj.n <= SEARCH_MAX_VERTICES:
+                greedy = greedy_order(adj, k_max, deadline=deadline)
+                if len(greedy) < k_max:
+                    notes.append(f"greedy seed: {len(greedy)} of {k_max} removals (effort budget)")
+            continue
+        order, adaptive = adaptive_order(graph, k_max, BASELINES[name], mask, deadline)
+        orders[name] = order
+        if adaptive < len(order):
+            notes.append(
+                f"{name}: adaptive for the first {adaptive} of {len(order)} removals, then in the order of its "
+                "current scores (effort budget)"
+            )
+    orders = {name: orders[name] for name in BASELINES}
+    sets = avellino_sets(adj, k_max, [*orders.values(), greedy], effort_seconds, start, notes)
     methods: dict[str, list[tuple[list[int], bool]]] = {METHOD_NAME: sets}
     if baselines:
         methods.update({name: [(order[:k], False) for k in range(1, k_max + 1)] for name, order in orders.items()})
-    plan = DisruptionPlan(graph.vcount(), graph.ecount(), lcc0, {}, protection.flags(graph))
+    plan = DisruptionPlan(graph.vcount(), graph.ecount(), lcc0, {}, protection.flags(graph), notes)
     for name, per_k in methods.items():
+        lccs = [lcc for lcc, _ in prefix_scores(adj, orders[name][:k_max])] if name in orders else []
+        lccs += [score(adj, chosen)[0] for chosen, _ in per_k[len(lccs) :]]
         plan.methods[name] = [
-            _step(adj, k, chosen, proven, lcc0, names, protection) for k, (chosen, proven) in enumerate(per_k, start=1)
+            _step(k, chosen, proven, lcc, lcc0, names, protection)
+            for k, ((chosen, proven), lcc) in enumerate(zip(per_k, lccs, strict=True), start=1)
         ]
+    plan.search_seconds = time.monotonic() - start
     return plan
 
 
 def _step(
-    adj: Adjacency,
     k: int,
     chosen: list[int],
     proven: bool,
+    lcc: int,
     lcc0: int,
     names: list[str] | None,
     protection: Protection,
 ) -> Step:
-    lcc = score(adj, chosen)[0]
     labels = [names[v] if names else str(v) for v in chosen]
     return Step(k, protection.release(labels), lcc, lcc / lcc0 if lcc0 else 0.0, proven)
 
 
 def avellino_sets(
-    adj: Adjacency, k_max: int, seed_orders: list[list[int]], effort_seconds: float
+    adj: Adjacency,
+    k_max: int,
+    seed_orders: list[list[int]],
+    effort_seconds: float,
+    start: float | None = None,
+    notes: list[str] | None = None,
 ) -> list[tuple[list[int], bool]]:
-    """Avellino's answer per k (index k-1): (vertex ids, proven optimal)."""
-    start = time.monotonic()
-    orders = [*seed_orders]
-    if adj.n <= SEARCH_MAX_VERTICES:
-        orders.append(greedy_order(adj, k_max))
+    """Avellino's answer per k (index k-1): (vertex ids, proven optimal), from ``seed_orders`` (the baselines'
+    and the greedy order). The budget runs from ``start`` (default: now); what it cuts short is appended to
+    ``notes``."""
+    start = time.monotonic() if start is None else start
+    notes = [] if notes is None else notes
+    orders = [o for o in seed_orders if o]
+    prefix = [prefix_scores(adj, o[:k_max]) for o in orders]
     best: list[list[int]] = []
+    padded_until = 0
     for k in range(1, k_max + 1):
-        seeds = [o[:k] for o in orders if len(o) >= k]
-        if best:
-            seeds.append(_pad(adj, best[-1], k))
-        seeds = seeds or [_pad(adj, [], k)]
-        best.append(min(seeds, key=lambda s: score(adj, s)))
+        seeds = [(p[k - 1], o[:k]) for o, p in zip(orders, prefix, strict=True) if len(o) >= k]
+        if best and (not seeds or time.monotonic() < start + SEEDS_SHARE * effort_seconds):
+            padded = _pad(adj, best[-1], k)
+            seeds.append((score(adj, padded), padded))
+            padded_until = k
+        if not seeds:
+            padded = _pad(adj, [], k)
+            seeds = [(score(adj, padded), padded)]
+        chosen = min(seeds, key=lambda pair: pair[0])[1]
+        best.append(chosen)
+    if padded_until < k_max and k_max > 1:
+        notes.append(f"best (k-1)-set plus one: seeded up to k = {max(padded_until, 1)} (effort budget)")
     proven = [False] * k_max
     if adj.n > SEARCH_MAX_VERTICES or effort_seconds <= 0:
         return list(zip(best, proven, strict=True))
-    end = start + effort_seconds
+    # Scoring the final sets (one traversal per k) comes after the search: keep time for it.
+    began = time.monotonic()
+    score(adj, best[-1])
+    end = start + effort_seconds - min(0.3 * effort_seconds, (time.monotonic() - began) * (k_max + 1))
     exact = adj.n <= EXACT_MAX_VERTICES
     if exact:  # cheap proofs first: on small networks most k are settled here and need no local search
         _exact_rounds(adj, best, proven, min(end, time.monotonic() + 0.1 * effort_seconds), first_slice=0.05)
@@ -139,6 +197,8 @@ def avellino_sets(
     open_ks = [k for k in range(1, k_max + 1) if not proven[k - 1]]
     for i, k in enumerate(open_ks):
         slice_end = min(search_end, time.monotonic() + (search_end - time.monotonic()) / (len(open_ks) - i))
+        if time.monotonic() >= slice_end:
+            continue
         if k > 1:
             best[k - 1] = min(best[k - 1], _pad(adj, best[k - 2], k), key=lambda s: score(adj, s))
         best[k - 1] = _local_search(adj, best[k - 1], slice_end, seed=k, exchanges=exact)

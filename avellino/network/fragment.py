@@ -74,6 +74,58 @@ def score(adj: Adjacency, vertices: list[int] | set[int] | tuple[int, ...]) -> t
     return (max(sizes, default=0), sum(s * s for s in sizes))
 
 
+def prefix_scores(adj: Adjacency, order: list[int]) -> list[tuple[int, int]]:
+    """``score(adj, order[:i])`` for i = 1..len(order), all in one pass.
+
+    Remove the whole order, then put its vertices back last first with a union-find, noting the largest
+    component and pairwise connectivity before each return: near-linear for all prefixes together, where
+    scoring each prefix costs a traversal of the graph."""
+    parent = list(range(adj.n))
+    size = [1] * adj.n
+    removed = mask_of(adj.n, order)
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    largest, pc = 0, 0
+    nb = adj.neighbours
+
+    def join(a: int, b: int) -> None:
+        nonlocal largest, pc
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        pc += 2 * size[ra] * size[rb]
+        parent[rb] = ra
+        size[ra] += size[rb]
+        largest = max(largest, size[ra])
+
+    for v in range(adj.n):
+        if not removed[v]:
+            pc += 1
+            largest = max(largest, 1)
+    for v in range(adj.n):
+        if not removed[v]:
+            for w in nb[v]:
+                if w > v and not removed[w]:
+                    join(v, w)
+    out: list[tuple[int, int]] = []
+    for v in reversed(order):
+        out.append((largest, pc))
+        removed[v] = 0
+        pc += 1
+        largest = max(largest, 1)
+        for w in nb[v]:
+            if not removed[w]:
+                join(v, w)
+    return out[::-1]
+
+
 def largest_component(adj: Adjacency, vertices: list[int] | set[int] | tuple[int, ...]) -> int:
     return score(adj, vertices)[0]
 

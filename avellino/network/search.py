@@ -22,45 +22,67 @@ import random
 import time
 
 from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, components, mask_of, score
+from avellino.network.fragment import Adjacency, components, cut_pieces, mask_of, score
 
 Score = tuple[int, int]
 
 
-def greedy_order(adj: Adjacency, k: int, pool: int = 400) -> list[int]:
+def greedy_order(adj: Adjacency, k: int, pool: int = 400, deadline: float | None = None) -> list[int]:
     """Adaptive greedy on (largest component, pairwise connectivity); candidates are the LCC's vertices.
 
-    On big components only the ``pool`` highest-degree vertices of the LCC are tried per step, to bound cost.
+    Every vertex of the LCC is scored at once by one articulation-point pass (``greedy_step``); when the LCC
+    holds no removable vertex, the ``pool`` highest-degree removable vertices elsewhere are tried one by one.
+    Stops early (a shorter order) once ``deadline`` (``time.monotonic()``) has passed.
     """
     chosen: list[int] = []
     removed = bytearray(adj.n)
     for _ in range(k):
-        label, sizes = components(adj, removed)
-        if not sizes:
+        if deadline is not None and time.monotonic() > deadline:
             break
-        big = max(range(len(sizes)), key=sizes.__getitem__)
-        cands = [v for v in range(adj.n) if label[v] == big and adj.removable[v]]
-        if not cands:
-            cands = [v for v in range(adj.n) if not removed[v] and adj.removable[v]]
-        if not cands:
+        v = greedy_step(adj, removed, pool)
+        if v is None:
             break
-        if len(cands) > pool:
-            cands = sorted(cands, key=lambda v: -len(adj.neighbours[v]))[:pool]
-        best_v, best_s = cands[0], (adj.n + 1, 0)
-        for v in cands:
-            removed[v] = 1
-            _, sz = components(adj, removed)
-            removed[v] = 0
-            s = (max(sz, default=0), sum(x * x for x in sz))
-            if s < best_s:
-                best_v, best_s = v, s
-        chosen.append(best_v)
-        removed[best_v] = 1
+        chosen.append(v)
+        removed[v] = 1
     return chosen
 
 
-def _best_swap(adj: Adjacency, chosen: list[int], current: Score) -> tuple[Score, int, int] | None:
-    """The best (score, out, in) 1-swap strictly better than ``current``, or None."""
+def greedy_step(adj: Adjacency, removed: bytearray, pool: int = 400) -> int | None:
+    """The removable vertex whose removal leaves the lowest (largest component, pairwise connectivity).
+
+    Removing a vertex of the largest component changes only that component, and one depth-first search with
+    low-links (``cut_pieces``) gives the pieces every one of its vertices would leave, so all candidates cost
+    one traversal of the LCC instead of one of the whole graph each. Ties go to the lowest vertex id."""
+    label, sizes = components(adj, removed)
+    if not sizes:
+        return None
+    big = max(range(len(sizes)), key=sizes.__getitem__)
+    rest = max((sz for c, sz in enumerate(sizes) if c != big), default=0)
+    pc = sum(x * x for x in sizes) - sizes[big] * sizes[big]
+    seen, pieces = cut_pieces(adj, removed, label.index(big))
+    best: tuple[tuple[int, int], int] | None = None
+    for v in sorted(seen):
+        if not adj.removable[v]:
+            continue
+        parts = pieces.get(v) or ([sizes[big] - 1] if sizes[big] > 1 else [])
+        s = (max(max(parts, default=0), rest), pc + sum(p * p for p in parts))
+        if best is None or s < best[0]:
+            best = (s, v)
+    if best is not None:
+        return best[1]
+    cands = [v for v in range(adj.n) if not removed[v] and adj.removable[v]]
+    if not cands:
+        return None
+    cands = sorted(cands, key=lambda v: -len(adj.neighbours[v]))[:pool]
+    chosen = [v for v in range(adj.n) if removed[v]]
+    return min(sorted(cands), key=lambda v: score(adj, [*chosen, v]))
+
+
+def _best_swap(
+    adj: Adjacency, chosen: list[int], current: Score, deadline: float | None = None
+) -> tuple[Score, int, int] | None:
+    """The best (score, out, in) 1-swap strictly better than ``current``, or None; past ``deadline`` the best
+    found so far (a pass costs one traversal per candidate, which is long on big graphs)."""
     removed = mask_of(adj.n, chosen)
     label, sizes = components(adj, removed)
     # Only vertices in components that could matter are worth removing: those of size >= 2.
@@ -68,6 +90,8 @@ def _best_swap(adj: Adjacency, chosen: list[int], current: Score) -> tuple[Score
     best: tuple[Score, int, int] | None = None
     nb = adj.neighbours
     for v in cands:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         removed[v] = 1
         lab, sz = components(adj, removed)
         pc = sum(x * x for x in sz)
@@ -88,7 +112,7 @@ def swap_descent(adj: Adjacency, chosen: list[int], deadline: float) -> tuple[li
     current = score(adj, chosen)
     chosen = list(chosen)
     while time.monotonic() < deadline:
-        move = _best_swap(adj, chosen, current)
+        move = _best_swap(adj, chosen, current, deadline)
         if move is None:
             break
         current, out, into = move
@@ -152,15 +176,11 @@ def exchange_descent(adj: Adjacency, chosen: list[int], deadline: float, size: i
 def pad_greedy(adj: Adjacency, chosen: list[int], k: int, pool: int = 200) -> list[int]:
     """``chosen`` grown to k vertices by the greedy best next removal (never increases the LCC)."""
     out = list(chosen)
+    removed = mask_of(adj.n, out)
     while len(out) < k:
-        removed = mask_of(adj.n, out)
-        label, sizes = components(adj, removed)
-        cands = [v for v in range(adj.n) if not removed[v] and adj.removable[v]]
-        if not cands:
+        v = greedy_step(adj, removed, pool)
+        if v is None:
             break
-        big = max(range(len(sizes)), key=sizes.__getitem__)
-        in_big = [v for v in cands if label[v] == big] or cands
-        if len(in_big) > pool:
-            in_big = sorted(in_big, key=lambda v: -len(adj.neighbours[v]))[:pool]
-        out.append(min(in_big, key=lambda v: score(adj, [*out, v])))
+        out.append(v)
+        removed[v] = 1
     return out

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from avellino.network.build import StoreGraph
     from avellino.network.disrupt import DisruptionPlan
+    from avellino.network.fragment import Adjacency
     from avellino.network.roles import RoleInference
     from avellino.store.base import Store
 
@@ -58,6 +59,10 @@ class TargetReport:
     protected: list[dict[str, str]]
     baselines: dict[str, float] = field(default_factory=dict)
     unprotected_would_hit: list[str] = field(default_factory=list)
+    effort_seconds: float = 0.0
+    #: Wall time of the whole key-player search (the part ``effort_seconds`` bounds), and what the budget cut.
+    search_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -70,6 +75,9 @@ class TargetReport:
             "baselines_lcc_fraction": self.baselines,
             "targets": [t.__dict__ for t in self.targets],
             "protected": self.protected,
+            "effort_seconds": self.effort_seconds,
+            "search_seconds": round(self.search_seconds, 2),
+            "budget_notes": self.notes,
         }
 
 
@@ -81,9 +89,15 @@ def key_players(
     effort_seconds: float = 10.0,
     graph: ig.Graph | None = None,
 ) -> TargetReport:
-    """The k vertices (people, phones, accounts) whose removal fragments the network most, with evidence."""
+    """The k vertices (people, phones, accounts) whose removal fragments the network most, with evidence.
+
+    ``effort_seconds`` bounds the search from here on (baselines, seeds, local and exact search); building the
+    network and inferring roles come before and are not in it. ``search_seconds`` says what it took."""
+    import time
+
     from avellino.network.disrupt import plan_disruption
 
+    start = time.monotonic()
     graph = graph if graph is not None else sg.analysis_graph()
     protection = store_protection(store, sg, roles.features)
     # Pairs and isolated vertices can never hold the largest group together: searching without them is the
@@ -91,9 +105,10 @@ def key_players(
     sizes = graph.connected_components()
     core = graph.induced_subgraph([v for v, c in enumerate(sizes.membership) if sizes.size(c) >= 3])
     k = max(1, min(k, sum(protection.removable_mask(core))))
-    plan = plan_disruption(core, k, protection, effort_seconds=effort_seconds)
+    left = max(effort_seconds - (time.monotonic() - start), 0.0)
+    plan = plan_disruption(core, k, protection, effort_seconds=left)
     chosen = plan.methods["avellino"][k - 1]
-    return TargetReport(
+    report = TargetReport(
         k=k,
         nodes=graph.vcount(),
         edges=graph.ecount(),
@@ -102,16 +117,20 @@ def key_players(
         targets=_describe(core, chosen.removed, sg, roles),
         protected=protection.flags(graph),
         baselines={name: steps[k - 1].lcc_fraction for name, steps in plan.methods.items() if name != "avellino"},
+        effort_seconds=effort_seconds,
+        notes=plan.notes,
     )
+    report.search_seconds = time.monotonic() - start
+    return report
 
 
 def _describe(graph: ig.Graph, removed: list[str], sg: StoreGraph, roles: RoleInference) -> list[Target]:
     """Evidence per target: inferred role and its evidence, ties by kind, and the LCC lost when removed alone."""
-    from avellino.network.fragment import Adjacency, largest_component
+    from avellino.network.fragment import Adjacency
 
     index = {n: i for i, n in enumerate(graph.vs["name"])}
     adj = Adjacency.from_graph(graph)
-    lcc0 = largest_component(adj, [])
+    drops = _alone_drops(adj)
     ties = _tie_summary(sg, removed)
     out = []
     for rank, node in enumerate(removed, start=1):
@@ -127,33 +146,54 @@ def _describe(graph: ig.Graph, removed: list[str], sg: StoreGraph, roles: RoleIn
                 kind=str(v["kind"]),
                 role=role,
                 evidence="; ".join(t for t in text if t),
-                lcc_drop=lcc0 - largest_component(adj, [index[node]]),
+                lcc_drop=drops.get(index[node], 0),
                 degree=int(graph.degree(index[node])),
             )
         )
     return out
 
 
+def _alone_drops(adj: Adjacency) -> dict[int, int]:
+    """How much the largest component loses when each of its vertices is removed alone (one articulation
+    pass; a vertex outside it costs nothing). With two largest components of equal size, nothing drops."""
+    from avellino.network.fragment import components, cut_pieces
+
+    label, sizes = components(adj, bytearray(adj.n))
+    if not sizes:
+        return {}
+    big = max(range(len(sizes)), key=sizes.__getitem__)
+    rest = max((sz for c, sz in enumerate(sizes) if c != big), default=0)
+    members, pieces = cut_pieces(adj, bytearray(adj.n), label.index(big))
+    lcc0 = sizes[big]
+    return {v: lcc0 - max(max(pieces.get(v) or [lcc0 - 1]), rest) for v in members}
+
+
 def _tie_summary(sg: StoreGraph, nodes: list[str]) -> dict[str, str]:
-    """'12 calls, 3 payments (9,000), 2023-02-01 to 2024-11-30' for each of ``nodes``."""
+    """'12 calls, 3 payments (9,000), 2023-02-01 to 2024-11-30' for each of ``nodes`` (one grouping for all)."""
     e = sg.edges[sg.edges["source"].isin(nodes) | sg.edges["target"].isin(nodes)]
     both = pd.concat([e.rename(columns={"source": "node"}), e.rename(columns={"target": "node"})], ignore_index=True)
+    both = both[both["node"].isin(nodes)]
+    if both.empty:
+        return {}
+    kinds = both.groupby(["node", "kind"]).agg(n=("events", "sum"), amount=("amount", "sum")).reset_index()
+    kinds = kinds.sort_values(["node", "n"], ascending=[True, False], kind="stable")
+    first = both.groupby("node")["first"].min()
+    last = both.groupby("node")["last"].max()
     out: dict[str, str] = {}
-    for node, rows in both[both["node"].isin(nodes)].groupby("node"):
-        kinds = rows.groupby("kind").agg(n=("events", "sum"), amount=("amount", "sum"))
+    for node, rows in kinds.groupby("node", sort=False):
         parts = []
-        for kind, row in kinds.sort_values("n", ascending=False).iterrows():
-            text = f"{int(row['n'])} {kind}{'s' if row['n'] != 1 else ''}"
-            if kind in ("payment", "purchase") and row["amount"] > 0:
-                text += f" ({row['amount']:,.0f})"
+        for kind, n, amount in zip(rows["kind"], rows["n"], rows["amount"], strict=True):
+            text = f"{int(n)} {kind}{'s' if n != 1 else ''}"
+            if kind in ("payment", "purchase") and amount > 0:
+                text += f" ({amount:,.0f})"
             parts.append(text)
-        first, last = rows["first"].dropna().min(), rows["last"].dropna().max()
-        span = f", {first} to {last}" if isinstance(first, str) and isinstance(last, str) else ""
+        a, b = first.get(node), last.get(node)
+        span = f", {a} to {b}" if isinstance(a, str) and isinstance(b, str) else ""
         out[str(node)] = ", ".join(parts) + span
     return out
 
 
-def unprotected_selection(graph: ig.Graph, k: int, protection: Protection, effort_seconds: float = 0.0) -> list[str]:
+def unprotected_selection(graph: ig.Graph, k: int, protection: Protection, effort_seconds: float = 2.0) -> list[str]:
     """Who the search would pick with protection switched off, that protection forbids (for tests and the
     safeguarding note: shows the protection is doing work)."""
     from avellino.network.disrupt import plan_disruption
