@@ -9,7 +9,12 @@ For each (seed, scale): generate the operation, ingest it, then score the inferr
 Also reports, per run, how many protected persons are in the network and that none is among the k = 10 targets.
 
     .venv/bin/python benchmarks/network_roles.py > roles.json
-    .venv/bin/python benchmarks/network_roles.py --runs 7:2000,11:2000,23:2000,7:5000,7:20000
+    .venv/bin/python benchmarks/network_roles.py --runs 41:2000,43:2000,47:2000,53:5000,59:20000
+
+The default seeds are fresh: nothing in ``roles.py`` or ``targets.py`` was fitted on them. The weights were set by
+hand on seeds 7, 11 and 23 (scale 2000) and 7 (scales 5000 and 20000), and the brokerage change was chosen on
+seeds 3, 13, 29 and 17 (see docs/network.md, "What the fixed numbers were fitted on"); figures on those seeds are
+not evidence of how well the roles generalise. Pass ``--runs 7:2000,...`` to reproduce the tuning runs.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+#: Seeds nothing was fitted on (the tuning seeds were 7, 11, 23; 3, 13, 17, 29 chose the brokerage features).
+FRESH_RUNS = "41:2000,43:2000,47:2000,53:5000,59:20000"
 
 
 def evaluate(store: Any, truth: Any) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", default="7:2000,11:2000,23:2000,7:5000,7:20000", help="seed:scale,...")
+    parser.add_argument("--runs", default=FRESH_RUNS, help="seed:scale,...")
     parser.add_argument("--resolve-max-scale", type=int, default=5000, help="Run avellino.resolve up to this scale.")
     args = parser.parse_args()
     runs = []
