@@ -5,10 +5,16 @@
 
 For each: Avellino's MASE against the best single statsforecast model (target <= 0.9 x), against SeasonalNaive,
 and the 80% interval coverage (target 75-85%). Takes several minutes on 2 cores.
+
+    .venv/bin/python benchmarks/flows_backtest.py [--only uk|frontex] [--cutoff 2023-12-31]
+
+A later ``--cutoff`` means fewer origins: quicker, and figures that are not the documented ones
+(``run_all.py --quick`` runs ``--only uk --cutoff 2024-09-30``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -48,7 +54,9 @@ def verdict(models: dict) -> dict:
     }
 
 
-def foresight_floor(path: Path, date: str, value: str, series: list[str], freq: str, horizon: int) -> float:
+def foresight_floor(
+    path: Path, date: str, value: str, series: list[str], freq: str, horizon: int, cutoff: str = CUTOFF
+) -> float:
     """MASE of a forecast that knows the future: at each origin, the median of the next ``horizon`` actual
     values (the best flat forecast for MAE). Same origins and scaling as the back-test. No method that sees
     only the past can be expected to come near it; it shows how much of the error is unforecastable noise."""
@@ -62,7 +70,7 @@ def foresight_floor(path: Path, date: str, value: str, series: list[str], freq: 
     windows = []
     for _, g in df.sort_values("ds").groupby("unique_id"):
         ds, y = g["ds"].to_numpy(), g["y"].to_numpy(dtype=float)
-        first = int(np.searchsorted(ds, np.datetime64(pd.Timestamp(CUTOFF)), side="right")) - 1
+        first = int(np.searchsorted(ds, np.datetime64(pd.Timestamp(cutoff)), side="right")) - 1
         for i in range(first, len(y) - horizon):
             future = y[i + 1 : i + 1 + horizon]
             scale = seasonal_scale(y[: i + 1], SEASON[freq])
@@ -73,13 +81,26 @@ def foresight_floor(path: Path, date: str, value: str, series: list[str], freq: 
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["uk", "frontex"], default=None, help="one back-test (default: both)")
+    parser.add_argument("--cutoff", default=CUTOFF, help=f"last date of the first training set (default {CUTOFF})")
+    args = parser.parse_args()
+    cutoff = args.cutoff
     root = shared_data_dir()
     if root is None:
         print(json.dumps({"skipped": "no ../shared/data"}))
         return
     uk = root / "migration" / "uk_small_boats" / "homeoffice_SB_02_weekly.csv"
     frontex = root / "migration" / "iom_gdidata" / "frontex.csv"
-    result: dict = {}
+    result: dict = {"cutoff": cutoff}
+    if args.only in (None, "uk"):
+        result["uk_weekly"] = uk_weekly(uk, cutoff)
+    if args.only in (None, "frontex"):
+        result["frontex_routes"] = frontex_routes(frontex, cutoff)
+    print(json.dumps(result, indent=1))
+
+
+def uk_weekly(uk: Path, cutoff: str) -> dict:
     uk_json, secs, cmd = run(
         [
             "--input",
@@ -93,16 +114,19 @@ def main() -> None:
             "--horizon",
             "4",
             "--cutoff",
-            CUTOFF,
+            cutoff,
         ]
     )
-    result["uk_weekly"] = {
+    return {
         "command": cmd,
         "seconds": secs,
         "result": uk_json,
         "verdict": verdict(uk_json["models"]),
-        "perfect_foresight_mase": foresight_floor(uk, "Week ending", "Migrants arrived", [], "W", 4),
+        "perfect_foresight_mase": foresight_floor(uk, "Week ending", "Migrants arrived", [], "W", 4, cutoff),
     }
+
+
+def frontex_routes(frontex: Path, cutoff: str) -> dict:
     fx_json, secs, cmd = run(
         [
             "--input",
@@ -118,20 +142,19 @@ def main() -> None:
             "--horizon",
             "3",
             "--cutoff",
-            CUTOFF,
+            cutoff,
             "--per-series",
         ]
     )
     per_route = {uid: verdict(models) for uid, models in fx_json["series"].items()}
-    result["frontex_routes"] = {
+    return {
         "command": cmd,
         "seconds": secs,
         "result": fx_json,
         "verdict_all_routes": verdict(fx_json["models"]),
         "verdict_per_route": per_route,
-        "perfect_foresight_mase": foresight_floor(frontex, "t", "n", ["route"], "M", 3),
+        "perfect_foresight_mase": foresight_floor(frontex, "t", "n", ["route"], "M", 3, cutoff),
     }
-    print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
