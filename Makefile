@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
+BENCH_ARGS ?=
 
 .PHONY: demo test check lint types unit install bench clean
 
@@ -36,8 +37,9 @@ test: lint types unit
 
 check: test
 
+# Quick figures from every benchmark (one JSON object); make bench BENCH_ARGS=--full for the documented runs.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
