@@ -485,9 +485,15 @@ def routes(
     if as_json:
         print(json.dumps(table.head(top).to_dict(orient="records"), default=str))
         return
-    t = Table(title=f"Route stages ({len(table)}; people moved, first and last date, operators)")
-    for col in table.columns:
+    t = Table(title=f"Route stages ({len(table)}; people moved, operators by name and id)")
+    shown = ["from", "to", "stage", "count", "people", "operators", "operator_ids", "protected"]
+    for col in shown:
         t.add_column(col)
-    for row in table.head(top).itertuples(index=False):
-        t.add_row(*[str(v) for v in row])
+    for row in table.head(top)[shown].itertuples(index=False):
+        t.add_row(*[str(v).replace(";", ", ") for v in row])
     out.print(t)
+    if int(table["protected"].sum()):
+        out.print(
+            "[yellow]'protected' counts victims, witnesses, informants and migrant boat pilots among a stage's "
+            "operators: never listed as operators, flag for safeguarding.[/]"
+        )

@@ -40,16 +40,17 @@ def sankey_svg(table: pd.DataFrame, max_links: int = 60, title: str = "People mo
     for p in sorted(value, key=lambda q: (-value[q], q)):
         columns.setdefault(layer[p], []).append(p)
     usable = HEIGHT - 2 * MARGIN - 30
-    scale = min((usable - PAD * (len(ps) - 1)) / sum(value[p] for p in ps) for ps in columns.values())
+    pad = {c: min(PAD, 0.4 * usable / max(len(ps) - 1, 1)) for c, ps in columns.items()}
+    scale = min((usable - pad[c] * (len(ps) - 1)) / sum(value[p] for p in ps) for c, ps in columns.items())
     last = max(columns)
     step = (WIDTH - 2 * MARGIN - NODE_WIDTH - LABEL_ROOM) / max(last, 1)
     x = {p: MARGIN + layer[p] * step for p in value}
     y: dict[str, float] = {}
-    for ps in columns.values():
+    for c, ps in columns.items():
         top = MARGIN + 30.0
         for p in ps:
             y[p] = top
-            top += value[p] * scale + PAD
+            top += value[p] * scale + pad[c]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-label="{html.escape(title)}" style="max-width:{WIDTH}px;font:12px sans-serif">',
