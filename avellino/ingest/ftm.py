@@ -25,6 +25,7 @@ from avellino.errors import InputRejected, RowProblem
 from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS, _typed, q, value_checks_sql
 from avellino.ingest.ids import originator_slug
 from avellino.ingest.mapping import Mapping, PropertySpec, did_you_mean
+from avellino.ingest.readers import LONE_SURROGATE, lone_surrogates
 from avellino.model import model
 from avellino.model.markings import MarkingError, Markings
 from avellino.store.duckdb_tx import registered
@@ -45,11 +46,14 @@ def _lines(path: Path) -> Iterator[tuple[int, Any]]:
                 continue
             if line.strip():
                 try:
-                    yield number, json.loads(line)
+                    data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield number, BadLine(f"line is not JSON ({exc.msg}, column {exc.colno})")
                 except RecursionError:
                     yield number, BadLine("line is JSON nested too deeply")
+                else:
+                    bad = "\\ud" in line.lower() and lone_surrogates(data)
+                    yield number, BadLine(f"line {LONE_SURROGATE}") if bad else data
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,7 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
         )
         parse = pj.ParseOptions(explicit_schema=declared, unexpected_field_behavior="infer")
         table = pj.read_json(path, read_options=options, parse_options=parse)
+        table.validate(full=True)  # Arrow's JSON reader passes bytes that are not UTF-8 on, unchecked
     except (pa.ArrowException, KeyError):
         return None  # lines Arrow cannot type alike, or not JSON objects
     text = {pa.string(), pa.null()}

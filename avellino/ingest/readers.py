@@ -300,7 +300,8 @@ def _read_xlsx_calamine(path: Path, options: dict[str, Any]) -> pa.Table:
 def _json_records(path: Path, options: dict[str, Any]) -> Iterator[tuple[int, Any]]:
     raw = path.read_bytes()
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        data = json.loads(text)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UnreadableFile(str(path), f"holds bytes that are not UTF-8 at line {line} (JSON must be UTF-8)") from exc
@@ -308,6 +309,7 @@ def _json_records(path: Path, options: dict[str, Any]) -> Iterator[tuple[int, An
         raise UnreadableFile(str(path), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     except RecursionError as exc:
         raise UnreadableFile(str(path), "the JSON is nested too deeply to be a partner export") from exc
+    suspect = _SURROGATE_ESCAPE.search(text) is not None  # a "\ud800" escape may be half a character
     where = options.get("records")
     if where:
         for part in str(where).split("."):
@@ -316,7 +318,10 @@ def _json_records(path: Path, options: dict[str, Any]) -> Iterator[tuple[int, An
             data = data[part]
     if not isinstance(data, list):
         raise UnreadableFile(str(path), "expected a list of records (set source.records to its path)")
-    yield from enumerate(data, start=1)
+    for number, record in enumerate(data, start=1):
+        if suspect and lone_surrogates(record):
+            raise UnreadableFile(str(path), LONE_SURROGATE, number)
+        yield number, record
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
@@ -329,11 +334,28 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
+                record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise UnreadableFile(str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", number) from exc
             except RecursionError as exc:
                 raise UnreadableFile(str(path), "the JSON is nested too deeply", number) from exc
+            if _SURROGATE_ESCAPE.search(line) and lone_surrogates(record):
+                raise UnreadableFile(str(path), LONE_SURROGATE, number)
+            yield number, record
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+LONE_SURROGATE = "holds a \\ud800-\\udfff escape that is half a character, not text"
+
+
+def lone_surrogates(value: Any) -> bool:
+    """Whether parsed JSON holds a string with half a UTF-16 surrogate pair (from an escape such as "\\ud800"),
+    which no UTF-8 text can hold. Only asked of lines with such an escape: a few microseconds each."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @contextmanager

@@ -324,3 +324,22 @@ def test_files_prepared_in_one_process_do_not_affect_each_other() -> None:
     assert prepared("persons.csv", "persons.yml") == first
     assert prepared("calls.json", "calls.yml") == other
     assert run._engine(None) is run._engine(None)
+
+
+def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> None:
+    # found by the fuzz test: Arrow's JSON reader passed Latin-1 bytes to DuckDB, which refused them mid-import
+    mapping = tmp_path / "ftm.yml"
+    mapping.write_text(
+        "originator: UK-NCA\nsource: {format: ftm}\n"
+        "markings: {handling_code: H2, tlp: AMBER, evaluation: B2, subject_category: suspect}\n"
+    )
+    latin = tmp_path / "latin.ftm.jsonl"
+    latin.write_bytes(b'{"id": "e0", "schema": "Company", "properties": {}}\n{"id": "caf\xe9", "schema": "Company"}\n')
+    half = tmp_path / "half.ftm.jsonl"
+    half.write_text('{"id": "e0\\ud800", "schema": "Company", "properties": {"name": ["a"]}}\n')
+    before = store.counts()
+    for path, row, reason in ((latin, 2, "line holds bytes that are not UTF-8"), (half, 1, "half a character")):
+        with pytest.raises(InputRejected) as info:
+            ingest_file(store, path, mapping)
+        assert [p.row for p in info.value.problems] == [row] and reason in info.value.problems[0].reason
+    assert store.counts() == before

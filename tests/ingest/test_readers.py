@@ -336,3 +336,15 @@ def test_broken_xlsx_and_json_name_the_file(tmp_path: Path) -> None:
         assert str(info.value).startswith(str(path)) or str(path) in str(info.value)
         assert reason in str(info.value), name
         assert readers.UNEXPECTED not in str(info.value)
+
+
+def test_half_a_surrogate_pair_is_named_not_a_crash(tmp_path: Path) -> None:
+    # found by the fuzz test: "\ud800" parses as JSON but is no text; Arrow then raised UnicodeEncodeError
+    (tmp_path / "a.jsonl").write_text('{"a": "x"}\n{"a": "\\ud800"}\n')
+    (tmp_path / "a.json").write_text('[{"a": "x"}, {"a": "\\uD800 \\ud83d\\ude00"}]')
+    for name, fmt in (("a.jsonl", "jsonl"), ("a.json", "json")):
+        with pytest.raises(UnreadableFile) as info:
+            read_table(tmp_path / name, fmt, {})
+        assert info.value.row == 2 and "half a character" in info.value.reason
+    (tmp_path / "pair.jsonl").write_text('{"a": "\\ud83d\\ude00"}\n')  # a whole pair is a character
+    assert read_table(tmp_path / "pair.jsonl", "jsonl", {}).column("a").to_pylist() == ["\U0001f600"]
