@@ -270,7 +270,7 @@ def _lines_with_arrow(con: duckdb.DuckDBPyConnection, path: Path, scoped: str) -
         parse = pj.ParseOptions(explicit_schema=declared, unexpected_field_behavior="infer")
         table = pj.read_json(path, read_options=options, parse_options=parse)
         table.validate(full=True)  # Arrow's JSON reader passes bytes that are not UTF-8 on, unchecked
-    except (pa.ArrowException, KeyError):
+    except (pa.ArrowException, KeyError, UnicodeDecodeError):  # a field name that is not UTF-8
         return None  # lines Arrow cannot type alike, or not JSON objects
     text = {pa.string(), pa.null()}
     names = set(table.column_names)

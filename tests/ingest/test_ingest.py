@@ -335,10 +335,13 @@ def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> 
     )
     latin = tmp_path / "latin.ftm.jsonl"
     latin.write_bytes(b'{"id": "e0", "schema": "Company", "properties": {}}\n{"id": "caf\xe9", "schema": "Company"}\n')
+    key = tmp_path / "key.ftm.jsonl"
+    key.write_bytes(b'{"caf\xe9 id": "e0", "schema": "Company", "properties": {}}\n')
     half = tmp_path / "half.ftm.jsonl"
     half.write_text('{"id": "e0\\ud800", "schema": "Company", "properties": {"name": ["a"]}}\n')
     before = store.counts()
-    for path, row, reason in ((latin, 2, "line holds bytes that are not UTF-8"), (half, 1, "half a character")):
+    cases = ((latin, 2, "not UTF-8"), (key, 1, "not UTF-8"), (half, 1, "half a character"))
+    for path, row, reason in cases:
         with pytest.raises(InputRejected) as info:
             ingest_file(store, path, mapping)
         assert [p.row for p in info.value.problems] == [row] and reason in info.value.problems[0].reason
