@@ -107,8 +107,9 @@ def _communities_html(graph: ig.Graph, inference: RoleInference, shown: set[str]
     rows: list[list[object]] = []
     for cid, members in sorted(frame.groupby("community"), key=lambda kv: -len(kv[1]))[:top]:
         nats = members["nationality"][members["nationality"] != ""].value_counts().head(3)
-        roles = members["role"][~members["role"].isin(["none", "identifier"])].value_counts()
-        leaders = members[~members["protected"].astype(bool)].nlargest(3, "pagerank")
+        offenders = members[~members["protected"].astype(bool)]
+        roles = offenders["role"][~offenders["role"].isin(["none", "identifier"])].value_counts()
+        leaders = offenders.nlargest(3, "pagerank")
         shown.update(str(n) for n in leaders["name"])
         rows.append(
             [

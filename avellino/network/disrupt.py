@@ -116,7 +116,7 @@ def plan_disruption(
                 if len(greedy) < k_max:
                     notes.append(f"greedy seed: {len(greedy)} of {k_max} removals (effort budget)")
             continue
-        order, adaptive = adaptive_order(graph, k_max, BASELINES[name], mask, deadline)
+        order, adaptive = adaptive_order(graph, k_max, BASELINES[name], mask, deadline, notes)
         orders[name] = order
         if adaptive < len(order):
             notes.append(

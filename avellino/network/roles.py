@@ -10,7 +10,8 @@ be able to read why someone was called a financier. Each role's score is a weigh
 * **money**: trip fees received from people recorded as victims (recruiters and financiers take them), other
   payments received and made, and the money volume (financiers move the large sums);
 * **contacts**: how many victims call or are called by the person (recruiters and drivers handle migrants);
-* **structure**: betweenness and PageRank percentiles in the network (organisers sit in the middle) and
+* **structure**: the PageRank percentile in the network (organisers sit in the middle; betweenness was
+  computed too but no weight used it, and on the 200k sample it was most of the time roles took) and
   Gould-Fernandez brokerage across Leiden communities and across nationality groups (the pairs of one's
   contacts, in different groups and not tied to each other, that only one links: brokers tie organisations
   and nationalities together). It replaced the participation coefficient for brokers, which cannot tell a
@@ -137,7 +138,7 @@ def _contacts(sg: StoreGraph, victim: pd.Series) -> pd.DataFrame:
 
 
 def _structure(sg: StoreGraph, graph: ig.Graph) -> pd.DataFrame:
-    """Betweenness and PageRank percentiles among parties, and nationality groups reached beyond one's own."""
+    """PageRank percentile among parties, and groups (communities, nationalities) reached beyond one's own."""
     names = graph.vs["name"]
     from avellino.network.structure import brokerage_across, leiden_communities
 
@@ -145,7 +146,6 @@ def _structure(sg: StoreGraph, graph: ig.Graph) -> pd.DataFrame:
     community = leiden_communities(graph)
     frame = pd.DataFrame(
         {
-            "betweenness": graph.betweenness(directed=False),
             "pagerank": graph.pagerank(directed=False, weights="weight"),
             "nationalities_reached": _reached(graph, nat),
             "nationality_participation": _participation(graph, nat),
@@ -157,7 +157,6 @@ def _structure(sg: StoreGraph, graph: ig.Graph) -> pd.DataFrame:
         index=names,
     )
     frame = frame[np.array(graph.vs["kind"]) == "party"]
-    frame["betweenness_pct"] = frame["betweenness"].rank(pct=True) * (frame["betweenness"] > 0)
     frame["pagerank_pct"] = frame["pagerank"].rank(pct=True)
     return frame
 
