@@ -16,7 +16,9 @@ app = typer.Typer(
 @app.command()
 def evaluate(
     input: Path = typer.Option(..., "--input", help="A .csv or .parquet file of records with a truth column."),
-    id_column: str = typer.Option(..., "--id-column", help="Column with a unique record id."),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Column with a unique record id (default: the row number, from 0)."
+    ),
     truth_column: str = typer.Option(..., "--truth-column", help="Column saying which real entity a row is."),
     columns: str = typer.Option(
         ...,
@@ -62,6 +64,9 @@ def evaluate(
 
     roles = parse_roles(columns)
     df = read_table(input)
+    if id_column is None:
+        id_column = "_row"
+        df = df.assign(_row=[str(i) for i in range(len(df))])
     err = Console(stderr=True)
     with err.status("Training and scoring both models..."):
         result = run_evaluate(df, id_column, truth_column, roles, source_column, truth_regex, threshold)
@@ -81,9 +86,9 @@ def evaluate(
             f"{s['cluster_precision']:.4f}",
             f"{s['cluster_recall']:.4f}",
             f"{s['cluster_f1']:.4f}",
-            str(s["pairs_compared"]),
-            str(s["wall_s"]),
-            str(s["peak_mb"]),
+            str(s.get("pairs_compared", "")),
+            str(s.get("wall_s", "")),
+            str(s.get("peak_mb", "")),
         )
     Console().print(table)
 

@@ -52,14 +52,43 @@ def parse_roles(spec: str) -> dict[str, str]:
     return roles
 
 
+# month names and abbreviations (first three letters) in the languages partners write dates in
+_MONTHS = {
+    **{
+        m: i + 1
+        for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+    },
+    **{"fev": 2, "fév": 2, "avr": 4, "mai": 5, "jui": 7, "aoû": 8, "aou": 8, "déc": 12},  # French (juin: jun)
+    **{"ene": 1, "abr": 4, "ago": 8, "dic": 12, "set": 9},  # Spanish, Italian
+    **{"mär": 3, "mrz": 3, "okt": 10, "dez": 12},  # German
+}
+
+
 @lru_cache(maxsize=500_000)
 def parse_dob(value: str) -> tuple[int, int, int] | None:
     """(year, month, day) from the spellings partners use; day-first when ambiguous (European partners).
 
     Accepts ``1987-03-04``, ``19870304``, ``04/03/1987``, ``4.3.1987``, ``1987`` (gives month=day=0, which the
-    model treats as "year only"). Impossible dates give ``None`` rather than a guess.
+    model treats as "year only"), month names in English, French, Spanish or German (``31 Jan 1939``,
+    ``Feb 1968``: month only gives day=0), ``circa 1969``. A range (``1962 to 1965``, ``1962-1965``) or several
+    dates (``1970; 1971``) give the first. Impossible dates give ``None`` rather than a guess.
     """
-    text = value.strip()
+    text = value.strip().lower()
+    text = re.split(r"\s*(?:;|\bto\b|\bor\b|\balt\b)\s*", text)[0]
+    m = re.fullmatch(r"(?:circa|ca\.?|c\.|approx\.?|about)?\s*(?:(\d{1,2})\s+)?([a-zé]{3,})\.?\s+(\d{4})", text)
+    if m and m.group(2)[:3] in _MONTHS:
+        month = 6 if m.group(2).startswith("juin") else _MONTHS[m.group(2)[:3]]
+        day = int(m.group(1)) if m.group(1) else 0
+        year = int(m.group(3))
+        if day:
+            try:
+                date(year, month, day)
+            except ValueError:
+                return None
+        return (year, month, day)
+    text = re.sub(r"^(?:circa|ca\.?|c\.|approx\.?|about)\s*", "", text)
+    if re.fullmatch(r"\d{4}\s*-\s*\d{4}", text):  # a span of years
+        text = text[:4]
     if text.endswith(".0"):  # numeric columns read by pandas as float
         text = text[:-2]
     digits = re.findall(r"\d+", text)
@@ -125,6 +154,7 @@ def _names(df: pd.DataFrame, roles: Mapping[str, str], learned: bool) -> pd.Data
     out["skel_min"] = out["name_skels"].map(lambda s: s[0] if s else None)
     out["skel_max"] = out["name_skels"].map(lambda s: s[-1] if s else None)
     out["name_first"] = feats.map(lambda f: f.first if f else None)
+    out["name_phon"] = feats.map(lambda f: f.phonetic if f and f.phonetic else None)
     return out
 
 

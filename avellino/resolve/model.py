@@ -191,8 +191,61 @@ def candidate_blocks(df: pd.DataFrame) -> list[list[str]]:
             blocks += [["skel_min", col], ["skel_max", col]]
             if dob:
                 blocks.append([col, "dob_y"])
-    blocks += [["skel_min", "skel_max"], ["name_first"], ["skel_min"], ["skel_max"]]
     return blocks
+
+
+# the array column of name-token block keys (see ``token_keys``), exploded by Splink when blocking
+TOKEN_BLOCK = "blk_name_tokens"
+
+
+def _token_key_strings(tokens: Any, skels: Any, phones: Any) -> list[str]:
+    """Every name-token key of one record: each part's romanisation skeleton, each pair of skeletons (a common
+    given name with a common surname is a rare pair) and each part's metaphone code (``Sergei``/``Serhiy``)."""
+    sk = sorted({s for s in (skels if skels is not None else []) if len(s) > 1})
+    keys = ["s" + s for s in sk]
+    keys += ["p" + a + "|" + b for i, a in enumerate(sk) for b in sk[i + 1 :]]
+    keys += ["m" + m for m in (phones if phones is not None else []) if len(m) > 1]
+    return keys
+
+
+def token_keys(df: pd.DataFrame, budget: float, link_only: bool = False) -> tuple[pd.Series | None, float]:
+    """Name-token block keys, rarest first, while the pairs they make stay within ``budget``.
+
+    Each record gets every key of ``_token_key_strings``; key values are taken from the rarest (fewest records)
+    up, and stop when the next would take the pairs they make over ``budget``. So name parts in any order,
+    any romanisation, reach each other, and a common part blocks only together with another part. The budget
+    is a cost bound (pairs per record), so blocking grows with the data instead of dropping common values at a
+    fixed block size. Returns (a list of key numbers per record, null where none; the pairs counted).
+    """
+    if "name_skels" not in df.columns or not df["name_skels"].notna().any():
+        return None, 0.0
+    phon = df["name_phon"] if "name_phon" in df.columns else pd.Series([None] * len(df), index=df.index)
+    keys = pd.Series(
+        [_token_key_strings(t, s, m) for t, s, m in zip(df["name_tokens"], df["name_skels"], phon, strict=True)],
+        index=df.index,
+        dtype="object",
+    )
+    long = keys.explode().dropna()
+    if long.empty:
+        return None, 0.0
+    codes = pd.Series(pd.factorize(long)[0], index=long.index)
+    if link_only and "source_dataset" in df.columns:
+        sizes = pd.crosstab(codes.to_numpy(), df.loc[codes.index, "source_dataset"].to_numpy())
+        cost = (sizes.sum(axis=1) ** 2 - (sizes**2).sum(axis=1)) / 2
+        size = sizes.sum(axis=1)
+    else:
+        size = codes.value_counts()
+        cost = size * (size - 1) / 2
+    order = pd.DataFrame({"size": size, "cost": cost.reindex(size.index)}).sort_values(["size", "cost"])
+    order = order[order["size"] > 1]
+    within = order["cost"].cumsum() <= budget
+    kept = order.index[within.to_numpy()]
+    used = float(order["cost"][within].sum())
+    chosen = codes[codes.isin(kept)]
+    if chosen.empty:
+        return None, 0.0
+    lists = chosen.groupby(level=0).agg(lambda v: sorted(int(x) for x in v))
+    return lists.reindex(df.index), used
 
 
 def choose_blocks(df: pd.DataFrame, link_only: bool, keys: dict[str, pd.Series] | None = None) -> list[list[str]]:
@@ -224,6 +277,10 @@ def choose_blocks(df: pd.DataFrame, link_only: bool, keys: dict[str, pd.Series] 
             total += pairs
             if keys is not None:
                 keys[block_column(cols)] = key
+    if keys is not None:
+        token, used = token_keys(df, total_budget - total, link_only)
+        if token is not None:
+            keys[TOKEN_BLOCK] = token
     return chosen or [["name_skel"]]
 
 
@@ -271,6 +328,8 @@ def add_block_keys(
 ) -> pd.DataFrame:
     """One capped key column per chosen block (null where the value is too common to block on)."""
     out = df.copy()
+    if keys is not None and TOKEN_BLOCK in keys:
+        out[TOKEN_BLOCK] = keys[TOKEN_BLOCK].reindex(df.index)
     for cols in blocks:
         name = block_column(cols)
         key = keys[name] if keys is not None and name in keys else _capped_key(df, cols)
@@ -321,6 +380,14 @@ def train(
     if only_new:
         rules = [f"l.{block_column(c)} = r.{block_column(c)} AND (l.is_new = 1 OR r.is_new = 1)" for c in blocks]
     rules += identifier_blocks(features)
+    if TOKEN_BLOCK in features.columns and features[TOKEN_BLOCK].notna().any():
+        if only_new:
+            from splink.blocking_rule_library import CustomRule
+
+            rule = f"l.{TOKEN_BLOCK} = r.{TOKEN_BLOCK} AND (l.is_new = 1 OR r.is_new = 1)"
+            rules.append(CustomRule(rule, arrays_to_explode=[TOKEN_BLOCK]))
+        else:
+            rules.append(block_on(TOKEN_BLOCK, arrays_to_explode=[TOKEN_BLOCK]))
     settings = SettingsCreator(
         link_type=link_type,  # type: ignore[arg-type]
         comparisons=comparisons_for(features),
@@ -337,7 +404,7 @@ def train(
         # and m/u need far fewer than a million records to settle. Term frequencies come from all records.
         sample = features.sample(n=TRAIN_SAMPLE_RECORDS, random_state=1).reset_index(drop=True)
     linker = Linker(_register(db, sample, link_only), settings, log_level=logging.ERROR)
-    _fit(linker, sample, max_em_pairs)
+    _fit(linker, sample, max_em_pairs, only_new)
     if labels is not None and len(labels):
         _train_from_labels(linker, db, labels)
     if sample is not features:
@@ -346,19 +413,67 @@ def train(
     return TrainedModel(linker, link_type, blocks, names_only(features))
 
 
-def _fit(linker: Any, features: pd.DataFrame, max_em_pairs: float) -> None:
+def _fit(linker: Any, features: pd.DataFrame, max_em_pairs: float, only_new: bool = False) -> None:
     """Prior, ``u`` by random sampling, ``m`` by EM passes (see ``_em_blocks``); no labels needed."""
     _estimate_lambda(linker, features)
     linker.training.estimate_u_using_random_sampling(max_pairs=max(1e6, min(5e6, len(features) * 5)), seed=1)
-    if names_only(features):  # one comparison: EM cannot be identified, the m prior stands (NAME_M_PRIOR)
+    if not names_only(features):  # one comparison: EM cannot be identified, the m prior stands (NAME_M_PRIOR)
+        for rule in _em_blocks(features):
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True, max_pairs=max_em_pairs
+                )
+            except Exception as exc:  # a training block with too few pairs must not stop the run
+                logging.getLogger(__name__).warning("EM on %s skipped: %s", rule, exc)
+    _refine_prior(linker, features, only_new)
+
+
+def _refine_prior(linker: Any, features: pd.DataFrame, only_new: bool = False) -> None:
+    """The prior (share of all pairs that match) as the model's own maximum-likelihood estimate, no labels.
+
+    With ``m`` and ``u`` fixed, the prior is the one free parameter of the two-class mixture, and EM for it is
+    a one-line fixed point: the expected number of matches, ``sum(posterior)`` over every pair, divided by all
+    pairs. Pairs that no blocking rule reaches are taken as non-matches (posterior 0). The deterministic
+    estimate (``_estimate_lambda``) assumes same name + same date find 60% of matches, which holds for typo
+    noise but not for alias lists, where a person's names are rarely written identically; this replaces it.
+    Scores are summarised as a histogram of match weights (0.05 wide) so a million pairs cost one query.
+    """
+    import numpy as np
+
+    link_type = "link_only" if getattr(linker._settings_obj, "_link_type", "") == "link_only" else "dedupe_only"
+    try:
+        result = linker.inference.predict()
+        rel = result.as_duckdbpyrelation()
+        hist = rel.aggregate("round(match_weight * 20) AS w, count(*) AS n", "round(match_weight * 20)").df()
+    except Exception as exc:  # a backend without DuckDB relations: keep the deterministic prior
+        logging.getLogger(__name__).warning("prior not refined: %s", exc)
         return
-    for rule in _em_blocks(features):
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True, max_pairs=max_em_pairs
-            )
-        except Exception as exc:  # a training block with too few pairs must not stop the run
-            logging.getLogger(__name__).warning("EM on %s skipped: %s", rule, exc)
+    lam0 = float(linker._settings_obj._probability_two_random_records_match)
+    total = total_pairs(features, link_type)
+    if only_new and "is_new" in features.columns:  # the rules reach only pairs touching a new record
+        k, n = float(features["is_new"].sum()), float(len(features))
+        total = k * (n - 1) - k * (k - 1) / 2
+    if hist.empty or total <= 0:
+        return
+    odds0 = lam0 / (1 - lam0)
+    bf = np.exp2(hist["w"].to_numpy(dtype=float) / 20) / odds0
+    counts = hist["n"].to_numpy(dtype=float)
+    unreached = total - float(counts.sum())
+    if unreached > 0:  # pairs no rule reaches share no name part: scored at every comparison's last level
+        bf = np.append(bf, _else_bayes_factor(linker))
+        counts = np.append(counts, unreached)
+    if names_only(features):
+        linker._settings_obj._probability_two_random_records_match = _moment_prior(linker, bf, counts, total)
+        return
+    lam = lam0
+    for _ in range(200):
+        post = lam * bf / (lam * bf + 1 - lam)
+        new = float((counts * post).sum() / total)
+        if abs(new - lam) <= 1e-4 * lam:
+            lam = new
+            break
+        lam = new
+    linker._settings_obj._probability_two_random_records_match = min(max(lam, 1e-9), 0.5)
 
 
 def _connection() -> Any:
@@ -382,6 +497,48 @@ def _register(db: Any, features: pd.DataFrame, link_only: bool) -> Any:
             for s, g in features.groupby("source_dataset")
         ]
     return db.register(features)
+
+
+# a name level is "strong" where a non-match reaches it at most once in this many matches' worth (m/u)
+STRONG_BAYES_FACTOR = 100.0
+
+
+def _moment_prior(linker: Any, bf: Any, counts: Any, total: float) -> float:
+    """Names alone: the prior by the method of moments over the strong name levels (m/u >= 100).
+
+    A mixture of one comparison is not identifiable by EM (the likelihood is flattest where the model is least
+    exact, and its maximum runs to 0), but the strong levels hold mostly matches: taking the blocked pairs
+    there as matches, and ``sum(m)`` over those levels (``NAME_M_PRIOR``, learned on the training sets) as the
+    share of all matches they hold, ``prior = pairs / sum(m) / total``. It generalises the deterministic rule's
+    "same name finds 60% of matches" with the share the training sets measured. (Subtracting the non-matches
+    ``u`` predicts there is unstable: ``u`` of a Jaro-Winkler level on whole names, measured on random pairs,
+    is of the order of the match share itself.)
+    """
+    import numpy as np
+
+    m_sum = u_sum = 0.0
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if level.is_null_level or level.m_probability is None or not level.u_probability:
+                continue
+            if float(level.m_probability) / float(level.u_probability) >= STRONG_BAYES_FACTOR:
+                m_sum += float(level.m_probability)
+                u_sum += float(level.u_probability)
+    strong = float(np.asarray(counts)[np.asarray(bf) >= STRONG_BAYES_FACTOR].sum())
+    if m_sum <= 0 or strong <= 0:
+        return float(linker._settings_obj._probability_two_random_records_match)
+    return float(min(max(strong / total / m_sum, 1e-9), 0.5))
+
+
+def _else_bayes_factor(linker: Any) -> float:
+    """The Bayes factor of a pair at every comparison's last ('else') level, where m and u are known."""
+    bf = 1.0
+    for comparison in linker._settings_obj.comparisons:
+        last = [lv for lv in comparison.comparison_levels if not lv.is_null_level][-1]
+        m, u = last.m_probability, last.u_probability
+        if m is not None and u:
+            bf *= float(m) / float(u)
+    return bf
 
 
 def _estimate_lambda(linker: Any, features: pd.DataFrame) -> None:

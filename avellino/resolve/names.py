@@ -87,7 +87,7 @@ def name_tokens(name: str | None, learned: bool = True) -> list[str]:
     """Latin name parts in written order, particles dropped and compound parts glued."""
     if not name:
         return []
-    raw = [t for t in _SPLIT.split(name.strip()) if t]
+    raw = [t for t in _SPLIT.split(_INNER_APOSTROPHE.sub("", name.strip())) if t]
     parts: list[str] = []
     for tok in raw:
         if is_arabic_script(tok):
@@ -114,6 +114,96 @@ def name_tokens(name: str | None, learned: bool = True) -> list[str]:
     if glue:
         out.append(glue)
     return out
+
+
+# Generational suffixes: ``KNOWLES, JR., Samuel``, ``HYDE SR., Clive``.
+SUFFIXES = frozenset({"jr", "jnr", "sr", "snr", "ii", "iii", "iv"})
+# ``a.k.a.``, ``alias``, ``also known as``, ``f.k.a.``, ``n.k.a.``, ``@`` introduce another name of the person.
+_AKA = re.compile(
+    r"(?:^|\s)(?:a\.?\s?k\.?\s?a\.?|f\.?\s?k\.?\s?a\.?|n\.?\s?k\.?\s?a\.?|alias|also known as)(?=\s|:|$)|\s@\s?",
+    re.IGNORECASE,
+)
+# a nickname or another form in brackets or quotes: ``Jose (Jesus) Enrique``, ``Joaquin "El Chapo" Guzman``
+_BRACKETED = re.compile(r"\(([^)]*)\)|\[([^\]]*)\]|\"([^\"]*)\"|“([^”]*)”|«([^»]*)»")
+# an apostrophe inside a word is no boundary: ``NAWA'EE``, ``DELL'AQUILA``, ``Sa'id``
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['’`ʼʻ](?=\w)")
+
+
+def _is_upper_word(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) > 1 and all(c.isupper() for c in letters)
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """One person name as agencies write it (see :func:`parse_name`)."""
+
+    tokens: list[str]  # the main name's parts, given names first where that is known, particles handled
+    surname: list[str]  # the family part when the writing says which it is (``SURNAME, Given``; upper case)
+    given: list[str]  # the rest of the main name when the family part is known
+    alternates: list[str]  # parts of nicknames and a.k.a. fragments (``(Jesus)``, ``a.k.a. El Chapo``)
+    initials: list[str]  # single letters (``Wole A.``): kept apart, too weak to compare as parts
+
+
+def _parts(text: str, learned: bool) -> tuple[list[str], list[str]]:
+    """(name parts, initials) of a fragment: Latin tokens, particles dropped, compounds glued, suffixes dropped."""
+    from rigour.names import remove_person_prefixes
+
+    text = remove_person_prefixes(_INNER_APOSTROPHE.sub("", text.strip()))
+    tokens = name_tokens(text, learned)
+    words = [t for t in tokens if t not in SUFFIXES]
+    return [t for t in words if len(t) > 1], [t for t in words if len(t) == 1]
+
+
+def parse_name(name: str | None, learned: bool = True) -> ParsedName:
+    """Parse a person name the way agencies write them, into parts a comparison can use in any order.
+
+    * ``SURNAME, Given Names`` (sanctions lists, many exports): the part before the comma is the family part;
+      ``Given SURNAME`` / ``SURNAME Given`` with the family part in capitals (mixed case only) likewise; else
+      the family part is unknown (``surname`` empty) and the comparisons use the parts in any order;
+    * double surnames (``RODRIGUEZ OREJUELA``) and patronymics (``Roman Leonidovich``, ``bin``/``ibn``/``ould``
+      chains) stay parts of their own: a record that drops one still has all its parts in the other;
+    * particles (``al-``, ``bin``, ``de``, ``von``) and honorifics at the head (``Mr``, ``Dr``, ``General``: the
+      list of ``rigour.names.remove_person_prefixes``) and generational suffixes (``Jr``, ``III``) are dropped;
+      ``abd al``/``abu`` are glued to the next part;
+    * nicknames in brackets or quotes and fragments after ``a.k.a.``/``alias``/``@`` become ``alternates``;
+    * single letters are ``initials``; an apostrophe inside a word joins it (``NAWA'EE`` = ``nawaee``);
+    * any script: Arabic through the learned model, others through ICU (see :func:`latin_token`).
+    """
+    if not name or not name.strip():
+        return ParsedName([], [], [], [], [])
+    text = name.strip()
+    alt_texts = [next(g for g in m.groups() if g is not None) for m in _BRACKETED.finditer(text)]
+    text = _BRACKETED.sub(" ", text)
+    main, *akas = _AKA.split(text)
+    alt_texts += akas
+    alternates: list[str] = []
+    initials: list[str] = []
+    for frag in alt_texts:
+        parts, inits = _parts(frag, learned)
+        alternates += parts
+    segments = [seg for seg in main.split(",") if seg.strip()]
+    segments = [seg for seg in segments if any(p not in SUFFIXES for p in name_tokens(seg, learned))]
+    surname: list[str] = []
+    given: list[str] = []
+    if len(segments) >= 2:
+        surname, inits = _parts(segments[0], learned)
+        initials += inits
+        given, inits = _parts(" ".join(segments[1:]), learned)
+        initials += inits
+    else:
+        words = " ".join(segments).split()
+        upper = [w for w in words if _is_upper_word(w)]
+        if upper and len(upper) < len([w for w in words if any(c.isalpha() for c in w)]):
+            surname, inits = _parts(" ".join(upper), learned)
+            initials += inits
+            given, inits = _parts(" ".join(w for w in words if not _is_upper_word(w)), learned)
+        else:
+            given, inits = _parts(" ".join(words), learned)
+        initials += inits
+    if not surname:
+        return ParsedName(given, [], [], alternates, initials)
+    return ParsedName(given + surname, surname, given, alternates, initials)
 
 
 # Ordered (pattern, replacement) rules of the skeleton; see the module docstring for why they are hand-written.
@@ -159,23 +249,41 @@ class NameFeatures:
 
     key: str | None  # sorted tokens, space-joined: exact "same name, any order"
     skel: str | None  # sorted skeletons, space-joined: "same name, any romanisation"
-    tokens: list[str]
+    tokens: list[str]  # the main name's parts and the alternates' (nicknames, a.k.a.), sorted, distinct
     skeletons: list[str]
     first: str | None  # first token in written order (given name where the partner wrote given first)
+    surname: str | None = None  # sorted skeletons of the family part, where the writing says which it is
+    phonetic: list[str] | None = None  # metaphone code of each part (blocking: ``Sergei``/``Serhiy``)
+
+
+@lru_cache(maxsize=200_000)
+def _metaphone(token: str) -> str:
+    from rigour.text import metaphone
+
+    return str(metaphone(token))
+
+
+def _skel(token: str) -> str:
+    # the article written joined (alhassan, elsayed) is dropped for the skeleton only; the exact key keeps it
+    return skeleton(_strip_article(token) if len(token) >= 7 else token)
 
 
 def name_features(name: str | None, learned: bool = True) -> NameFeatures:
-    toks = name_tokens(name, learned)
-    # the article written joined (alhassan, elsayed) is dropped for the skeleton only; the exact key keeps it
-    skels = [s for s in (skeleton(_strip_article(t) if len(t) >= 7 else t) for t in toks) if s]
+    parsed = parse_name(name, learned)
+    toks = parsed.tokens or parsed.alternates
     if not toks:
         return NameFeatures(None, None, [], [], None)
+    every = sorted(set(toks) | set(parsed.alternates))
+    skels = [s for s in (_skel(t) for t in toks) if s]
+    sur = sorted({s for s in (_skel(t) for t in parsed.surname) if s})
     return NameFeatures(
         key=" ".join(sorted(toks)),
         skel=" ".join(sorted(skels)) or None,
-        tokens=sorted(set(toks)),
-        skeletons=sorted(set(skels)),
+        tokens=every,
+        skeletons=sorted({s for s in (_skel(t) for t in every) if s}),
         first=toks[0],
+        surname=" ".join(sur) or None,
+        phonetic=sorted({m for m in (_metaphone(t) for t in every) if m}),
     )
 
 

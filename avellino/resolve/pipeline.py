@@ -11,19 +11,27 @@ from avellino.resolve import model as resolve_model
 from avellino.resolve.features import build_features
 
 
-def scored_pairs(linker: Any) -> tuple[pd.DataFrame, int]:
+def scored_pairs(
+    linker: Any, compared_ids: list[pd.DataFrame] | None = None, keep_from: float = 0.01
+) -> tuple[pd.DataFrame, int]:
     """Every blocked pair with its match probability (``unique_id_l``, ``unique_id_r``, ...), and their count.
 
-    Pairs under 1% are counted but not returned: they never matter for a decision and would fill memory.
+    Pairs under ``keep_from`` (1%) are counted but not returned: they never matter for a decision and would
+    fill memory (the baseline keeps them all, for its label-optimal threshold).
+    ``compared_ids``, when given, receives the ids of every compared pair (``evaluate``'s blocking recall).
     """
     result = linker.inference.predict()
     rel = result.as_duckdbpyrelation() if hasattr(result, "as_duckdbpyrelation") else None
     if rel is not None:
         compared = int(rel.aggregate("count(*)").fetchall()[0][0])
-        kept = rel.filter("match_probability >= 0.01").df()
+        kept = rel.filter(f"match_probability >= {float(keep_from)}").df()
+        if compared_ids is not None:
+            compared_ids.append(rel.project("unique_id_l, unique_id_r").df())
         return kept, compared
     frame = result.as_pandas_dataframe()
-    return frame[frame["match_probability"] >= 0.01], len(frame)
+    if compared_ids is not None:
+        compared_ids.append(frame[["unique_id_l", "unique_id_r"]])
+    return frame[frame["match_probability"] >= keep_from], len(frame)
 
 
 def score_table(
@@ -41,10 +49,14 @@ def score_table(
 
 
 def _score(
-    features: pd.DataFrame, link_only: bool, threshold: float | None, labels: pd.DataFrame | None = None
+    features: pd.DataFrame,
+    link_only: bool,
+    threshold: float | None,
+    labels: pd.DataFrame | None = None,
+    compared_ids: list[pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, int, float]:
     trained = resolve_model.train(features, link_only=link_only, labels=labels, explainable=False)
-    pairs, compared = scored_pairs(trained.linker)
+    pairs, compared = scored_pairs(trained.linker, compared_ids)
     if threshold is None:
         threshold = resolve_model.decision_threshold(trained, features, pairs)
     return pairs, compared, threshold
@@ -56,6 +68,7 @@ def score_and_cluster(
     id_column: str,
     source_column: str | None = None,
     threshold: float | None = None,
+    compared_ids: list[pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, int, float, pd.DataFrame]:
     """``score_table``, then the clusters ``resolve run`` would make of the pairs (``entity_id, cluster_id``):
     joined strongest first, never across a conflict (``conflicts.py``)."""
@@ -63,7 +76,7 @@ def score_and_cluster(
     from avellino.resolve.conflicts import evidence_from_features
 
     features = build_features(df, roles, id_column, source_column)
-    pairs, compared, threshold = _score(features, source_column is not None, threshold)
+    pairs, compared, threshold = _score(features, source_column is not None, threshold, None, compared_ids)
     edges = pairs.rename(columns={"unique_id_l": "id_l", "unique_id_r": "id_r"})[["id_l", "id_r", "match_probability"]]
     comps = cluster(features["unique_id"], edges, pd.DataFrame(), threshold, evidence_from_features(features))
     return pairs, compared, threshold, comps.rename(columns={"component": "cluster_id"})
