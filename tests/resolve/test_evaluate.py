@@ -130,3 +130,13 @@ def test_cluster_scores_count_every_pair_inside_a_cluster():
     across = cluster_scores(clusters, truth, source_by_id={"a1": "x", "a2": "x", "b1": "y", "b2": "x", "c1": "y"})
     # across sources only: k has a1-b1, a2-b1 (both false); true pairs across sources: b1-b2
     assert (across["cluster_precision"], across["cluster_recall"], across["cluster_true_pairs"]) == (0.0, 0.0, 1)
+
+
+def test_evaluate_reports_blocking_recall_and_an_oracle_baseline(fixtures):
+    out = _evaluate(fixtures, "full_name=full_name,dob=dob")
+    for model in ("avellino", "baseline"):
+        assert 0 < out[model]["blocking_recall"] <= 1
+        assert out[model]["recall"] <= out[model]["blocking_recall"]
+    assert out["baseline"]["threshold"] == 0.5
+    assert out["baseline_oracle"]["f1"] >= out["baseline"]["f1"]
+    assert "upper bound" in out["baseline_oracle"]["note"]
