@@ -103,7 +103,8 @@ def key_players(
     # Pairs and isolated vertices can never hold the largest group together: searching without them is the
     # same answer, several times faster on stores where most records are loose ends.
     sizes = graph.connected_components()
-    core = graph.induced_subgraph([v for v, c in enumerate(sizes.membership) if sizes.size(c) >= 3])
+    size_of = sizes.sizes()  # once: ``sizes.size(c)`` lists the component's members on every call
+    core = graph.induced_subgraph([v for v, c in enumerate(sizes.membership) if size_of[c] >= 3])
     k = max(1, min(k, sum(protection.removable_mask(core))))
     left = max(effort_seconds - (time.monotonic() - start), 0.0)
     plan = plan_disruption(core, k, protection, effort_seconds=left)
