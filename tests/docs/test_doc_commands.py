@@ -46,6 +46,14 @@ RULES: tuple[Rule, ...] = (
         "avellino demo --out demo-out",
     ),
     Rule(r"^source \.venv/bin/activate", "skip", "the test puts the project's avellino first on PATH"),
+    Rule(
+        r"^avellino flows (forecast|alerts|charts) --source frontex",
+        "slow",
+        "the Frontex hierarchy takes about 20 minutes on 2 cores, its routes alone about 2.5",
+    ),
+    Rule(
+        r"^avellino flows backtest --input \S*(frontex|homeoffice)", "slow", "the must-show back-tests take 1-5 minutes"
+    ),
 )
 
 
@@ -57,7 +65,7 @@ def rule_for(command: DocCommand) -> Rule | None:
 
 
 COMMANDS = all_commands(ROOT)
-DOCS = sorted({c.doc for c in COMMANDS} & {"README.md", "docs/sample.md", "docs/mappings.md"})
+DOCS = sorted({c.doc for c in COMMANDS} & {"README.md", "docs/sample.md", "docs/mappings.md", "docs/flows.md"})
 
 
 def test_every_rule_matches_a_documented_command() -> None:
