@@ -6,7 +6,8 @@ so the diagram is drawn here rather than by a charting library that needs a 4.8 
 Layout: places are placed in columns by the longest chain of flows that reaches them (flows that would close a
 loop are left out of the drawing and counted in the caption); each column stacks its places, tallest first,
 with heights proportional to the people passing through; each flow is a band whose width is the people it
-moved. Every label and tooltip is escaped here.
+moved. Long chains of transit places widen the drawing (it scrolls sideways) rather than crowd the labels.
+Every label and tooltip is escaped here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import html
 import pandas as pd
 
 WIDTH, HEIGHT, MARGIN, NODE_WIDTH, PAD = 960, 560, 10, 12, 10
-LABEL_ROOM = 150
+LABEL_ROOM, MIN_STEP, MAX_LABEL = 150, 150, 20
 
 
 def sankey_svg(table: pd.DataFrame, max_links: int = 60, title: str = "People moved between places") -> str:
@@ -43,7 +44,10 @@ def sankey_svg(table: pd.DataFrame, max_links: int = 60, title: str = "People mo
     pad = {c: min(PAD, 0.4 * usable / max(len(ps) - 1, 1)) for c, ps in columns.items()}
     scale = min((usable - pad[c] * (len(ps) - 1)) / sum(value[p] for p in ps) for c, ps in columns.items())
     last = max(columns)
-    step = (WIDTH - 2 * MARGIN - NODE_WIDTH - LABEL_ROOM) / max(last, 1)
+    # Long chains of transit places get more columns than fit: then the diagram grows wider and scrolls,
+    # rather than squeezing labels on top of each other.
+    step = max((WIDTH - 2 * MARGIN - NODE_WIDTH - LABEL_ROOM) / max(last, 1), MIN_STEP)
+    width = round(2 * MARGIN + NODE_WIDTH + LABEL_ROOM + step * last)
     x = {p: MARGIN + layer[p] * step for p in value}
     y: dict[str, float] = {}
     for c, ps in columns.items():
@@ -52,34 +56,37 @@ def sankey_svg(table: pd.DataFrame, max_links: int = 60, title: str = "People mo
             y[p] = top
             top += value[p] * scale + pad[c]
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        f'aria-label="{html.escape(title)}" style="max-width:{WIDTH}px;font:12px sans-serif">',
+        "<div style='overflow-x:auto'>",
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {HEIGHT}" width="{width}" '
+        f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" style="font:12px sans-serif">',
         f'<text x="{MARGIN}" y="{MARGIN + 14}" font-weight="bold">{html.escape(title)}</text>',
     ]
     out_offset = dict.fromkeys(value, 0.0)
     in_offset = dict.fromkeys(value, 0.0)
     for a, b, n in sorted(drawn, key=lambda link: (y[link[0]], y[link[1]])):
-        width = n * scale
-        y0 = y[a] + out_offset[a] + width / 2
-        y1 = y[b] + in_offset[b] + width / 2
-        out_offset[a] += width
-        in_offset[b] += width
+        band = n * scale
+        y0 = y[a] + out_offset[a] + band / 2
+        y1 = y[b] + in_offset[b] + band / 2
+        out_offset[a] += band
+        in_offset[b] += band
         x0, x1 = x[a] + NODE_WIDTH, x[b]
         mid = (x0 + x1) / 2
         tip = html.escape(f"{a} -> {b}: {n:,.0f} people")
         parts.append(
             f'<path d="M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" fill="none" '
-            f'stroke="#4682b4" stroke-opacity="0.35" stroke-width="{max(width, 1):.1f}"><title>{tip}</title></path>'
+            f'stroke="#4682b4" stroke-opacity="0.35" stroke-width="{max(band, 1):.1f}"><title>{tip}</title></path>'
         )
     for p in value:
         height = max(value[p] * scale, 1.0)
         label = html.escape(p)
+        short = html.escape(p if len(p) <= MAX_LABEL else p[: MAX_LABEL - 1] + "…")
         parts.append(
             f'<rect x="{x[p]:.1f}" y="{y[p]:.1f}" width="{NODE_WIDTH}" height="{height:.1f}" fill="#34495e">'
             f"<title>{label}: {value[p]:,.0f} people</title></rect>"
         )
-        parts.append(f'<text x="{x[p] + NODE_WIDTH + 4:.1f}" y="{y[p] + height / 2 + 4:.1f}">{label}</text>')
-    parts.append("</svg>")
+        tx, ty = x[p] + NODE_WIDTH + 4, y[p] + height / 2 + 4
+        parts.append(f'<text x="{tx:.1f}" y="{ty:.1f}">{short}<title>{label}</title></text>')
+    parts.append("</svg></div>")
     caption = f"{len(drawn)} largest flows"
     if looped:
         caption += f"; {len(looped)} flow(s) that lead back to an earlier place are not drawn"
