@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from avellino.resolve.features import parse_dob
-from avellino.resolve.model import DEFAULT_THRESHOLD
+from avellino.resolve.model import DEFAULT_THRESHOLD, register_inputs
 from avellino.resolve.pipeline import scored_pairs
 
 BASE_NAME_ROLES = ("given_name", "middle_name", "surname", "full_name")
@@ -84,14 +84,7 @@ def score_table(
         retain_intermediate_calculation_columns=False,
     )
     db = DuckDBAPI()
-    if link_only:
-        inputs = [
-            db.register(g.reset_index(drop=True), dataset_display_name=str(s))
-            for s, g in table.groupby("source_dataset")
-        ]
-        linker = Linker(inputs, settings, log_level=logging.ERROR)
-    else:
-        linker = Linker(db.register(table), settings, log_level=logging.ERROR)
+    linker = Linker(register_inputs(db, table, link_only), settings, log_level=logging.ERROR)
     prior_rule = block_on(*names, *(["dob"] if "dob" in present else []))
     try:
         linker.training.estimate_probability_two_random_records_match([prior_rule], recall=BASELINE_PRIOR_RECALL)

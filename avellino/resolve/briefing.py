@@ -9,6 +9,7 @@ from itertools import combinations
 import pandas as pd
 
 from avellino.report.sections import DemoContext, Section
+from avellino.resolve.listing import merged_examples
 
 
 def _pairs(groups: pd.Series) -> set[tuple[str, str]]:
@@ -31,33 +32,6 @@ def truth_scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float
     recall = hits / len(actual) if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(actual)}
-
-
-#: Cross-partner people listed by record id in the briefing, so its ``explain`` advice can be followed.
-EXAMPLES = 10
-
-
-def merged_examples(clusters: pd.DataFrame, protected: set[str], limit: int = EXAMPLES) -> list[list[object]]:
-    """The people known to the most partners (ties: most records, then id), one row each: cluster id, partners,
-    records, the first two record ids (the pair ``resolve explain`` takes) and a safeguarding flag when any record
-    of the person is marked victim, witness or informant. Rows show ids only, never names."""
-    multi = clusters[clusters.groupby("cluster_id")["entity_id"].transform("size") > 1]
-    if multi.empty:
-        return []
-    frame = multi.assign(partner=multi["entity_id"].str.rsplit("-", n=1).str[0])
-    summary = (
-        frame.groupby("cluster_id")
-        .agg(partners=("partner", "nunique"), records=("entity_id", "size"), ids=("entity_id", lambda x: sorted(x)))
-        .reset_index()
-        .sort_values(["partners", "records", "cluster_id"], ascending=[False, False, True])
-        .head(limit)
-    )
-    rows: list[list[object]] = []
-    for r in summary.itertuples(index=False):
-        ids = list(r.ids)
-        flag = "safeguarding" if protected & {r.cluster_id, *ids} else ""
-        rows.append([r.cluster_id, int(r.partners), int(r.records), f"{ids[0]} {ids[1]}", flag])
-    return rows
 
 
 def briefing_section(ctx: DemoContext) -> Section | None:
@@ -108,4 +82,4 @@ def briefing_section(ctx: DemoContext) -> Section | None:
     return Section("Who is who across partners", "".join(parts), "resolve", entity_ids=frozenset(shown))
 
 
-__all__ = ["briefing_section", "merged_examples", "truth_scores"]
+__all__ = ["briefing_section", "truth_scores"]

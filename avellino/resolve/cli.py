@@ -126,6 +126,56 @@ def run(
 
 
 @app.command()
+def clusters(
+    limit: int = typer.Option(20, "--limit", "-n", help="How many people to list."),
+    pairs: bool = typer.Option(
+        False, "--pairs", help="Print only the pair of record ids per person, 'A B' (for explain and judge)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per person."),
+    workspace: Path | None = WorkspaceOpt,
+) -> None:
+    """List the people known to the most partners, with their record ids (never names) and a safeguarding flag.
+
+    Each row gives the pair of records to look at with `resolve explain A B` and to confirm or reject with
+    `resolve judge A B`. Run `avellino resolve run` first.
+
+    Examples:
+
+      avellino resolve clusters -w ws --limit 5
+
+      read -r A B < <(avellino resolve clusters -w ws --limit 1 --pairs); avellino resolve explain "$A" "$B" -w ws
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from avellino.errors import ConfigError
+    from avellino.resolve.listing import merged_examples
+    from avellino.resolve.store_io import CLUSTERS
+    from avellino.store import open_store
+
+    with open_store(workspace) as store:
+        table = store.read_table(CLUSTERS)
+        if table is None:
+            raise ConfigError("no clusters yet in this workspace: run `avellino resolve run` first")
+        rows = merged_examples(table.to_pandas(), store.protected_entity_ids(), limit)
+    if pairs:
+        for row in rows:
+            typer.echo(row[3])
+        return
+    keys = ("cluster_id", "partners", "records", "pair", "flag")
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(dict(zip(keys, row, strict=True))))
+        return
+    view = Table()
+    for header in ("person (cluster id)", "partners", "records", "record A", "record B", "flag"):
+        view.add_column(header, overflow="fold")  # ids are copied into other commands: never cut them short
+    for cluster_id, partners, records, pair, flag in rows:
+        view.add_row(str(cluster_id), str(partners), str(records), *str(pair).split(), str(flag))
+    Console().print(view)
+
+
+@app.command()
 def judge(
     left: str = typer.Argument(..., help="Entity id (or cluster id with --cluster)."),
     right: str | None = typer.Argument(None, help="The other entity id (omit with --cluster)."),

@@ -403,13 +403,13 @@ def train(
         # the same in a uniform record sample, since matching pairs and all pairs both shrink with its square,
         # and m/u need far fewer than a million records to settle. Term frequencies come from all records.
         sample = features.sample(n=TRAIN_SAMPLE_RECORDS, random_state=1).reset_index(drop=True)
-    linker = Linker(_register(db, sample, link_only), settings, log_level=logging.ERROR)
+    linker = Linker(register_inputs(db, sample, link_only), settings, log_level=logging.ERROR)
     _fit(linker, sample, max_em_pairs, only_new)
     if labels is not None and len(labels):
         _train_from_labels(linker, db, labels)
     if sample is not features:
         model = linker.misc.save_model_to_json()
-        linker = Linker(_register(db, features, link_only), model, log_level=logging.ERROR)
+        linker = Linker(register_inputs(db, features, link_only), model, log_level=logging.ERROR)
     return TrainedModel(linker, link_type, blocks, names_only(features))
 
 
@@ -490,11 +490,13 @@ def _connection() -> Any:
     return con
 
 
-def _register(db: Any, features: pd.DataFrame, link_only: bool) -> Any:
+def register_inputs(db: Any, features: pd.DataFrame, link_only: bool) -> Any:
+    """Splink's input: one table per source when linking across sources only, else one table. A source's name
+    is shown as Splink's dataset name but never used as a SQL table name (``de-bpol`` is not one)."""
     if link_only and "source_dataset" in features:
         return [
-            db.register(g.reset_index(drop=True), dataset_display_name=str(s))
-            for s, g in features.groupby("source_dataset")
+            db.register(g.reset_index(drop=True), dataset_display_name=str(s), table_name=f"__avellino_source_{i}")
+            for i, (s, g) in enumerate(features.groupby("source_dataset"))
         ]
     return db.register(features)
 

@@ -25,7 +25,7 @@ from tests.docs.doc_commands import DocCommand, all_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-#: One command may take this long before the test fails; the slowest documented one takes about a minute.
+#: Each command of a document adds this much to the time its document may take before the test fails.
 COMMAND_TIMEOUT_S = 600
 
 
@@ -65,7 +65,9 @@ def rule_for(command: DocCommand) -> Rule | None:
 
 
 COMMANDS = all_commands(ROOT)
-DOCS = sorted({c.doc for c in COMMANDS} & {"README.md", "docs/sample.md", "docs/mappings.md", "docs/flows.md"})
+DOCS = sorted(
+    {c.doc for c in COMMANDS} & {"README.md", "docs/sample.md", "docs/mappings.md", "docs/flows.md", "docs/resolve.md"}
+)
 
 
 def test_every_rule_matches_a_documented_command() -> None:
@@ -96,43 +98,57 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("doc", DOCS)
-def test_documented_commands_run(doc: str, tmp_path: Path) -> None:
-    work = _sandbox(tmp_path)
-    slow_ok = os.environ.get("AVELLINO_DOCS_SLOW") == "1"
-    has_shared = shared_data_dir() is not None
-    skipped: list[str] = []
-    ran = 0
+MARK = "@@avellino-doc-command"
+
+
+def plan(doc: str, slow_ok: bool, has_shared: bool) -> tuple[list[tuple[DocCommand, str]], list[str]]:
+    """The commands of ``doc`` to run (with their text after any replacement) and those left out, with why."""
+    run: list[tuple[DocCommand, str]] = []
+    left_out: list[str] = []
     for command in (c for c in COMMANDS if c.doc == doc):
         rule = rule_for(command)
         text = command.text
         if rule is not None and rule.action == "skip":
             continue
         if rule is not None and rule.action == "slow" and not slow_ok:
-            skipped.append(f"{command} (slow: {rule.reason}; AVELLINO_DOCS_SLOW=1 runs it)")
+            left_out.append(f"{command} (slow: {rule.reason}; AVELLINO_DOCS_SLOW=1 runs it)")
             continue
         if rule is not None and rule.action == "replace":
             text = re.sub(rule.pattern, rule.replacement, text)
         if "../shared" in text and not has_shared:
-            skipped.append(f"{command} (needs ../shared/data)")
+            left_out.append(f"{command} (needs ../shared/data)")
             continue
-        proc = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", text],
-            cwd=work,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        )
-        ran += 1
-        if proc.returncode != 0:
-            tail = (proc.stdout + proc.stderr)[-3000:]
-            pytest.fail(f"{command}\nexit {proc.returncode}\n{tail}")
-    if skipped and ran == 0:
-        pytest.skip("; ".join(skipped))
-    if skipped:
-        print("not run:", *skipped, sep="\n  ")
+        run.append((command, text))
+    return run, left_out
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_documented_commands_run(doc: str, tmp_path: Path) -> None:
+    # One shell per document, as a reader's terminal: a variable set by one command is there for the next.
+    work = _sandbox(tmp_path)
+    commands, left_out = plan(doc, os.environ.get("AVELLINO_DOCS_SLOW") == "1", shared_data_dir() is not None)
+    if not commands:
+        pytest.skip("; ".join(left_out))
+    script = "\n".join(f'echo "{MARK} {i} $(date +%s.%N)" >&2\n{text}' for i, (_, text) in enumerate(commands))
+    script += f'\necho "{MARK} {len(commands)} $(date +%s.%N)" >&2'
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=work,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S * len(commands),
+        check=False,
+    )
+    if proc.returncode != 0:
+        marks = re.findall(rf"^{MARK} (\d+) ", proc.stderr, flags=re.M)
+        failed = commands[int(marks[-1])][0] if marks else doc
+        tail = (proc.stdout + proc.stderr.split(f"{MARK} {marks[-1]} ")[-1] if marks else proc.stderr)[-3000:]
+        pytest.fail(f"{failed}\nexit {proc.returncode}\n{tail}")
+    times = [float(t) for t in re.findall(rf"^{MARK} \d+ ([\d.]+)$", proc.stderr, flags=re.M)]
+    print(*(f"{b - a:7.1f} s  {c}" for (c, _), a, b in zip(commands, times, times[1:], strict=False)), sep="\n")
+    if left_out:
+        print("not run:", *left_out, sep="\n  ")
 
 
 def test_python_on_path_is_this_one() -> None:

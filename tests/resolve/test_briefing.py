@@ -12,7 +12,7 @@ def test_truth_scores_pairwise() -> None:
 
 
 def test_merged_examples_name_the_pair_to_explain_and_flag_protected_people() -> None:
-    from avellino.resolve.briefing import merged_examples
+    from avellino.resolve.listing import merged_examples
 
     clusters = pd.DataFrame(
         {

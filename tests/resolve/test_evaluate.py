@@ -140,3 +140,27 @@ def test_evaluate_reports_blocking_recall_and_an_oracle_baseline(fixtures):
     assert out["baseline"]["threshold"] == 0.5
     assert out["baseline_oracle"]["f1"] >= out["baseline"]["f1"]
     assert "upper bound" in out["baseline_oracle"]["note"]
+
+
+def test_linking_across_sources_whose_names_are_not_sql_names(fixtures):
+    # partner names such as "de-bpol" are dataset names, never SQL table names (Splink used to write `from de-bpol`)
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "--input",
+            str(fixtures / "resolve" / "people.csv"),
+            "--id-column",
+            "record_id",
+            "--truth-column",
+            "person",
+            "--source-column",
+            "source",
+            "--columns",
+            "full_name=full_name,dob=dob,nationality=nationality",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["avellino"]["pairs_compared"] > 0 and out["baseline"]["pairs_compared"] > 0
