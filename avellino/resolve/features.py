@@ -13,6 +13,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from avellino.errors import ConfigError
@@ -117,6 +118,22 @@ def parse_dob(value: str) -> tuple[int, int, int] | None:
     return (year, month, day)
 
 
+# how partners write sex, folded to ASCII (English, French, German, Spanish, Italian; French forms use H/F, German
+# ones M/W); a trailing full stop is dropped by the folding
+_SEX = {
+    **dict.fromkeys(("m", "male", "man", "h", "homme", "masculin", "mannlich", "maennlich"), "M"),
+    **dict.fromkeys(("masculino", "hombre", "varon", "maschio", "maschile"), "M"),
+    **dict.fromkeys(("f", "female", "woman", "femme", "feminin", "w", "weiblich"), "F"),
+    **dict.fromkeys(("femenino", "mujer", "femmina", "femminile"), "F"),
+}
+
+
+def normalise_sex(value: str) -> str | None:
+    """``M``, ``F`` or None: ``Male``/``man``/``M.``/``homme``/``masculin``/``männlich`` -> ``M``; ``female``/
+    ``woman``/``femme``/``weiblich`` -> ``F``; anything else (``unknown``, ``X``, blank) gives no evidence."""
+    return _SEX.get(fold_ascii(value))
+
+
 def _column(df: pd.DataFrame, roles: Mapping[str, str], role: str) -> pd.Series | None:
     col = roles.get(role)
     if col is None:
@@ -128,9 +145,22 @@ def _column(df: pd.DataFrame, roles: Mapping[str, str], role: str) -> pd.Series 
 
 def _map_unique(series: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
     """Apply ``fn`` once per distinct non-null value."""
-    uniques = series.dropna().unique()
-    lookup = {u: fn(u) for u in uniques}
-    return series.map(lambda v: lookup.get(v) if isinstance(v, str) else None)
+    codes, values = _per_unique(series, fn)
+    return _spread(codes, values, series.index)
+
+
+def _per_unique(series: pd.Series, fn: Callable[[str], Any]) -> tuple[np.ndarray, list[Any]]:
+    """``fn`` once per distinct non-null value: (code per row, -1 where null; results by code)."""
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    return codes, [fn(u) if isinstance(u, str) else None for u in uniques]
+
+
+def _spread(codes: np.ndarray, values: list[Any], index: pd.Index) -> pd.Series:
+    """Per-distinct ``values`` back to one per row (None where the code is -1), by one numpy take."""
+    table = np.empty(len(values) + 1, dtype=object)
+    table[: len(values)] = values
+    table[len(values)] = None
+    return pd.Series(table[codes], index=index, dtype="object")  # code -1 reads the trailing None
 
 
 def _names(df: pd.DataFrame, roles: Mapping[str, str], learned: bool) -> pd.DataFrame:
@@ -144,17 +174,20 @@ def _names(df: pd.DataFrame, roles: Mapping[str, str], learned: bool) -> pd.Data
     full = _column(df, roles, "full_name")
     if full is not None:
         joined = full.where(full.notna(), joined)
-    feats = _map_unique(joined.astype("string"), lambda s: name_features(s, learned))
-    out = pd.DataFrame(index=df.index)
-    out["name"] = joined
-    out["name_key"] = feats.map(lambda f: f.key if f else None)
-    out["name_skel"] = feats.map(lambda f: f.skel if f else None)
-    out["name_tokens"] = feats.map(lambda f: f.tokens if f and f.tokens else None)
-    out["name_skels"] = feats.map(lambda f: f.skeletons if f and f.skeletons else None)
-    out["skel_min"] = out["name_skels"].map(lambda s: s[0] if s else None)
-    out["skel_max"] = out["name_skels"].map(lambda s: s[-1] if s else None)
-    out["name_first"] = feats.map(lambda f: f.first if f else None)
-    out["name_phon"] = feats.map(lambda f: f.phonetic if f and f.phonetic else None)
+    codes, feats = _per_unique(joined, lambda s: name_features(s, learned))
+    columns: dict[str, list[Any]] = {
+        "name_key": [f.key if f else None for f in feats],
+        "name_skel": [f.skel if f else None for f in feats],
+        "name_tokens": [f.tokens if f and f.tokens else None for f in feats],
+        "name_skels": [f.skeletons if f and f.skeletons else None for f in feats],
+        "skel_min": [f.skeletons[0] if f and f.skeletons else None for f in feats],
+        "skel_max": [f.skeletons[-1] if f and f.skeletons else None for f in feats],
+        "name_first": [f.first if f else None for f in feats],
+        "name_phon": [f.phonetic if f and f.phonetic else None for f in feats],
+    }
+    out = pd.DataFrame({"name": joined}, index=df.index)
+    for column, values in columns.items():
+        out[column] = _spread(codes, values, df.index)
     return out
 
 
@@ -163,19 +196,17 @@ def _dob(df: pd.DataFrame, roles: Mapping[str, str]) -> pd.DataFrame:
     col = _column(df, roles, "dob")
     if col is None:
         return out
-    parsed = _map_unique(col, parse_dob)
-    out["dob_y"] = parsed.map(lambda p: str(p[0]) if p else None)
-    out["dob_m"] = parsed.map(lambda p: f"{p[1]:02d}" if p and p[1] else None)
-    out["dob_d"] = parsed.map(lambda p: f"{p[2]:02d}" if p and p[2] else None)
-    out["dob"] = parsed.map(lambda p: f"{p[0]:04d}-{p[1]:02d}-{p[2]:02d}" if p and p[1] else None)
+    codes, parsed = _per_unique(col, parse_dob)
+    out["dob_y"] = _spread(codes, [str(p[0]) if p else None for p in parsed], df.index)
+    out["dob_m"] = _spread(codes, [f"{p[1]:02d}" if p and p[1] else None for p in parsed], df.index)
+    out["dob_d"] = _spread(codes, [f"{p[2]:02d}" if p and p[2] else None for p in parsed], df.index)
+    out["dob"] = _spread(codes, [f"{p[0]:04d}-{p[1]:02d}-{p[2]:02d}" if p and p[1] else None for p in parsed], df.index)
     return out
 
 
 def _multi(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     """A cell may hold several values (``+44..; +33..``): a sorted list of the usable normalised ones."""
-    return _map_unique(series, lambda s: sorted({v for v in (fn(x) for x in _MULTI.split(s)) if v}) or None).map(
-        lambda v: v if isinstance(v, list) and v else None
-    )
+    return _map_unique(series, lambda s: sorted({v for v in (fn(x) for x in _MULTI.split(s)) if v}) or None)
 
 
 def build_features(
@@ -203,10 +234,13 @@ def build_features(
         col = _column(df, roles, role)
         if col is not None:
             out[role] = _map_unique(col, lambda s: " ".join(fold_ascii(t) for t in s.split()) or None)
-    for role in CODE_ROLES:
-        col = _column(df, roles, role)
-        if col is not None:
-            out[role] = _map_unique(col, lambda s: (region_code(s) if len(s) > 1 else s.upper()) or s.upper())
+    nationality, sex = _column(df, roles, "nationality"), _column(df, roles, "sex")
+    if nationality is not None:
+        out["nationality"] = _map_unique(
+            nationality, lambda s: (region_code(s) if len(s) > 1 else s.upper()) or s.upper()
+        )
+    if sex is not None:
+        out["sex"] = _map_unique(sex, normalise_sex)
     country = _column(df, roles, "country")
     for role in ID_ROLES:
         col = _column(df, roles, role)

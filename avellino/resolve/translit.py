@@ -59,6 +59,8 @@ _ARABIC_FOLD = str.maketrans(
 
 def is_arabic_script(text: str) -> bool:
     """True when the text holds at least one letter of the Arabic block (Arabic, Persian, Kurdish, Pashto...)."""
+    if text.isascii():
+        return False
     return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
 
 

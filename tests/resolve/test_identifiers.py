@@ -35,3 +35,17 @@ def test_documents_and_plates():
     assert normalise_document("unknown") is None
     assert normalise_document("00000000") is None
     assert normalise_plate("ab12 cde", "United Kingdom") == "GB:AB12CDE"
+
+
+def test_sex_is_read_as_sex_not_as_a_country():
+    import pandas as pd
+
+    from avellino.resolve.features import build_features, normalise_sex
+
+    # "Male" once went through the country normaliser and came out "MV" (Malé is the capital of the Maldives)
+    written = ["Male", "m", "M.", "man", "homme", "Masculin", "männlich", "F", "female", "Woman", "femme", "Weiblich"]
+    assert [normalise_sex(s) for s in written] == ["M"] * 7 + ["F"] * 5
+    assert [normalise_sex(s) for s in ("unknown", "X", "Mali", "")] == [None] * 4
+    df = pd.DataFrame({"id": ["a", "b", "c"], "name": ["Ali Hassan"] * 3, "gender": ["Male", "M", "unknown"]})
+    features = build_features(df, {"full_name": "name", "sex": "gender"}, "id")
+    assert features["sex"].tolist() == ["M", "M", None]
