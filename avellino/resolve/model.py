@@ -219,14 +219,20 @@ def token_keys(df: pd.DataFrame, budget: float, link_only: bool = False) -> tupl
     is a cost bound (pairs per record), so blocking grows with the data instead of dropping common values at a
     fixed block size. Returns (a list of key numbers per record, null where none; the pairs counted).
     """
+    import numpy as np
+
     if "name_skels" not in df.columns or not df["name_skels"].notna().any():
         return None, 0.0
     phon = df["name_phon"] if "name_phon" in df.columns else pd.Series([None] * len(df), index=df.index)
-    keys = pd.Series(
-        [_token_key_strings(t, s, m) for t, s, m in zip(df["name_tokens"], df["name_skels"], phon, strict=True)],
-        index=df.index,
-        dtype="object",
-    )
+    # a name's keys depend on the name only: computed once per distinct name, spread back by one numpy take
+    names = df["name"] if "name" in df.columns else df["name_key"]
+    codes, uniques = pd.factorize(names.astype("object"))
+    first = pd.Series(np.arange(len(df)))[codes >= 0].groupby(codes[codes >= 0]).first().to_numpy()
+    skels, phones = df["name_skels"].to_numpy(), phon.to_numpy()
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = [_token_key_strings(None, skels[i], phones[i]) for i in first]
+    table[len(uniques)] = []  # code -1: no name
+    keys = pd.Series(table[codes], index=df.index, dtype="object")
     long = keys.explode().dropna()
     if long.empty:
         return None, 0.0
@@ -246,7 +252,12 @@ def token_keys(df: pd.DataFrame, budget: float, link_only: bool = False) -> tupl
     chosen = codes[codes.isin(kept)]
     if chosen.empty:
         return None, 0.0
-    lists = chosen.groupby(level=0).agg(lambda v: sorted(int(x) for x in v))
+    rows, values = chosen.index.to_numpy(), chosen.to_numpy()
+    order = np.lexsort((values, rows))  # by record, then key number
+    rows, values = rows[order], values[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    pieces = np.split(values, starts[1:])
+    lists = pd.Series([p.tolist() for p in pieces], index=rows[starts], dtype="object")
     return lists.reindex(df.index), used
 
 
