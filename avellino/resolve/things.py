@@ -31,7 +31,11 @@ from avellino.resolve import identifiers as ids
 
 NAME_ALONE = 0.95  # Jaro-Winkler on normalised names needed when nothing else supports the pair
 NAME_SUPPORTED = 0.85  # ... when a phone, e-mail, address or call sign is shared
-MAX_BLOCK = 200  # a name token shared by more entities than this is too common to block on ("trading")
+# name keys (words and pairs of words) are taken from the rarest up while the pairs they make stay within this many
+# per record of the kind, at least NAME_PAIRS_FLOOR: a cost bound (as model.PAIRS_PER_RECORD_BUDGET), not a
+# quality parameter, so blocking grows with the data instead of dropping words above a fixed block size
+NAME_PAIRS_PER_RECORD = 10
+NAME_PAIRS_FLOOR = 200_000
 RARE_TOKEN = 5  # a name joins alone only if one of its words is held by at most this many records of its kind
 
 Normaliser = Callable[[str, str | None], str | None]
@@ -183,21 +187,81 @@ def _originator_region(originator: Any) -> str | None:
     return ids.region_code(originator[:2])
 
 
+def _name_keys(names: Iterable[str]) -> set[str]:
+    """Block keys of a record's names: each word, and each pair of words of one name (``inflatable`` and ``boat``
+    are common, ``boat|nordwind`` is not)."""
+    keys: set[str] = set()
+    for name in names:
+        words = sorted(set(name.split()))
+        keys.update("token:" + w for w in words)
+        keys.update(f"tokens:{a}|{b}" for i, a in enumerate(words) for b in words[i + 1 :])
+    return keys
+
+
+def _within_budget(groups: Mapping[str, list[str]], budget: float) -> list[list[str]]:
+    """Groups taken from the smallest up while the pairs they make (k(k-1)/2 each) stay within ``budget``."""
+    ordered = sorted((len(set(m)), key) for key, m in groups.items() if len(set(m)) > 1)
+    kept: list[list[str]] = []
+    used = 0.0
+    for size, key in ordered:
+        cost = size * (size - 1) / 2
+        if used + cost > budget:
+            break
+        used += cost
+        kept.append(sorted(set(groups[key])))
+    return kept
+
+
+def name_pair_budget(records: int) -> float:
+    return float(max(NAME_PAIRS_FLOOR, NAME_PAIRS_PER_RECORD * records))
+
+
 def candidate_pairs(recs: pd.DataFrame, kind: Kind) -> set[tuple[str, str]]:
-    """Pairs sharing a strong or supporting value, or (named kinds) a name token held by few entities."""
-    keys: dict[str, list[str]] = {}
+    """Pairs sharing a strong or supporting value (always), or (named kinds) a name key within the budget.
+
+    Name keys (words, pairs of words) are taken from the rarest up while their pairs stay within
+    ``name_pair_budget``: a rare word always blocks (a name joins alone only with a word held by at most
+    ``RARE_TOKEN`` records), a common word blocks while the data can afford it, and paired with another word
+    otherwise. Identifier and supporting values are never dropped: every pair that a decisive identifier or a
+    name with support would join is compared, at any size."""
+    id_keys: dict[str, list[str]] = {}
+    name_keys: dict[str, list[str]] = {}
     for row in recs.itertuples(index=False):
         for id_type in [*kind.strong, *kind.supporting]:
             for value in getattr(row, id_type):
-                keys.setdefault(f"{id_type}:{value}", []).append(row.entity_id)
-        for token in {t for n in row.names for t in n.split()}:
-            keys.setdefault(f"token:{token}", []).append(row.entity_id)
+                id_keys.setdefault(f"{id_type}:{value}", []).append(row.entity_id)
+        if kind.names:
+            for key in _name_keys(row.names):
+                name_keys.setdefault(key, []).append(row.entity_id)
     pairs: set[tuple[str, str]] = set()
-    for key, members in keys.items():
-        if key.startswith("token:") and len(members) > MAX_BLOCK:
-            continue
-        pairs.update((a, b) if a < b else (b, a) for a, b in itertools.combinations(sorted(set(members)), 2))
+    groups = [sorted(set(m)) for m in id_keys.values()] + _within_budget(name_keys, name_pair_budget(len(recs)))
+    for members in groups:
+        pairs.update(itertools.combinations(members, 2))
     return pairs
+
+
+def closure_pairs(found: pd.DataFrame, budget: float) -> set[tuple[str, str]]:
+    """Pairs inside each group of records the rules joined (directly or through a chain) that were not compared.
+
+    A conflict matters only between records a chain could put in one cluster, so those pairs are compared
+    whatever the blocking reached (smallest groups first, within ``budget``): the clustering then gets every
+    conflict it needs as a cannot-link."""
+    joined = found[found["match_probability"] >= 0.5]
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(joined["id_l"], joined["id_r"], strict=True):
+        parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for x in list(parent):
+        groups.setdefault(root(x), []).append(x)
+    seen = set(zip(found["id_l"], found["id_r"], strict=True))
+    return {pair for members in _within_budget(groups, budget) for pair in itertools.combinations(members, 2)} - seen
 
 
 def compare(left: Any, right: Any, kind: Kind, token_counts: Mapping[str, int] | None = None) -> dict[str, Any]:
@@ -249,8 +313,16 @@ def edges(recs: pd.DataFrame) -> pd.DataFrame:
             continue
         by_id = {row.entity_id: row for row in sub.itertuples(index=False)}
         counts = Counter(t for names in sub["names"] for t in {t for n in names for t in n.split()})
-        for a, b in sorted(candidate_pairs(sub, kind)):
-            out.append({"id_l": a, "id_r": b, "kind": kind.name, **compare(by_id[a], by_id[b], kind, counts)})
+        rows = [
+            {"id_l": a, "id_r": b, "kind": kind.name, **compare(by_id[a], by_id[b], kind, counts)}
+            for a, b in sorted(candidate_pairs(sub, kind))
+        ]
+        found = pd.DataFrame(rows, columns=EDGE_COLUMNS)
+        rows += [
+            {"id_l": a, "id_r": b, "kind": kind.name, **compare(by_id[a], by_id[b], kind, counts)}
+            for a, b in sorted(closure_pairs(found, name_pair_budget(len(sub))))
+        ]
+        out += rows
     return mark_ambiguous(pd.DataFrame(out, columns=EDGE_COLUMNS))
 
 

@@ -129,3 +129,44 @@ def test_descriptions_and_numbered_names_do_not_join():
     joined = found[found["match_probability"] >= 0.5]
     assert list(zip(joined["id_l"], joined["id_r"], joined["rule"], strict=True)) == [("e09", "e10", "name")]
     assert found["evidence"].str.contains("too common alone").any()
+
+
+def test_a_common_word_still_blocks_while_the_budget_allows():
+    # "explorer" is held by 302 vessels (the earlier blocking dropped words held by more than 200), the rare word
+    # is misspelled: only the common word brings the two records of the Nordwind Explorer together
+    rows = {f"x{i:03d}": ("Vessel", "it-sco", {"name": f"Explorer {w}"}) for i, w in enumerate(_words(300))}
+    rows["a1"] = ("Vessel", "it-sco", {"name": "Nordwind Explorer"})
+    rows["a2"] = ("Vessel", "de-bpol", {"name": "NORDVIND EXPLORER"})
+    found = things.edges(things.records(statements(rows).to_pandas()))
+    pair = found[(found["id_l"] == "a1") & (found["id_r"] == "a2")]
+    assert pair["rule"].tolist() == ["name"] and pair["match_probability"].tolist() == [1.0]
+
+
+def test_a_budget_takes_rare_name_keys_first():
+    groups = {"token:common": [f"r{i}" for i in range(50)], "token:rare": ["r1", "r2"], "tokens:a|b": ["r3", "r4"]}
+    assert things._within_budget(groups, budget=10) == [["r1", "r2"], ["r3", "r4"]]
+    assert len(things._within_budget(groups, budget=50 * 49 / 2 + 2)) == 3
+
+
+def test_records_a_chain_would_join_are_checked_for_conflicts():
+    # a1 and c share an IMO, c and b an MMSI; a1 and b share nothing blocking would pair, but their registrations
+    # differ: the chain must not put them together
+    rows = {
+        "a1": ("Vessel", "uk-nca", {"imoNumber": "9074729", "registrationNumber": "GB-1001"}),
+        "c": ("Vessel", "it-sco", {"imoNumber": "9074729", "mmsi": "211234567"}),
+        "b": ("Vessel", "de-bpol", {"mmsi": "211234567", "registrationNumber": "DE-2002"}),
+    }
+    found = things.edges(things.records(statements(rows).to_pandas()))
+    rules = dict(zip(zip(found["id_l"], found["id_r"], strict=True), found["rule"], strict=True))
+    assert rules[("a1", "b")] == "conflict:registration"
+    log = things.with_conflicts(pd.DataFrame(columns=cl.JUDGEMENT_COLUMNS), found)
+    result = cl.resolve_clusters(pd.Series(["a1", "b", "c"]), found, log, None, 0.5).set_index("entity_id")
+    assert result.loc["a1", "cluster_id"] != result.loc["b", "cluster_id"]
+
+
+def _words(n: int) -> list[str]:
+    """n distinct made-up words of 8 random letters (no digits: digits in vessel names must agree)."""
+    import random
+
+    rng = random.Random(7)
+    return list(dict.fromkeys("".join(rng.choices("abcdefghijklmnoprstuvwz", k=8)) for _ in range(2 * n)))[:n]
