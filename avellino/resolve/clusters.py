@@ -138,7 +138,12 @@ class _Components:
         return True
 
 
-def _compatible(evidence: Evidence, linked: set[tuple[str, str]]) -> Callable[[list[str], list[str], str, str], bool]:
+def _compatible(
+    evidence: Evidence,
+    linked: set[tuple[str, str]],
+    scores: Mapping[tuple[str, str], float] | None = None,
+    threshold: float = 0.5,
+) -> Callable[[list[str], list[str], str, str], bool]:
     """May the clusters ``left`` and ``right`` be joined through the edge ``a``-``b``? (module docstring)
 
     A pair in ``linked`` (scored as a match itself) is no conflict: the model weighed that pair's own
@@ -153,7 +158,14 @@ def _compatible(evidence: Evidence, linked: set[tuple[str, str]]) -> Callable[[l
             return False
         left_known = [x for x in left if x in known]
         right_known = [y for y in right if y in known]
-        return not any(evidence.conflict(x, y) and _pair(x, y) not in linked for x in left_known for y in right_known)
+        if any(evidence.conflict(x, y) and _pair(x, y) not in linked for x in left_known for y in right_known):
+            return False
+        if scores is None or len(left) + len(right) <= 2:
+            return True
+        # average linkage: the pairs across the two clusters that were scored must, on average, be a match too,
+        # so one alias shared by two namesakes does not chain them when their other names disagree
+        scored = [v for x in left for y in right if (v := scores.get(_pair(x, y))) is not None]
+        return not scored or sum(scored) / len(scored) >= threshold
 
     return allowed
 
@@ -181,7 +193,10 @@ def cluster(
     strong = edges[edges["match_probability"] >= threshold]
     strong = strong.sort_values(["match_probability", "id_l", "id_r"], ascending=[False, True, True])
     linked = {_pair(a, b) for a, b in zip(strong["id_l"], strong["id_r"], strict=True)}
-    allowed = _compatible(evidence, linked) if evidence is not None else None
+    scores = {
+        _pair(a, b): float(p) for a, b, p in zip(edges["id_l"], edges["id_r"], edges["match_probability"], strict=True)
+    }
+    allowed = _compatible(evidence, linked, scores, threshold) if evidence is not None else None
     for a, b in zip(strong["id_l"], strong["id_r"], strict=True):
         if a in known and b in known:
             comps.union(a, b, allowed)

@@ -178,3 +178,16 @@ def test_a_pair_the_model_itself_links_is_no_conflict():
     assert together["component"].nunique() == 1
     apart = cluster(["a", "b", "c"], edges(("a", "b", 0.9), ("b", "c", 0.8), ("a", "c", 0.4)), log(), 0.5, ev)
     assert apart["component"].nunique() == 2
+
+
+def test_clusters_join_only_if_their_scored_pairs_agree_on_average():
+    # names alone: "Ali Hassan" (a) and "Ali Hussein" (c) both list the alias "Abu Ali" (b); a and c were scored
+    # against each other and are no match, so b joins one of them and the namesakes stay apart
+    e = edges(("a", "b", 0.9), ("b", "c", 0.85), ("a", "c", 0.05), ("c", "d", 0.8))
+    comps = cluster(["a", "b", "c", "d"], e, log(), 0.5, _evidence({})).set_index("entity_id")["component"]
+    assert comps["a"] == comps["b"] and comps["c"] == comps["d"] and comps["a"] != comps["c"]
+    # where the other pairs were not scored, or agree, chaining is as before
+    agree = edges(("a", "b", 0.9), ("b", "c", 0.85), ("a", "c", 0.6))
+    assert cluster(["a", "b", "c"], agree, log(), 0.5, _evidence({}))["component"].nunique() == 1
+    unscored = edges(("a", "b", 0.9), ("b", "c", 0.85))
+    assert cluster(["a", "b", "c"], unscored, log(), 0.5, _evidence({}))["component"].nunique() == 1
