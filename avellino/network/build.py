@@ -99,6 +99,15 @@ class StoreGraph:
     #: Who is never shown as an offender (``protect.network_protection``), with the reason.
     protection: Protection = field(default_factory=Protection)
 
+    def presented_nodes(self) -> pd.DataFrame:
+        """The node table as the network area writes it (graph files, the store's ``network_nodes``): a
+        protected person's offender categories are left out (``protect.presented_categories``)."""
+        categories = [
+            presented_categories(c, bool(p))
+            for c, p in zip(self.nodes["categories"], self.nodes["protected"], strict=True)
+        ]
+        return self.nodes.assign(categories=categories)
+
     def graph(self) -> ig.Graph:
         """Directed multigraph for graph files: one edge per (source, target, kind), every node and edge
         attribute kept; protected people carry ``protected`` and the ``safeguarding`` reason, and none is
@@ -112,12 +121,9 @@ class StoreGraph:
             directed=True,
         )
         g.vs["name"] = list(index)
-        for col in ("kind", "schema", "label", "nationality", "protected", "safeguarding", "records"):
-            g.vs[col] = self.nodes[col].tolist()
-        g.vs["categories"] = [
-            presented_categories(c, bool(p))
-            for c, p in zip(self.nodes["categories"], self.nodes["protected"], strict=True)
-        ]
+        nodes = self.presented_nodes()
+        for col in ("kind", "schema", "label", "nationality", "categories", "protected", "safeguarding", "records"):
+            g.vs[col] = nodes[col].tolist()
         for col in ("kind", "directed", "events", "amount", "first", "last"):
             g.es[col] = self.edges[col].tolist()
         g.es["weight"] = [float(x) for x in self.edges["events"]]

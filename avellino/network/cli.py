@@ -273,7 +273,8 @@ def build(
     Nodes: people and organisations (resolved ids), shared or unknown phones, accounts, vehicles. Ties: calls,
     payments, purchases, legs, crossings, adverts, typed, dated and weighted.
 
-    Keeps the node and tie tables in the store (network_nodes, network_edges) for other tools.
+    Keeps the node and tie tables in the store (network_nodes, network_edges) for other tools; like the graph
+    files, network_nodes never shows a protected person with an offender category.
 
     Examples:
 
@@ -289,7 +290,7 @@ def build(
         _check_writable(to, GRAPH_SUFFIXES)
     store, sg = _open_network(workspace)
     with store:
-        store.write_table("network_nodes", pa.Table.from_pandas(sg.nodes, preserve_index=False))
+        store.write_table("network_nodes", pa.Table.from_pandas(sg.presented_nodes(), preserve_index=False))
         store.write_table("network_edges", pa.Table.from_pandas(sg.edges.astype({"first": str, "last": str})))
     graph = sg.analysis_graph()
     summary = {

@@ -116,6 +116,24 @@ def test_graph_files_flag_protected_people_and_never_as_suspects(network, sample
         assert v["safeguarding"] and not set(str(v["categories"] or "").split(";")) & OFFENDER_CATEGORIES
 
 
+def test_store_node_table_never_shows_a_protected_person_as_suspect(network, sample_op):
+    from avellino.store.duckdb_store import DuckDBStore
+
+    sg, _ = network
+    raw = sg.nodes[sg.nodes["protected"]]
+    assert raw["categories"].str.contains("suspect").any(), "unscreened, some protected people read 'suspect'"
+    _invoke(["build", "--workspace", str(sample_op.workspace)])
+    with DuckDBStore(sample_op.workspace) as store:
+        table = store.read_table("network_nodes")
+    assert table is not None
+    nodes = table.to_pandas()
+    written = nodes[nodes["protected"]]
+    assert set(written["id"]) == set(raw["id"])
+    assert all(not set(str(c).split(";")) & OFFENDER_CATEGORIES for c in written["categories"])
+    unprotected = nodes[~nodes["protected"]].set_index("id")["categories"]
+    assert unprotected.equals(sg.nodes[~sg.nodes["protected"]].set_index("id")["categories"])
+
+
 def test_describe_on_a_graph_file_lists_no_protected_person(sample_op, tmp_path):
     path = tmp_path / "net.graphml"
     _invoke(["build", "--workspace", str(sample_op.workspace), "--to", str(path)])
