@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from avellino.network.build import StoreGraph
-    from avellino.store.base import Store
 
 PROTECTED_CATEGORIES = frozenset({"victim", "witness", "informant"})
 #: Categories that present a person as an offender: never written for a protected person.
@@ -63,13 +62,6 @@ class Protection:
     def from_people(cls, categories: Mapping[str, str], migrant_pilots: Iterable[str] = ()) -> Protection:
         """From data-subject categories (victim/witness/informant protected) and migrant boat pilots."""
         reasons = {str(i): c for i, c in categories.items() if c.lower() in PROTECTED_CATEGORIES}
-        reasons.update({str(i): MIGRANT_PILOT for i in migrant_pilots})
-        return cls(MappingProxyType(reasons))
-
-    @classmethod
-    def from_store(cls, store: Store, migrant_pilots: Iterable[str] = ()) -> Protection:
-        """Everyone any statement in the store marks as victim, witness or informant, plus migrant pilots."""
-        reasons = {i: CATEGORY_REASON for i in store.protected_entity_ids()}
         reasons.update({str(i): MIGRANT_PILOT for i in migrant_pilots})
         return cls(MappingProxyType(reasons))
 
