@@ -94,7 +94,10 @@ def measure(workspace: str) -> dict[str, Any]:
         table = store.read_statements(
             schemata=list(things.SCHEMATA), columns=["entity_id", "schema", "prop", "value", "originator"]
         )
-    recs = things.records(table.to_pandas())
+    statements = table.to_pandas()
+    if statements.empty:
+        return {"workspace": workspace, "records": 0, "kinds": {}}
+    recs = things.records(statements)
     t = time.perf_counter()
     found = things.edges(recs)
     edges_s = time.perf_counter() - t
