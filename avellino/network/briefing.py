@@ -32,7 +32,7 @@ def briefing_section(ctx: DemoContext) -> Section | None:
     """Build the network from the store and describe it for the analyst (None when there are no parties)."""
     from avellino.network.build import build_graph, read_statements
     from avellino.network.roles import infer_roles
-    from avellino.network.routes import route_stages, route_table
+    from avellino.network.routes import route_stages, routes_of
     from avellino.network.targets import key_players
 
     statements = read_statements(ctx.store)
@@ -43,9 +43,7 @@ def briefing_section(ctx: DemoContext) -> Section | None:
     inference = infer_roles(sg, graph)
     report = key_players(ctx.store, sg, inference, k=K, effort_seconds=BRIEFING_EFFORT, graph=graph)
     stages = route_stages(statements)
-    labels = dict(zip(sg.nodes["id"], sg.nodes["label"], strict=True))
-    canonical = dict(zip(statements["entity_id"], statements["canonical_id"], strict=True))
-    routes = route_table(stages, canonical, labels, sg.protection)
+    routes = routes_of(sg, statements, stages)
     shown: set[str] = set()
     parts = [
         _overview(sg, graph, report),

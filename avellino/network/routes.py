@@ -185,9 +185,10 @@ def routes_page(table: pd.DataFrame, top: int = 40) -> str:
     )
 
 
-def routes_of(sg: StoreGraph, statements: pd.DataFrame) -> pd.DataFrame:
-    """The route table of a store's statements, operators named after the network's node labels and screened
-    by the network's protection."""
+def routes_of(sg: StoreGraph, statements: pd.DataFrame, stages: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The route table of a store's statements (or of their ``route_stages`` when already read), operators named
+    after the network's node labels and screened by the network's protection."""
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"], strict=True))
     canonical = dict(zip(statements["entity_id"], statements["canonical_id"], strict=True))
-    return route_table(route_stages(statements), canonical, labels, sg.protection)
+    stages = route_stages(statements) if stages is None else stages
+    return route_table(stages, canonical, labels, sg.protection)
