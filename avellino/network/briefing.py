@@ -54,7 +54,8 @@ def briefing_section(ctx: DemoContext) -> Section | None:
         _safeguarding_html(report, sg),
     ]
     shown.update(str(e) for e in stages["event"])
-    return Section("Network and disruption", "".join(parts), "network", frozenset(shown))
+    # counts over the whole network (communities, roles, protected people by reason) summarise every record
+    return Section("Network and disruption", "".join(parts), "network", frozenset(shown), all_records=True)
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:

@@ -79,7 +79,10 @@ def briefing_section(ctx: DemoContext) -> Section | None:
             f"over {int(scores['true_pairs']):,} true pairs.</p>"
         )
     shown = {str(r[0]) for r in examples} | {i for r in examples for i in str(r[3]).split()}
-    return Section("Who is who across partners", "".join(parts), "resolve", entity_ids=frozenset(shown))
+    # the counts of records per person summarise every person record, so the section is marked as the store is
+    return Section(
+        "Who is who across partners", "".join(parts), "resolve", entity_ids=frozenset(shown), all_records=True
+    )
 
 
 __all__ = ["briefing_section", "truth_scores"]
