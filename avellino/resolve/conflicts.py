@@ -9,9 +9,9 @@ contradict each other:
   transposed digit). A shared passport or ID number outweighs a date conflict (a keying error in a date).
   Phones and e-mail addresses are not used for conflicts: people have several.
 * **corroborated** (``Evidence.corroborated``): the pair shares an identifier of any kind (phone included) or
-  a date of birth in agreement (same, swapped, one digit wrong). Needed for a join that would put a record an
-  originator marked as a victim, witness or informant with one marked as a suspect or potential offender: a
-  victim and an offender are never merged on name evidence alone.
+  a date of birth in agreement (same, swapped, one digit wrong; a 01/01 placeholder agrees with nothing).
+  Needed for a join that would put a record an originator marked as a victim, witness or informant with one
+  marked as a suspect or potential offender: a victim and an offender are never merged on name evidence alone.
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ def dob_relation(a: Dob | None, b: Dob | None) -> str:
     return "conflict"
 
 
+def _placeholder(dob: Dob | None) -> bool:
+    return dob is not None and (dob[1], dob[2]) == ("01", "01")
+
+
 @dataclass
 class Evidence:
     """Per record: date of birth, identifiers by type, and whether an originator marked it protected/offender."""
@@ -84,7 +88,10 @@ class Evidence:
         ids_a, ids_b = self.ids.get(a, {}), self.ids.get(b, {})
         if any(ids_a[col] & ids_b[col] for col in ids_a.keys() & ids_b.keys()):
             return True
-        return dob_relation(self.dob.get(a), self.dob.get(b)) == "agree"
+        da, db = self.dob.get(a), self.dob.get(b)
+        if _placeholder(da) or _placeholder(db):  # 01/01 stands for "day and month unknown": no evidence
+            return False
+        return dob_relation(da, db) == "agree"
 
     def kinds(self, members: Iterable[str]) -> tuple[bool, bool]:
         """(any member marked protected, any marked offender)."""

@@ -191,3 +191,13 @@ def test_clusters_join_only_if_their_scored_pairs_agree_on_average():
     assert cluster(["a", "b", "c"], agree, log(), 0.5, _evidence({}))["component"].nunique() == 1
     unscored = edges(("a", "b", 0.9), ("b", "c", 0.85))
     assert cluster(["a", "b", "c"], unscored, log(), 0.5, _evidence({}))["component"].nunique() == 1
+
+
+def test_a_placeholder_date_does_not_corroborate_a_victim_offender_join():
+    # 01/01 means "day and month unknown": two such dates in one year say nothing about the person
+    cats = {"v": "victim", "s": "suspect", "s2": "suspect"}
+    e = edges(("v", "s", 0.9), ("v", "s2", 0.85))
+    ev = _evidence({"v": "1984-01-01", "s": "1984-01-01", "s2": "1984-01-01"}, categories=cats)
+    assert cluster(["v", "s", "s2"], e, log(), 0.5, ev)["component"].nunique() == 3
+    real = _evidence({"v": "1984-05-26", "s": "1984-05-26"}, categories=cats)
+    assert cluster(["v", "s"], e, log(), 0.5, real)["component"].nunique() == 1
