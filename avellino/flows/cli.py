@@ -68,7 +68,8 @@ def _workspace_flow(workspace: Path | None, freq: str | None) -> FlowData:
     flow = crossings_flow(crossings, freq.upper() if freq else None)
     if flow is None:
         raise ConfigError(
-            f"The workspace {workspace or 'workspace'} holds {len(crossings.frame):,} dated crossing(s): too few to "
+            f"The workspace {workspace or 'workspace'} holds {crossings.reports:,} dated crossing report(s), "
+            f"{len(crossings.frame):,} crossing(s) once reports of the same boat and day are merged: too few to "
             f"forecast ({MIN_PERIODS['W']} complete weeks or {MIN_PERIODS['M']} months are needed)."
         )
     return flow
