@@ -346,3 +346,23 @@ def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> 
             ingest_file(store, path, mapping)
         assert [p.row for p in info.value.problems] == [row] and reason in info.value.problems[0].reason
     assert store.counts() == before
+
+
+def test_ftm_files_the_fast_readers_would_crash_on_are_named(store: Store, tmp_path: Path) -> None:
+    # found by the 100,000-file fuzz run: a first line `null` crashed the process in pyarrow's JSON reader
+    # (segmentation fault), and DuckDB's reader raised UnicodeDecodeError on a line of escaped surrogate pairs
+    mapping = tmp_path / "ftm.yml"
+    mapping.write_text(
+        "originator: UK-NCA\nsource: {format: ftm}\n"
+        "markings: {handling_code: H2, tlp: AMBER, evaluation: B2, subject_category: suspect}\n"
+    )
+    null = tmp_path / "null.ftm.jsonl"
+    null.write_bytes(b"null\n")
+    pairs = tmp_path / "pairs.ftm.jsonl"
+    pairs.write_bytes(b'[{"\\u00c0\\ud88e\\ude9c": false, "\\ud9c4\\udd69": [true]}]\n')
+    before = store.counts()
+    for path in (null, pairs):
+        with pytest.raises(InputRejected) as info:
+            ingest_file(store, path, mapping)
+        assert [p.row for p in info.value.problems] == [1], info.value.problems
+    assert store.counts() == before
