@@ -326,13 +326,18 @@ def test_files_prepared_in_one_process_do_not_affect_each_other() -> None:
     assert run._engine(None) is run._engine(None)
 
 
-def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> None:
-    # found by the fuzz test: Arrow's JSON reader passed Latin-1 bytes to DuckDB, which refused them mid-import
+def _ftm_mapping(tmp_path: Path) -> Path:
     mapping = tmp_path / "ftm.yml"
     mapping.write_text(
         "originator: UK-NCA\nsource: {format: ftm}\n"
         "markings: {handling_code: H2, tlp: AMBER, evaluation: B2, subject_category: suspect}\n"
     )
+    return mapping
+
+
+def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> None:
+    # found by the fuzz test: Arrow's JSON reader passed Latin-1 bytes to DuckDB, which refused them mid-import
+    mapping = _ftm_mapping(tmp_path)
     latin = tmp_path / "latin.ftm.jsonl"
     latin.write_bytes(b'{"id": "e0", "schema": "Company", "properties": {}}\n{"id": "caf\xe9", "schema": "Company"}\n')
     key = tmp_path / "key.ftm.jsonl"
@@ -351,11 +356,7 @@ def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> 
 def test_ftm_files_the_fast_readers_would_crash_on_are_named(store: Store, tmp_path: Path) -> None:
     # found by the 100,000-file fuzz run: a first line `null` crashed the process in pyarrow's JSON reader
     # (segmentation fault), and DuckDB's reader raised UnicodeDecodeError on a line of escaped surrogate pairs
-    mapping = tmp_path / "ftm.yml"
-    mapping.write_text(
-        "originator: UK-NCA\nsource: {format: ftm}\n"
-        "markings: {handling_code: H2, tlp: AMBER, evaluation: B2, subject_category: suspect}\n"
-    )
+    mapping = _ftm_mapping(tmp_path)
     null = tmp_path / "null.ftm.jsonl"
     null.write_bytes(b"null\n")
     pairs = tmp_path / "pairs.ftm.jsonl"

@@ -21,10 +21,10 @@ def test_pair_metrics_count_blocking_losses_as_misses():
     assert (p, round(r, 3), n) == (0.5, 0.333, 2)
 
 
-def _evaluate(fixtures, columns: str) -> dict:
-    """Run `resolve evaluate --json` on the in-repo fixture with the given column roles."""
+def _evaluate(fixtures, columns: str, *more: str) -> dict:
+    """Run `resolve evaluate --json` on the in-repo fixture with the given column roles (and more options)."""
     args = ["evaluate", "--input", str(fixtures / "resolve" / "people.csv"), "--id-column", "record_id"]
-    args += ["--truth-column", "person", "--columns", columns, "--json"]
+    args += ["--truth-column", "person", "--columns", columns, "--json", *more]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -144,23 +144,5 @@ def test_evaluate_reports_blocking_recall_and_an_oracle_baseline(fixtures):
 
 def test_linking_across_sources_whose_names_are_not_sql_names(fixtures):
     # partner names such as "de-bpol" are dataset names, never SQL table names (Splink used to write `from de-bpol`)
-    result = CliRunner().invoke(
-        app,
-        [
-            "evaluate",
-            "--input",
-            str(fixtures / "resolve" / "people.csv"),
-            "--id-column",
-            "record_id",
-            "--truth-column",
-            "person",
-            "--source-column",
-            "source",
-            "--columns",
-            "full_name=full_name,dob=dob,nationality=nationality",
-            "--json",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = _evaluate(fixtures, "full_name=full_name,dob=dob,nationality=nationality", "--source-column", "source")
     assert out["avellino"]["pairs_compared"] > 0 and out["baseline"]["pairs_compared"] > 0
