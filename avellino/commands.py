@@ -46,7 +46,7 @@ def stats(
     """
     from avellino.store import open_store
 
-    with open_store(workspace) as store:
+    with open_store(workspace, read_only=True) as store:
         for column in by or ["originator", "schema", "handling_code", "subject_category"]:
             try:
                 rows = store.aggregate([column]).to_pylist()

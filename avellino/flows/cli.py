@@ -63,7 +63,7 @@ def _workspace_flow(workspace: Path | None, freq: str | None) -> FlowData:
 
     if freq is not None and freq.upper() not in MIN_PERIODS:
         raise ConfigError(f"A workspace's crossings are counted per week (W) or month (M), not {freq!r}.")
-    with open_store(workspace) as store:
+    with open_store(workspace, read_only=True) as store:
         crossings = read_crossings(store)
     flow = crossings_flow(crossings, freq.upper() if freq else None)
     if flow is None:

@@ -188,7 +188,7 @@ def export(
     from avellino.ingest.export import export_entities
     from avellino.store import open_store
 
-    with open_store(workspace) as store:
+    with open_store(workspace, read_only=True) as store:
         if str(out) == "-":
             count = export_entities(store, sys.stdout, fmt, schema or None, markings)
         else:

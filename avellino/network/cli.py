@@ -245,12 +245,13 @@ GRAPH_SUFFIXES = (".graphml", ".gexf")
 WORKSPACE_HELP = "Workspace folder (default: $AVELLINO_WORKSPACE or ./workspace)."
 
 
-def _open_network(workspace: Path | None) -> tuple[Store, StoreGraph]:
+def _open_network(workspace: Path | None, read_only: bool = True) -> tuple[Store, StoreGraph]:
+    """The store and its network. Only ``build`` writes (its node and tie tables); the rest open read-only."""
     from avellino.errors import AvellinoError
     from avellino.network.build import build_graph
     from avellino.store import open_store
 
-    store = open_store(workspace)
+    store = open_store(workspace, read_only=read_only)
     with err.status("Building the network from the store..."):
         sg = build_graph(store)
     if not (sg.nodes["kind"] == "party").any():
@@ -288,7 +289,7 @@ def build(
 
     if to is not None:
         _check_writable(to, GRAPH_SUFFIXES)
-    store, sg = _open_network(workspace)
+    store, sg = _open_network(workspace, read_only=False)
     with store:
         store.write_table("network_nodes", pa.Table.from_pandas(sg.presented_nodes(), preserve_index=False))
         store.write_table("network_edges", pa.Table.from_pandas(sg.edges.astype({"first": str, "last": str})))

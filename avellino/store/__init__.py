@@ -11,8 +11,14 @@ from avellino.store.schema import BatchInfo
 __all__ = ["BatchInfo", "Store", "open_store"]
 
 
-def open_store(workspace: Path | None = None, url: str | None = None, create: bool = False) -> Store:
-    """The store for a workspace folder (DuckDB file) or, with a postgresql:// URL, a shared server."""
+def open_store(
+    workspace: Path | None = None, url: str | None = None, create: bool = False, read_only: bool = False
+) -> Store:
+    """The store for a workspace folder (DuckDB file) or, with a postgresql:// URL, a shared server.
+
+    ``read_only``: the command only reads, so on DuckDB it runs side by side with other readers and writes
+    nothing at open; a writer (the default) waits while others hold the file (``AVELLINO_LOCK_WAIT``). PostgreSQL
+    serves many readers and writers at once and ignores the flag."""
     url = store_url(url)
     if url:
         from avellino.store.postgres_store import PostgresStore
@@ -20,4 +26,4 @@ def open_store(workspace: Path | None = None, url: str | None = None, create: bo
         return PostgresStore(url)
     from avellino.store.duckdb_store import DuckDBStore
 
-    return DuckDBStore(workspace_path(workspace), create=create)
+    return DuckDBStore(workspace_path(workspace), create=create, read_only=read_only)

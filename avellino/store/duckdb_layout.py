@@ -26,7 +26,7 @@ from __future__ import annotations
 import duckdb
 
 from avellino.errors import StoreError
-from avellino.store.duckdb_tx import transaction
+from avellino.store.duckdb_tx import registered, transaction
 from avellino.store.schema import BASE_PROP, MARKING_SCHEMA, prop_types_table
 
 #: Bump when the on-disk layout changes; ``open`` upgrades older workspaces in place.
@@ -147,3 +147,42 @@ def _upgrade_from_v1(con: duckdb.DuckDBPyConnection) -> None:
     )
     for old in ("stmt", "markings", "batches", "prop_types"):
         con.execute(f"DROP TABLE {old}_v1")
+
+
+def stale(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why a workspace opened read-only cannot be read as it is (None when it can): what :func:`create` would
+    change at a writer's open, checked without writing anything (a read-only file takes only temporary objects)."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    if "stmt" in tables and "layout" not in tables:
+        return "was written by an older Avellino (layout 1)"
+    missing = {sql.split()[5] for sql in TABLES} - tables
+    if missing:
+        return f"is not fully created (no {', '.join(sorted(missing))} table)"
+    version = con.execute("SELECT max(version) FROM layout").fetchall()[0][0]
+    if version is None or version < LAYOUT_VERSION:
+        return f"has an older layout ({version}, this Avellino writes {LAYOUT_VERSION})"
+    if version > LAYOUT_VERSION:
+        raise StoreError(
+            f"This workspace was written by a newer Avellino (layout {version}, this one reads up to "
+            f"{LAYOUT_VERSION}); upgrade Avellino to open it."
+        )
+    with registered(con, _model_props=prop_types_table()):
+        changed = con.execute(
+            "SELECT count(*) FROM props p JOIN _model_props n ON p.schema = n.schema AND p.prop = n.prop "
+            "WHERE p.prop_type IS DISTINCT FROM n.prop_type"
+        ).fetchall()[0][0]
+    if changed:
+        return f"records {changed} property type(s) of an older model"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _statements_now AS {VIEW}")
+    try:
+        views = dict(
+            con.execute(
+                "SELECT view_name, regexp_replace(sql, '^CREATE (TEMP |TEMPORARY )?VIEW \\S+ AS ', '') "
+                "FROM duckdb_views() WHERE view_name IN ('statements', '_statements_now')"
+            ).fetchall()
+        )
+    finally:
+        con.execute("DROP VIEW IF EXISTS temp._statements_now")
+    if views.get("statements") != views.get("_statements_now"):
+        return "has an older statements view"
+    return None

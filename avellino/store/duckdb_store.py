@@ -8,6 +8,8 @@ a crash or SIGKILL before COMMIT leaves the file as it was (DuckDB replays only 
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import StoreError
+from avellino.errors import ConfigError, StoreError
 from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.duckdb_keys import Keyed, key_statements
@@ -26,21 +28,35 @@ DB_FILE = "avellino.duckdb"
 
 
 class DuckDBStore(Store):
+    """A workspace's DuckDB file. DuckDB lets one process write a file, or any number of processes read it.
+
+    ``read_only`` opens it for reading, side by side with other readers: nothing is written at open (the layout
+    is checked, not upgraded). A writer creates or upgrades the tables and the ``statements`` view. Either waits
+    up to ``AVELLINO_LOCK_WAIT`` seconds (default 60) while another process holds the file the other way."""
+
     def __init__(self, workspace: Path, create: bool = False, read_only: bool = False):
         self.workspace = workspace
         self.path = workspace / DB_FILE
+        self.read_only = read_only
         if not self.path.exists() and not create:
             raise StoreError(
                 f"No Avellino workspace at {workspace} (missing {DB_FILE}). "
                 f"Create one with: avellino init --workspace {workspace}"
             )
+        if read_only and not self.path.exists():
+            raise StoreError(f"No Avellino workspace at {workspace} (missing {DB_FILE}) to read.")
         workspace.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"Cannot open {self.path}: {exc} (is another avellino command using it?)") from exc
+        self.con = connect(self.path, workspace, read_only)
         self.con.execute("SET enable_progress_bar = false")  # it prints to stdout, which may carry --json output
-        if not read_only:
+        if read_only:
+            problem = layout.stale(self.con)
+            if problem:
+                self.con.close()
+                raise StoreError(
+                    f"The workspace {workspace} {problem}: run any write command (or `avellino init --workspace "
+                    f"{workspace}`) to upgrade it, then read it again."
+                )
+        else:
             self._create()
 
     def _create(self) -> None:
@@ -167,6 +183,57 @@ class DuckDBStore(Store):
 
     def close(self) -> None:
         self.con.close()
+
+
+#: Seconds a command waits for a workspace another process holds (``AVELLINO_LOCK_WAIT``).
+DEFAULT_LOCK_WAIT = 60.0
+
+
+def lock_wait() -> float:
+    raw = os.environ.get("AVELLINO_LOCK_WAIT", "")
+    try:
+        return max(0.0, float(raw)) if raw.strip() else DEFAULT_LOCK_WAIT
+    except ValueError as exc:
+        raise ConfigError(f"AVELLINO_LOCK_WAIT must be a number of seconds, not {raw!r}") from exc
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def connect(path: Path, workspace: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect to the file, waiting (with backoff) while another process holds a conflicting lock: a writer
+    while others read or write, a reader while another process writes."""
+    wait = lock_wait()
+    deadline = time.monotonic() + wait
+    delay, told = 0.05, False
+    holder = "writing it" if read_only else "reading or writing it"
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # this process already holds the file with the other setting (a command run inside another, or a
+            # test): a reader shares the writer's database instead of failing
+            if read_only and "different configuration" in str(exc):
+                return duckdb.connect(str(path))
+            raise StoreError(f"Cannot open {path}: {exc}") from exc
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise StoreError(f"Cannot open {path}: {exc}") from exc
+            if time.monotonic() + delay > deadline:
+                raise StoreError(
+                    f"The workspace {workspace} is in use by another command ({holder}), still after {wait:g} s. "
+                    "A DuckDB workspace has one writer at a time (readers run "
+                    "side by side): try again when it finishes, set AVELLINO_LOCK_WAIT to wait longer, or, for many "
+                    "analysts writing at once, move to the PostgreSQL backend (AVELLINO_STORE_URL, see "
+                    "docs/workspaces.md)."
+                ) from exc
+            if not told:
+                print(f"workspace {workspace} is in use by another command; waiting…", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def _text_for_nulls(table: pa.Table) -> pa.Table:
