@@ -1,4 +1,4 @@
-"""File writers: CSV (pyarrow), XLSX (openpyxl write-only), nested JSON and FollowTheMoney JSON lines.
+"""File writers: CSV (pyarrow), XLSX (sheet XML straight into the zip), nested JSON and FollowTheMoney JSON lines.
 
 Each writer takes chunks of text columns (header -> pyarrow array) and streams them to disk, so memory stays
 bounded by one chunk whatever the scale.
