@@ -9,7 +9,8 @@ contradict each other:
   transposed digit). A shared passport or ID number outweighs a date conflict (a keying error in a date).
   Phones and e-mail addresses are not used for conflicts: people have several.
 * **corroborated** (``Evidence.corroborated``): the pair shares an identifier of any kind (phone included) or
-  a date of birth in agreement (same, swapped, one digit wrong; a 01/01 placeholder agrees with nothing).
+  the same date of birth (day and month may be swapped; one digit off is not enough, and a 01/01 placeholder
+  agrees with nothing).
   Needed for a join that would put a record an originator marked as a victim, witness or informant with one
   marked as a suspect or potential offender: a victim and an offender are never merged on name evidence alone.
 """
@@ -89,9 +90,12 @@ class Evidence:
         if any(ids_a[col] & ids_b[col] for col in ids_a.keys() & ids_b.keys()):
             return True
         da, db = self.dob.get(a), self.dob.get(b)
-        if _placeholder(da) or _placeholder(db):  # 01/01 stands for "day and month unknown": no evidence
+        if da is None or db is None or _placeholder(da) or _placeholder(db):  # 01/01: "day and month unknown"
             return False
-        return dob_relation(da, db) == "agree"
+        # the same date, or day and month swapped; a date one digit away is near, not the same person's
+        # (Van Nam NGUYEN 2001-01-19, a victim, and Van Hung NGUYEN 2001-04-19, a recruiter, on the 20k sample)
+        (ya, ma, dd), (yb, mb, de) = da, db
+        return ya == yb and ((ma, dd) == (mb, de) or (ma, dd) == (de, mb))
 
     def kinds(self, members: Iterable[str]) -> tuple[bool, bool]:
         """(any member marked protected, any marked offender)."""

@@ -201,3 +201,14 @@ def test_a_placeholder_date_does_not_corroborate_a_victim_offender_join():
     assert cluster(["v", "s", "s2"], e, log(), 0.5, ev)["component"].nunique() == 3
     real = _evidence({"v": "1984-05-26", "s": "1984-05-26"}, categories=cats)
     assert cluster(["v", "s"], e, log(), 0.5, real)["component"].nunique() == 1
+
+
+def test_a_date_one_digit_away_does_not_corroborate_a_victim_offender_join():
+    # near dates are no evidence that a victim and a suspect are one person (a recording error is possible, but
+    # so are two people born months apart); the same date, or day and month swapped, is
+    cats = {"v": "victim", "s": "suspect"}
+    e = edges(("v", "s", 0.9))
+    near = _evidence({"v": "2001-01-19", "s": "2001-04-19"}, categories=cats)
+    assert cluster(["v", "s"], e, log(), 0.5, near)["component"].nunique() == 2
+    swapped = _evidence({"v": "2001-04-09", "s": "2001-09-04"}, categories=cats)
+    assert cluster(["v", "s"], e, log(), 0.5, swapped)["component"].nunique() == 1
