@@ -153,7 +153,7 @@ def clusters(
     from avellino.resolve.store_io import CLUSTERS
     from avellino.store import open_store
 
-    with open_store(workspace) as store:
+    with open_store(workspace, read_only=True) as store:
         table = store.read_table(CLUSTERS)
         if table is None:
             raise ConfigError("no clusters yet in this workspace: run `avellino resolve run` first")
@@ -266,7 +266,7 @@ def explain(
     from avellino.resolve import store_io
     from avellino.store import open_store
 
-    with open_store(workspace) as store:
+    with open_store(workspace, read_only=True) as store:
         result = store_io.explain(store, left, right)
     if as_json:
         typer.echo(json.dumps(result, default=str))
