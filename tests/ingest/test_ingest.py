@@ -335,35 +335,25 @@ def _ftm_mapping(tmp_path: Path) -> Path:
     return mapping
 
 
-def test_ftm_lines_that_are_not_text_are_named(store: Store, tmp_path: Path) -> None:
-    # found by the fuzz test: Arrow's JSON reader passed Latin-1 bytes to DuckDB, which refused them mid-import
+def test_ftm_files_the_readers_failed_on_are_named(store: Store, tmp_path: Path) -> None:
+    # each found by the fuzz test: Arrow's JSON reader passed Latin-1 bytes to DuckDB, which refused them
+    # mid-import; keys and escapes that are not text; a first line `null` crashed the process in pyarrow's JSON
+    # reader (segmentation fault); DuckDB's reader raised UnicodeDecodeError on a line of escaped surrogate pairs
     mapping = _ftm_mapping(tmp_path)
-    latin = tmp_path / "latin.ftm.jsonl"
-    latin.write_bytes(b'{"id": "e0", "schema": "Company", "properties": {}}\n{"id": "caf\xe9", "schema": "Company"}\n')
-    key = tmp_path / "key.ftm.jsonl"
-    key.write_bytes(b'{"caf\xe9 id": "e0", "schema": "Company", "properties": {}}\n')
-    half = tmp_path / "half.ftm.jsonl"
-    half.write_text('{"id": "e0\\ud800", "schema": "Company", "properties": {"name": ["a"]}}\n')
+    files = {
+        "latin": b'{"id": "e0", "schema": "Company", "properties": {}}\n{"id": "caf\xe9", "schema": "Company"}\n',
+        "key": b'{"caf\xe9 id": "e0", "schema": "Company", "properties": {}}\n',
+        "half": b'{"id": "e0\\ud800", "schema": "Company", "properties": {"name": ["a"]}}\n',
+        "null": b"null\n",
+        "pairs": b'[{"\\u00c0\\ud88e\\ude9c": false, "\\ud9c4\\udd69": [true]}]\n',
+    }
+    cases = (("latin", 2, "not UTF-8"), ("key", 1, "not UTF-8"), ("half", 1, "half a character"))
+    cases += (("null", 1, ""), ("pairs", 1, ""))
     before = store.counts()
-    cases = ((latin, 2, "not UTF-8"), (key, 1, "not UTF-8"), (half, 1, "half a character"))
-    for path, row, reason in cases:
+    for name, row, reason in cases:
+        path = tmp_path / f"{name}.ftm.jsonl"
+        path.write_bytes(files[name])
         with pytest.raises(InputRejected) as info:
             ingest_file(store, path, mapping)
-        assert [p.row for p in info.value.problems] == [row] and reason in info.value.problems[0].reason
-    assert store.counts() == before
-
-
-def test_ftm_files_the_fast_readers_would_crash_on_are_named(store: Store, tmp_path: Path) -> None:
-    # found by the 100,000-file fuzz run: a first line `null` crashed the process in pyarrow's JSON reader
-    # (segmentation fault), and DuckDB's reader raised UnicodeDecodeError on a line of escaped surrogate pairs
-    mapping = _ftm_mapping(tmp_path)
-    null = tmp_path / "null.ftm.jsonl"
-    null.write_bytes(b"null\n")
-    pairs = tmp_path / "pairs.ftm.jsonl"
-    pairs.write_bytes(b'[{"\\u00c0\\ud88e\\ude9c": false, "\\ud9c4\\udd69": [true]}]\n')
-    before = store.counts()
-    for path in (null, pairs):
-        with pytest.raises(InputRejected) as info:
-            ingest_file(store, path, mapping)
-        assert [p.row for p in info.value.problems] == [1], info.value.problems
+        assert [p.row for p in info.value.problems] == [row] and reason in info.value.problems[0].reason, name
     assert store.counts() == before
