@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 from hypothesis import strategies as st
 
+from avellino.sample.writers import _col_letter  # the column letters the sample's XLSX writer uses
+
 FORMATS = ("csv", "xlsx", "json", "jsonl", "ftm")
 COLUMNS = ["ref", "name", "dob", "phone", "handling", "category", "nat"]
 
@@ -90,15 +92,6 @@ _XLSX_PARTS = {
 }
 
 
-def _col(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
 def _xml_text(value: str) -> str:
     # XML 1.0 cannot hold most control characters: a real export would not have them either
     return escape("".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32))
@@ -109,7 +102,7 @@ def _xlsx(columns: list[str], rows: list[list[str]], numbers: bool = False) -> b
     for r, row in enumerate([columns, *rows], start=1):
         cells = []
         for c, value in enumerate(row):
-            ref = f"{_col(c)}{r}"
+            ref = f"{_col_letter(c)}{r}"
             if numbers and r > 1 and value.replace(".", "", 1).isdigit():
                 cells.append(f'<c r="{ref}"><v>{value}</v></c>')
             elif value:
