@@ -112,6 +112,15 @@ class Store(ABC):
         """Set ``canonical_id`` from a table (entity_id, canonical_id); entities not listed map to themselves."""
 
     @abstractmethod
+    def delete_statements(self, targets: pa.Table) -> int:
+        """Delete statements atomically (an originator's withdrawal, a retention purge); returns how many went.
+
+        ``targets`` has columns ``originator``, ``entity_id`` and ``statement_id`` (DELETE_SCHEMA). A row with a
+        ``statement_id`` deletes that statement (the ``id`` of the statements view) when its originator matches;
+        a row without one deletes every statement of ``entity_id`` whose originator is ``originator``. Only the
+        named originator's facts are touched, so a withdrawal can never remove what another partner supplied."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     # -- built on the primitives ------------------------------------------------------------------------

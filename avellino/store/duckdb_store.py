@@ -22,7 +22,7 @@ from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.duckdb_keys import Keyed, key_statements
 from avellino.store.duckdb_tx import registered, transaction
-from avellino.store.schema import BatchInfo, lean_from_full_sql, markings_from_full_sql
+from avellino.store.schema import DELETE_SCHEMA, BatchInfo, lean_from_full_sql, markings_from_full_sql
 
 DB_FILE = "avellino.duckdb"
 
@@ -179,6 +179,21 @@ class DuckDBStore(Store):
             self.con.execute(
                 "INSERT INTO canon SELECT DISTINCT entity_id, canonical_id FROM _canon "
                 "WHERE canonical_id IS NOT NULL AND canonical_id <> entity_id"
+            )
+
+    def delete_statements(self, targets: pa.Table) -> int:
+        targets = targets.select(DELETE_SCHEMA.names).cast(DELETE_SCHEMA)
+        stmt_id = f"md5(concat_ws('|', e.entity_id, p.prop, {layout.VALUE}, m.marking_id))"
+        joined = (
+            "FROM stmt s JOIN entities e ON e.entity_key = s.entity_key JOIN props p ON p.prop_key = s.prop_key "
+            "JOIN markings m ON m.marking_key = s.marking_key"
+        )
+        with transaction(self.con, _targets=targets):
+            return self._one(
+                f"DELETE FROM stmt WHERE rowid IN (SELECT s.rowid {joined} JOIN _targets t "
+                "ON t.statement_id IS NULL AND t.entity_id = e.entity_id AND t.originator = m.originator "
+                f"UNION SELECT s.rowid {joined} JOIN _targets t ON t.statement_id = {stmt_id} "
+                "AND t.originator = m.originator)"
             )
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ from avellino.store.base import Store, aggregate_query, check_table_name, statem
 from avellino.store.schema import (
     BASE_PROP,
     BATCH_SCHEMA,
+    DELETE_SCHEMA,
     MARKING_SCHEMA,
     STATEMENT_COLUMNS,
     STATEMENT_SCHEMA,
@@ -194,6 +195,23 @@ class PostgresStore(Store):
                 "INSERT INTO canon SELECT DISTINCT ON (entity_id) entity_id, canonical_id FROM new_canon "
                 "WHERE canonical_id IS NOT NULL AND canonical_id <> entity_id"
             )
+
+    def delete_statements(self, targets: pa.Table) -> int:
+        targets = targets.select(DELETE_SCHEMA.names).cast(DELETE_SCHEMA)
+        stmt_id = "md5(concat_ws('|', s.entity_id, s.prop, s.value, s.marking_id))"
+        with self.con.transaction(), self.con.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE doomed (originator TEXT, entity_id TEXT, statement_id TEXT) ON COMMIT DROP")
+            self._copy(cur, "doomed", targets)
+            cur.execute(
+                "DELETE FROM stmt s USING markings m, doomed t WHERE m.marking_id = s.marking_id "
+                "AND t.originator = m.originator AND t.statement_id IS NULL AND t.entity_id = s.entity_id"
+            )
+            gone = cur.rowcount
+            cur.execute(
+                "DELETE FROM stmt s USING markings m, doomed t WHERE m.marking_id = s.marking_id "
+                f"AND t.originator = m.originator AND t.statement_id = {stmt_id}"
+            )
+            return int(gone + cur.rowcount)
 
     def close(self) -> None:
         self.con.close()

@@ -108,6 +108,9 @@ def prop_types_table() -> pa.Table:
     return pa.table({"schema": [r[0] for r in rows], "prop": [r[1] for r in rows], "prop_type": [r[2] for r in rows]})
 
 
+#: What ``Store.delete_statements`` takes: whole entities of an originator, or single statements by id.
+DELETE_SCHEMA = pa.schema([("originator", pa.string()), ("entity_id", pa.string()), ("statement_id", pa.string())])
+
 #: The statement that makes an entity exist and carries its markings even when it has no other value (FtM's BASE).
 BASE_PROP = "id"
 
