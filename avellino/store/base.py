@@ -139,6 +139,14 @@ class Store(ABC):
         stays atomic on its own."""
         yield
 
+    def scan_statements(
+        self, columns: Sequence[str] | None = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        """Every statement (or only ``columns``) in record batches of at most ``batch_rows``, in no set order: what
+        a writer that streams (a bundle, an export) reads so that memory does not grow with the workspace.
+        Backends override this to stream; this fallback reads the whole table first."""
+        yield from self.read_statements(columns=columns or STATEMENT_COLUMNS).to_batches(max_chunksize=batch_rows)
+
     def count_statements(self) -> int:
         table = self.aggregate([])
         return int(table.column("statements")[0].as_py() or 0) if table.num_rows else 0

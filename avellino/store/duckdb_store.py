@@ -22,7 +22,13 @@ from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.duckdb_keys import Keyed, key_statements
 from avellino.store.duckdb_tx import registered, transaction
-from avellino.store.schema import DELETE_SCHEMA, BatchInfo, lean_from_full_sql, markings_from_full_sql
+from avellino.store.schema import (
+    DELETE_SCHEMA,
+    STATEMENT_COLUMNS,
+    BatchInfo,
+    lean_from_full_sql,
+    markings_from_full_sql,
+)
 
 DB_FILE = "avellino.duckdb"
 
@@ -144,6 +150,17 @@ class DuckDBStore(Store):
 
     def aggregate(self, group_by: Sequence[str]) -> pa.Table:
         return self.con.sql(aggregate_query(group_by)).to_arrow_table()
+
+    def scan_statements(
+        self, columns: Sequence[str] | None = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        cols = ", ".join(f'"{c}"' for c in (columns or STATEMENT_COLUMNS))
+        # a cursor of its own, so that the caller may run other queries on the store while it reads
+        cursor = self.con.cursor()
+        try:
+            yield from cursor.sql(f"SELECT {cols} FROM statements").to_arrow_reader(batch_rows)
+        finally:
+            cursor.close()
 
     def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
         name = check_table_name(name)

@@ -7,7 +7,7 @@ with COPY inside one transaction, so a failure or a killed client leaves the ser
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -160,6 +160,21 @@ class PostgresStore(Store):
         sql, params = statements_query(schemata, entity_ids, columns, "{} = ANY(%s)")
         schema = pa.schema([STATEMENT_SCHEMA.field(c) for c in (columns or STATEMENT_COLUMNS)])
         return self._arrow(sql, params, schema)
+
+    def scan_statements(
+        self, columns: Sequence[str] | None = None, batch_rows: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        names = list(columns or STATEMENT_COLUMNS)
+        schema = pa.schema([STATEMENT_SCHEMA.field(c) for c in names])
+        cols = ", ".join(f'"{c}"' for c in names)
+        # a server-side (named) cursor: rows arrive batch by batch instead of all at once
+        with self.con.transaction(), self.con.cursor(name="avellino_scan") as cur:
+            cur.execute(f"SELECT {cols} FROM statements")
+            while rows := cur.fetchmany(batch_rows):
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(names))],
+                    schema=schema,
+                )
 
     def aggregate(self, group_by: Sequence[str]) -> pa.Table:
         sql = aggregate_query(group_by)

@@ -40,3 +40,13 @@ def test_withdraw_entities_and_statements_of_one_originator_only(store: Store) -
     assert store.delete_statements(_targets([("FR-OCRIEST", None, name2)])) == 0
     assert store.delete_statements(_targets([])) == 0
     assert store.count_statements() == 3
+
+
+def test_scan_statements_streams_every_statement(store: Store) -> None:
+    rows = [statement_row(f"uk-nca-{i}", "name", f"N{i}") for i in range(25)]
+    store.write_batch(batch("b1"), statement_table(rows))
+    batches = list(store.scan_statements(columns=["entity_id", "value", "originator"], batch_rows=10))
+    assert max(b.num_rows for b in batches) <= 10
+    assert sorted(v for b in batches for v in b.column("value").to_pylist()) == sorted(f"N{i}" for i in range(25))
+    full = list(store.scan_statements())
+    assert full[0].schema.names == store.read_statements().schema.names
