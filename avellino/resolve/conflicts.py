@@ -13,6 +13,10 @@ contradict each other:
   agrees with nothing).
   Needed for a join that would put a record an originator marked as a victim, witness or informant with one
   marked as a suspect or potential offender: a victim and an offender are never merged on name evidence alone.
+  A record whose only part in the operation is piloting a boat counts as protected here (``migrant_pilots``):
+  coerced migrant pilots are usually recorded as suspects, and the network area already never targets them
+  (``network/protect.py``); merging one into a namesake recruiter on name evidence would make the recruiter's
+  record name a victim and the victim's record a recruiter.
 """
 
 from __future__ import annotations
@@ -103,9 +107,37 @@ class Evidence:
         return any(m in self.protected for m in members), any(m in self.offender for m in members)
 
 
-def evidence_from_features(features: pd.DataFrame, categories: pd.DataFrame | None = None) -> Evidence:
+#: (schema, property) pairs that reference a record taking part in smuggling in a role other than piloting.
+OFFENDER_REFERENCES = frozenset(
+    {
+        ("Crossing", "organiser"),
+        ("Crossing", "organizer"),
+        ("Purchase", "seller"),
+        ("Purchase", "buyer"),
+        ("Advert", "author"),
+        ("Leg", "operator"),
+        ("Payment", "beneficiary"),
+    }
+)
+#: The schemata those references (and ``Crossing.pilot``) live in, for readers.
+REFERENCE_SCHEMATA = sorted({"Crossing"} | {s for s, _ in OFFENDER_REFERENCES})
+
+
+def migrant_pilots(references: pd.DataFrame) -> set[str]:
+    """The records referenced as a crossing's pilot and in no other smuggling role (``schema, prop, value``
+    rows of the statements that reference records)."""
+    pairs = list(zip(references["schema"], references["prop"], strict=True))
+    pilots = {v for (s, p), v in zip(pairs, references["value"], strict=True) if (s, p) == ("Crossing", "pilot")}
+    other = {v for (s, p), v in zip(pairs, references["value"], strict=True) if (s, p) in OFFENDER_REFERENCES}
+    return pilots - other
+
+
+def evidence_from_features(
+    features: pd.DataFrame, categories: pd.DataFrame | None = None, pilots: set[str] | None = None
+) -> Evidence:
     """From the feature table (``unique_id``, ``dob_y/m/d``, identifier arrays) and optionally
-    ``entity_id, subject_category`` rows (every category any statement gives the record)."""
+    ``entity_id, subject_category`` rows (every category any statement gives the record) and the records that
+    only piloted a boat (``migrant_pilots``), which count as protected."""
     ev = Evidence()
     uid = features["unique_id"].astype(str).to_numpy()
     if "dob_y" in features.columns:
@@ -123,4 +155,5 @@ def evidence_from_features(features: pd.DataFrame, categories: pd.DataFrame | No
     if categories is not None and not categories.empty:
         ev.protected = set(categories.loc[categories["subject_category"].isin(PROTECTED), "entity_id"])
         ev.offender = set(categories.loc[categories["subject_category"].isin(OFFENDER_CATEGORIES), "entity_id"])
+    ev.protected |= pilots or set()
     return ev

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from avellino.resolve import clusters as cl
-from avellino.resolve.conflicts import evidence_from_features
+from avellino.resolve.conflicts import REFERENCE_SCHEMATA, evidence_from_features, migrant_pilots
 from avellino.resolve.features import build_features
 from avellino.resolve.model import DEFAULT_THRESHOLD, train
 from avellino.store.base import Store
@@ -85,6 +85,12 @@ def person_categories(store: Store) -> pd.DataFrame:
     """``entity_id, subject_category``: every category an originator gave a Person record."""
     table = store.read_statements(schemata=["Person"], columns=["entity_id", "subject_category"])
     return table.to_pandas().dropna().drop_duplicates().reset_index(drop=True)
+
+
+def pilot_only_records(store: Store) -> set[str]:
+    """The records whose only part in the operation is piloting a boat (``conflicts.migrant_pilots``)."""
+    refs = store.read_statements(schemata=REFERENCE_SCHEMATA, columns=["schema", "prop", "value"]).to_pandas()
+    return migrant_pilots(refs.dropna())
 
 
 def _originator_country(originator: Any) -> str | None:
@@ -158,7 +164,7 @@ def _run_persons(store: Store, threshold: float, full: bool) -> tuple[dict[str, 
     old_edges = _read(store, EDGES) if old_ids else None
     edges = cl.merge_edges(old_edges, new_edges)
     previous_clusters = _read(store, CLUSTERS)
-    evidence = evidence_from_features(features, person_categories(store))
+    evidence = evidence_from_features(features, person_categories(store), pilot_only_records(store))
     result = cl.resolve_clusters(features["unique_id"], edges, log, previous_clusters, threshold, evidence)
     store.write_table(FEATURES, pa.Table.from_pandas(features.drop(columns=["is_new"]), preserve_index=False))
     store.write_table(EDGES, pa.Table.from_pandas(edges, preserve_index=False))

@@ -212,3 +212,33 @@ def test_a_date_one_digit_away_does_not_corroborate_a_victim_offender_join():
     assert cluster(["v", "s"], e, log(), 0.5, near)["component"].nunique() == 2
     swapped = _evidence({"v": "2001-04-09", "s": "2001-09-04"}, categories=cats)
     assert cluster(["v", "s"], e, log(), 0.5, swapped)["component"].nunique() == 1
+
+
+def test_a_record_that_only_piloted_a_boat_joins_a_suspect_only_on_more_than_a_name():
+    # a coerced migrant pilot is recorded as a suspect; a namesake recruiter is a suspect too. Name evidence
+    # alone never puts the pilot's record into the recruiter's cluster; a shared phone does.
+    from avellino.resolve.conflicts import evidence_from_features, migrant_pilots
+
+    refs = pd.DataFrame(
+        [
+            ("Crossing", "pilot", "pilot1"),
+            ("Crossing", "pilot", "pilot2"),
+            ("Crossing", "pilot", "smuggler"),
+            ("Leg", "operator", "smuggler"),  # pilots and drives: not a migrant pilot
+            ("Advert", "author", "recruiter"),
+        ],
+        columns=["schema", "prop", "value"],
+    )
+    assert migrant_pilots(refs) == {"pilot1", "pilot2"}
+    ids = ["pilot1", "pilot2", "recruiter"]
+    features = pd.DataFrame({"unique_id": ids, "phones": [None, ["+4479"], ["+4479"]]})
+    cats = pd.DataFrame([(i, "suspect") for i in ids], columns=["entity_id", "subject_category"])
+    ev = evidence_from_features(features, cats, migrant_pilots(refs))
+    e = edges(("pilot1", "recruiter", 0.9))
+    assert cluster(["pilot1", "recruiter"], e, log(), 0.5, ev)["component"].nunique() == 2
+    assert (
+        cluster(["pilot1", "recruiter"], e, log(), 0.5, evidence_from_features(features, cats))["component"].nunique()
+        == 1
+    )  # without the pilot evidence the name alone would join them
+    e2 = edges(("pilot2", "recruiter", 0.9))
+    assert cluster(["pilot2", "recruiter"], e2, log(), 0.5, ev)["component"].nunique() == 1
