@@ -18,18 +18,52 @@ WorkspaceOpt = typer.Option(
 )
 
 
-def init(workspace: Path = WorkspaceOpt) -> None:
-    """Create a workspace: a folder holding one DuckDB database file.
+def init(
+    workspace: Path = WorkspaceOpt,
+    upgrade: bool = typer.Option(
+        False, "--upgrade", help="PostgreSQL: apply the schema migrations of this Avellino to an older workspace."
+    ),
+    grant_analyst: list[str] = typer.Option(
+        None, "--grant-analyst", metavar="ROLE", help="PostgreSQL: let this existing role read the workspace."
+    ),
+    grant_writer: list[str] = typer.Option(
+        None,
+        "--grant-writer",
+        metavar="ROLE",
+        help="PostgreSQL: let this existing role also import, resolve and build (rows only, never the tables).",
+    ),
+) -> None:
+    """Create a workspace: a folder holding one DuckDB file, or (given a postgresql:// URL) the tables of a
+    PostgreSQL schema, set up by numbered migrations (docs/postgres.md). Run it again after upgrading Avellino:
+    a DuckDB workspace is upgraded by any write; a PostgreSQL one with --upgrade, by its administrator.
 
-    Example:  avellino init --workspace ops/channel-2025
+    Examples:
+
+      avellino init --workspace ops/channel-2025
+
+      avellino init --workspace postgresql://admin@db.internal/avellino --upgrade --grant-analyst ana
     """
-    from avellino.settings import workspace_path
+    from avellino.settings import store_url, url_of_workspace, workspace_path
     from avellino.store import open_store
 
-    path = workspace_path(workspace)
-    with open_store(path, create=True):
-        pass
-    err.print(f"Workspace ready at {path}")
+    url = url_of_workspace(workspace) or store_url()
+    if url is None:
+        if grant_analyst or grant_writer:
+            raise ConfigError("--grant-analyst and --grant-writer are for a PostgreSQL workspace (a postgresql:// URL)")
+        path = workspace_path(workspace)
+        with open_store(path, create=True):
+            pass
+        err.print(f"Workspace ready at {path}")
+        return
+    from avellino.store.postgres_schema import init_workspace, redact
+
+    before, after = init_workspace(url, upgrade, grant_analyst or [], grant_writer or [])
+    done = "created" if before == 0 else "already current" if before == after else f"upgraded from {before}"
+    err.print(f"PostgreSQL workspace ready at {redact(url)}: schema version {after} ({done})")
+    for role in grant_analyst or []:
+        err.print(f"  {role} may read it")
+    for role in grant_writer or []:
+        err.print(f"  {role} may read and write it")
 
 
 def stats(

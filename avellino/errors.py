@@ -25,6 +25,17 @@ class StoreError(AvellinoError):
     """The workspace or database cannot be used."""
 
 
+class BatchExists(StoreError):
+    """The file was imported with this mapping already (on a shared server, possibly by another writer at the
+    same moment): nothing was written."""
+
+    def __init__(self, source: str, batch_id: str, rows: int):
+        self.source = source
+        self.batch_id = batch_id
+        self.rows = rows
+        super().__init__(f"{source} was already imported with this mapping (batch {batch_id[:8]}); nothing was written")
+
+
 @dataclass(frozen=True)
 class RowProblem:
     """One bad value in an input file: where it is and why it is wrong."""

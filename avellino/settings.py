@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DEFAULT_WORKSPACE = Path("workspace")
@@ -19,6 +20,18 @@ def workspace_path(explicit: Path | None = None) -> Path:
 def store_url(explicit: str | None = None) -> str | None:
     """A database URL for a shared server (postgresql://...), or None for the embedded DuckDB file."""
     return explicit or os.environ.get("AVELLINO_STORE_URL") or None
+
+
+_PG_URL = re.compile(r"^(postgres(?:ql)?):/+(.*)$", re.DOTALL)
+
+
+def url_of_workspace(workspace: Path | str | None) -> str | None:
+    """The PostgreSQL URL given as a workspace (``--workspace postgresql://user@host/db``), else None. Typer hands
+    the option over as a Path, which folds ``//`` into ``/``: the URL is put back together."""
+    if workspace is None:
+        return None
+    match = _PG_URL.match(str(workspace))
+    return f"{match.group(1)}://{match.group(2)}" if match else None
 
 
 def shared_data_dir() -> Path | None:

@@ -32,15 +32,27 @@ def fixtures() -> Path:
 PG_URL = os.environ.get("AVELLINO_TEST_PG_URL")
 
 
-def _pg_store() -> Store:
+def pg_schema_url(init: bool = True) -> str:
+    """The URL of a new, empty schema of the test database (set up by ``avellino init``'s migrations unless
+    ``init`` is false): each test gets a workspace of its own."""
     import psycopg
 
-    from avellino.store.postgres_store import PostgresStore
+    from avellino.store.postgres_schema import migrate
 
     schema = f"t_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(str(PG_URL), autocommit=True) as con:
         con.execute(f"CREATE SCHEMA {schema}")
-    return PostgresStore(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    if init:
+        with psycopg.connect(url, autocommit=True) as con:
+            migrate(con, schema)
+    return url
+
+
+def _pg_store() -> Store:
+    from avellino.store.postgres_store import PostgresStore
+
+    return PostgresStore(pg_schema_url())
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

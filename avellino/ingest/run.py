@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import InputRejected, RowProblem, UnreadableFile
+from avellino.errors import BatchExists, InputRejected, RowProblem, UnreadableFile
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
@@ -141,7 +141,10 @@ def write_prepared(store: Store, prepared: Prepared) -> IngestResult:
         batch_id, str(prepared.path), prepared.checksum, prepared.mapping_sha256, prepared.rows, table.num_rows,
         dt.datetime.now(),
     )  # fmt: skip
-    added = store.write_batch(batch, table, prepared.markings)
+    try:
+        added = store.write_batch(batch, table, prepared.markings)
+    except BatchExists as exc:  # another writer of a shared server imported the same file meanwhile
+        return IngestResult(str(prepared.path), exc.batch_id, exc.rows, 0, 0, skipped=True)
     return IngestResult(
         str(prepared.path), batch_id, prepared.rows, table.num_rows, added, False, prepared.unnormalised
     )

@@ -2,22 +2,28 @@
 
 Same contract as the DuckDB store (the behavioural suite in tests/store runs against both). Batches are written
 with COPY inside one transaction, so a failure or a killed client leaves the server as it was.
+
+Many writers run at once: statements and batches have unique keys (``postgres_migrations.py``), so a writer
+inserts ``ON CONFLICT DO NOTHING`` and two writers of overlapping files store each statement once; a file two
+writers import at the same time is written by the first, and the second gets ``BatchExists``. Opening a store
+runs no DDL: ``avellino init`` sets the schema up (``postgres_schema.py``) and an open only checks its version.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from avellino.errors import StoreError
+from avellino.errors import BatchExists, StoreError
+from avellino.store import postgres_schema
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.schema import (
     BASE_PROP,
-    BATCH_SCHEMA,
     DELETE_SCHEMA,
     MARKING_SCHEMA,
     STATEMENT_COLUMNS,
@@ -27,8 +33,6 @@ from avellino.store.schema import (
     BatchInfo,
     lean_from_full_sql,
     markings_from_full_sql,
-    prop_types_table,
-    statement_view_sql,
 )
 
 _PG_TYPES = {
@@ -54,6 +58,18 @@ def _pg_type(dtype: pa.DataType) -> str:
     return "TEXT"
 
 
+#: How ``format_type`` names each type of ``_pg_type``: a derived table whose columns already have these types
+#: has its rows replaced, not the table.
+_FORMAT_TYPES = {"TIMESTAMP": "timestamp without time zone"}
+
+#: The one key every statement insert conflicts on (``stmt_unique`` of migration 2); rows go in this order so
+#: that writers of overlapping batches wait on each other in one order and never deadlock.
+STMT_KEY = "entity_id, prop, marking_id, md5(value)"
+
+#: Times a write is tried again when the server picked it to break a deadlock (it was rolled back whole).
+DEADLOCK_RETRIES = 3
+
+
 def _ddl(name: str, schema: pa.Schema) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (" + ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in schema) + ")"
 
@@ -62,22 +78,41 @@ class PostgresStore(Store):
     def __init__(self, url: str):
         import psycopg
 
+        self.where = postgres_schema.redact(url)
         try:
             self.con = psycopg.connect(url, autocommit=True)
         except psycopg.OperationalError as exc:
-            raise StoreError(f"Cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
-        with self.con.transaction(), self.con.cursor() as cur:
-            cur.execute(_ddl("stmt", STORED_SCHEMA))
-            cur.execute(_ddl("markings", MARKING_SCHEMA))
-            cur.execute(_ddl("batches", BATCH_SCHEMA))
-            cur.execute("CREATE TABLE IF NOT EXISTS canon (entity_id TEXT PRIMARY KEY, canonical_id TEXT)")
-            cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS markings_id ON markings (marking_id)")
-            cur.execute("CREATE INDEX IF NOT EXISTS stmt_key ON stmt (entity_id, prop, marking_id)")
-            cur.execute("CREATE INDEX IF NOT EXISTS batches_checksum ON batches (file_sha256, mapping_sha256)")
-            cur.execute("DROP TABLE IF EXISTS prop_types CASCADE")
-            cur.execute("CREATE TABLE prop_types (schema TEXT, prop TEXT, prop_type TEXT, PRIMARY KEY (schema, prop))")
-            self._copy(cur, "prop_types", prop_types_table())
-            cur.execute(f"CREATE OR REPLACE VIEW statements AS {statement_view_sql()}")
+            raise StoreError(f"Cannot connect to PostgreSQL at {self.where}: {exc}") from exc
+        try:
+            postgres_schema.check(self.con, self.where)
+        except BaseException:
+            self.con.close()
+            raise
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """A write that a read-only role may not make: say so in the analyst's terms."""
+        import psycopg
+
+        try:
+            yield
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise StoreError(
+                f"Cannot {what} in the PostgreSQL workspace at {self.where}: this database role may only read it "
+                f"({exc.diag.message_primary}). An administrator lets a role write with: avellino init "
+                f"--grant-writer ROLE --workspace {self.where}"
+            ) from exc
+
+    def _retrying(self, write: Callable[[], int]) -> int:
+        import psycopg
+
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                return write()
+            except psycopg.errors.DeadlockDetected:
+                if attempt == DEADLOCK_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     def _copy(self, cur: Any, table: str, data: pa.Table) -> None:
         cols = ", ".join(f'"{c}"' for c in data.column_names)
@@ -97,7 +132,26 @@ class PostgresStore(Store):
                     copy.write_row(row)
 
     def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
+        with self._writing("import a file"):
+            return self._retrying(lambda: self._write_batch(batch, statements, markings))
+
+    def _write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None) -> int:
         with self.con.transaction(), self.con.cursor() as cur:
+            # the batch's key is claimed first: a writer of the same file waits here until this one commits, then
+            # finds the key taken and writes nothing
+            cur.execute(
+                "INSERT INTO batches VALUES (%s, %s, %s, %s, %s, 0, %s) "
+                "ON CONFLICT (file_sha256, mapping_sha256) DO NOTHING",
+                (batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, batch.imported_at),
+            )
+            if cur.rowcount == 0:
+                cur.execute(
+                    "SELECT batch_id, rows FROM batches WHERE file_sha256 = %s AND mapping_sha256 = %s",
+                    (batch.file_sha256, batch.mapping_sha256),
+                )
+                row = cur.fetchone()
+                earlier, rows = (row[0], int(row[1])) if row else ("?", 0)
+                raise BatchExists(batch.source, earlier, rows)
             if markings is None:
                 statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
                 cur.execute("CREATE TEMP TABLE incoming_full (LIKE statements) ON COMMIT DROP")
@@ -110,21 +164,19 @@ class PostgresStore(Store):
                 cur.execute(f"UPDATE incoming SET value = entity_id WHERE value IS NULL AND prop = '{BASE_PROP}'")
                 cur.execute("CREATE TEMP TABLE marks (LIKE markings) ON COMMIT DROP")
                 self._copy(cur, "marks", markings.select(MARKING_SCHEMA.names).cast(MARKING_SCHEMA))
-            cur.execute("INSERT INTO markings SELECT DISTINCT * FROM marks ON CONFLICT (marking_id) DO NOTHING")
+            cur.execute(
+                "INSERT INTO markings SELECT DISTINCT * FROM marks ORDER BY marking_id "
+                "ON CONFLICT (marking_id) DO NOTHING"
+            )
             cols = ", ".join(STORED_COLUMNS)
             picks = ", ".join(c if c != "batch_id" else "%s" for c in STORED_COLUMNS)
             cur.execute(
-                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM stmt s "
-                "WHERE s.entity_id = i.entity_id AND s.prop = i.prop AND s.value = i.value "
-                "AND s.marking_id = i.marking_id)",
+                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM incoming ORDER BY {STMT_KEY} "
+                f"ON CONFLICT ({STMT_KEY}) DO NOTHING",
                 (batch.batch_id,),
             )
             added = cur.rowcount
-            cur.execute(
-                "INSERT INTO batches VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, added,
-                 batch.imported_at),
-            )  # fmt: skip
+            cur.execute("UPDATE batches SET statements = %s WHERE batch_id = %s", (added, batch.batch_id))
         return int(added)
 
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
@@ -186,11 +238,27 @@ class PostgresStore(Store):
         name = check_table_name(name)
         if mode not in {"replace", "append"}:
             raise ValueError("mode must be 'replace' or 'append'")
-        with self.con.transaction(), self.con.cursor() as cur:
-            if mode == "replace":
-                cur.execute(f"DROP TABLE IF EXISTS x_{name}")
-            cur.execute(_ddl(f"x_{name}", table.schema))
-            self._copy(cur, f"x_{name}", table)
+        target = f"x_{name}"
+        with self._writing(f"keep the {name} table"), self.con.transaction(), self.con.cursor() as cur:
+            # writers of one derived table queue here; readers never wait, as its rows change, not the table
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('avellino table ' || current_schema() || %s))", (name,))
+            cur.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                (target,),
+            )
+            columns = [tuple(r) for r in cur.fetchall()]
+            wanted = [(f.name, _format_type(f.type)) for f in table.schema]
+            if columns and mode == "replace":
+                if columns == wanted:
+                    cur.execute(f"DELETE FROM {target}")
+                else:
+                    cur.execute(f"DROP TABLE {target}")
+                    columns = []
+            if not columns:
+                cur.execute(_ddl(target, table.schema))
+                postgres_schema.grant_derived(cur, target, postgres_schema.recorded_roles(cur))
+            self._copy(cur, target, table)
 
     def read_table(self, name: str) -> pa.Table | None:
         name = check_table_name(name)
@@ -202,7 +270,9 @@ class PostgresStore(Store):
         return self._arrow(f"SELECT * FROM x_{name}")
 
     def set_canonical(self, mapping: pa.Table) -> None:
-        with self.con.transaction(), self.con.cursor() as cur:
+        with self._writing("record resolved identities"), self.con.transaction(), self.con.cursor() as cur:
+            # two resolutions at once would each empty the table and then clash on the keys the other inserted
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('avellino canon ' || current_schema()))")
             cur.execute("CREATE TEMP TABLE new_canon (entity_id TEXT, canonical_id TEXT) ON COMMIT DROP")
             self._copy(cur, "new_canon", mapping.select(["entity_id", "canonical_id"]))
             cur.execute("DELETE FROM canon")
@@ -232,6 +302,11 @@ class PostgresStore(Store):
         self.con.close()
 
 
+def _format_type(dtype: pa.DataType) -> str:
+    name = _pg_type(dtype)
+    return _FORMAT_TYPES.get(name, name.lower())
+
+
 def _csv_safe(dtype: pa.DataType) -> bool:
     """Types whose Arrow CSV text PostgreSQL reads back unchanged."""
     return bool(
@@ -242,10 +317,3 @@ def _csv_safe(dtype: pa.DataType) -> bool:
         or pa.types.is_date(dtype)
         or (pa.types.is_timestamp(dtype) and dtype.tz is None)
     )
-
-
-def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url

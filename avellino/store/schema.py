@@ -7,7 +7,8 @@ readers get.
 Physically, backends keep statements lean (``STORED_SCHEMA``): markings are stored once per distinct set in a
 markings table and referenced by ``marking_id``; provenance that is constant per batch (origin, first/last seen)
 lives on the batch; canonical ids live in their own table so that resolution rewrites a mapping, not every
-statement. A view puts the full statement back together. This is what lets ingest write hundreds of thousands of
+statement. A view puts the full statement back together (each backend defines its own: ``duckdb_layout.py``,
+``postgres_migrations.py``). This is what lets ingest write hundreds of thousands of
 statements a second: most statements of a file share one set of markings.
 """
 
@@ -81,22 +82,6 @@ def marking_id_sql(exprs: dict[str, str] | None = None) -> str:
     exprs = exprs or {}
     parts = ", ".join(f"coalesce(CAST({exprs.get(f, f)} AS VARCHAR), '')" for f in MARKING_FIELDS)
     return f"md5(concat_ws('|', {parts}))"
-
-
-def statement_view_sql(canon: bool = True) -> str:
-    """The full statement view over the lean tables (valid in DuckDB and PostgreSQL)."""
-    return (
-        "SELECT md5(concat_ws('|', s.entity_id, s.prop, s.value, s.marking_id)) AS id, s.entity_id, "
-        "coalesce(c.canonical_id, s.entity_id) AS canonical_id, s.schema, s.prop, "
-        "coalesce(t.prop_type, 'string') AS prop_type, s.value, s.original_value, CAST(NULL AS VARCHAR) AS lang, "
-        "m.originator AS dataset, b.source AS origin, b.imported_at AS first_seen, b.imported_at AS last_seen, "
-        "m.originator, regexp_replace(b.source, '^.*/', '') || ':' || CAST(s.source_row AS VARCHAR) AS source_record, "
-        "m.handling_code, "
-        "m.handling_note, m.tlp, m.evaluation, m.subject_category, m.retention_review, s.batch_id "
-        "FROM stmt s JOIN markings m ON m.marking_id = s.marking_id JOIN batches b ON b.batch_id = s.batch_id "
-        "LEFT JOIN canon c ON c.entity_id = s.entity_id "
-        "LEFT JOIN prop_types t ON t.schema = s.schema AND t.prop = s.prop"
-    )
 
 
 def prop_types_table() -> pa.Table:
