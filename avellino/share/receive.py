@@ -1,0 +1,189 @@
+"""``share receive``: verify, decrypt, check every fact, then import the bundle as ONE atomic batch.
+
+Nothing touches the store until every check has passed: the sender is a registered partner and signed the whole
+bundle; it is addressed to this node; every chunk authenticates; every fact has readable markings, a schema and
+property of the model, an id in its originator's namespace, and is a fact the sender was allowed to send to this
+node (its own, or one the policy lets it pass on). Then the statements are written through ``Store.write_batch``
+(one transaction, as ingest writes a file), keeping originator and markings. A bundle received before is not
+imported twice (its checksum is the batch's).
+
+A ``notices`` bundle carries withdrawals and corrections signed by the facts' originator (``withdraw.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+
+from avellino.ingest import ids
+from avellino.model import model
+from avellino.share.bundle import BundleReader, BundleRefused, Header, file_sha256, open_verified
+from avellino.share.node import Node, Partner
+from avellino.share.policy import Recipient, Request, decide_for, markings_of_row
+from avellino.share.send import FACTS, PAYLOAD_SCHEMA
+from avellino.store.base import Store
+from avellino.store.schema import BASE_PROP, MARKING_FIELDS, MARKING_SCHEMA, STORED_SCHEMA, BatchInfo, marking_id_sql
+
+#: The mapping checksum of batches imported from bundles (file checksum = the bundle's SHA-256).
+BUNDLE_MAPPING = "avellino-bundle-v1"
+NOTICES = "notices"
+
+
+@dataclass
+class ReceiveResult:
+    path: Path
+    bundle_id: str
+    kind: str
+    sender: str
+    statements: int = 0
+    added: int = 0
+    skipped: bool = False
+    withdrawn: int = 0
+    forwarded: dict[str, Path] = field(default_factory=dict)
+
+
+def in_namespace(originator: str, entity_id: str) -> bool:
+    """Whether an id lies in the originator's namespace (``ingest/ids.py``)."""
+    return entity_id.startswith(ids.originator_slug(originator) + getattr(ids, "NAMESPACE_SEP", "-"))
+
+
+def me_as_recipient(node: Node, header: Header, sender: Partner) -> tuple[Recipient, frozenset[str]]:
+    """This node as the sender saw it (community flag from the signed header) and the teams both share
+    (as THIS node registered the sender: a team the sender claims alone does not count)."""
+    mine = next((r for r in header.recipients if r.get("fingerprint") == node.card.fingerprint), {})
+    teams = sender.teams
+    card = node.card
+    return Recipient(card.name, card.country, card.law_enforcement, bool(mine.get("community")), teams), teams
+
+
+def check_facts(path: Path, table: pa.Table, node: Node, header: Header, sender: Partner, today: dt.date) -> None:
+    """Refuse (BundleRefused) a payload with any fact this node must not take from this sender."""
+    where = str(path)
+    if table.schema.names != PAYLOAD_SCHEMA.names:
+        raise BundleRefused(where, f"the payload columns are not a bundle's ({', '.join(table.schema.names)})")
+    for col in ("entity_id", "schema", "prop", "originator"):
+        if table.column(col).null_count:
+            raise BundleRefused(where, f"a statement has no {col}")
+    pairs = table.group_by(["schema", "prop"]).aggregate([]).to_pylist()
+    for pair in pairs:
+        schema = model.get(str(pair["schema"]))
+        if schema is None or (pair["prop"] != BASE_PROP and schema.get(str(pair["prop"])) is None):
+            raise BundleRefused(where, f"unknown schema or property {pair['schema']}.{pair['prop']}")
+    me, teams = me_as_recipient(node, header, sender)
+    req = Request(header.sender, (me,), header.purpose or "unstated", today, sender_teams=teams)
+    sets = table.group_by(MARKING_FIELDS).aggregate([]).to_pylist()
+    for row in sets:
+        markings = markings_of_row(row)
+        if markings is None or not markings.originator.strip():
+            raise BundleRefused(where, f"a fact has markings outside the vocabularies: {_show(row)}")
+        if markings.handling_code == "H3" and not (markings.handling_note or "").strip():
+            raise BundleRefused(where, f"an H3 fact has no handling note: {_show(row)}")
+        decision = decide_for(markings, req, me)
+        if not decision.allowed:
+            whose = "its own" if markings.originator == header.sender else f"{markings.originator}'s"
+            raise BundleRefused(
+                where,
+                f"{header.sender} may not send {node.name} this fact of {whose} ({decision.reason}): {_show(row)}",
+            )
+    for originator in pc.unique(table.column("originator")).to_pylist():
+        prefix = ids.originator_slug(str(originator)) + getattr(ids, "NAMESPACE_SEP", "-")
+        of = table.filter(pc.equal(table.column("originator"), originator)).column("entity_id")
+        outside = pc.filter(of, pc.invert(pc.starts_with(of, prefix)))
+        if len(outside):
+            raise BundleRefused(
+                where,
+                f"entity id {outside[0].as_py()!r} is not in the namespace of its originator {originator} "
+                f"(ids of {originator} start with {prefix!r}); {len(outside)} such statement(s)",
+            )
+
+
+def _show(row: dict[str, object]) -> str:
+    return ", ".join(f"{k}={row.get(k)}" for k in MARKING_FIELDS)
+
+
+def lean_tables(table: pa.Table, batch_id: str) -> tuple[pa.Table, pa.Table]:
+    """The payload as the store's lean statements and marking sets (the path ingest writes by)."""
+    con = duckdb.connect()
+    try:
+        con.register("t", table)
+        mid = marking_id_sql()
+        statements = con.sql(
+            f"SELECT entity_id, schema, prop, CASE WHEN prop = '{BASE_PROP}' THEN NULL ELSE value END AS value, "
+            "original_value, TRY_CAST(regexp_extract(source_record, ':([0-9]+)$', 1) AS BIGINT) AS source_row, "
+            f"{mid} AS marking_id, '{batch_id}' AS batch_id FROM t"
+        ).to_arrow_table()
+        fields = ", ".join(MARKING_FIELDS)
+        markings = con.sql(f"SELECT DISTINCT {mid} AS marking_id, {fields} FROM t").to_arrow_table()
+    finally:
+        con.close()
+    return statements.cast(STORED_SCHEMA), markings.cast(MARKING_SCHEMA)
+
+
+def read_payload(path: Path, reader: BundleReader) -> pa.Table:
+    """Every record batch of the payload, read to the very end (where the second hash is checked)."""
+    try:
+        stream = ipc.open_stream(reader)
+        table = stream.read_all()
+    except BundleRefused:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowException, OSError, ValueError) as exc:
+        cause = exc.__context__ if isinstance(exc.__context__, BundleRefused) else None
+        if cause is not None:
+            raise cause from exc
+        raise BundleRefused(str(path), f"the payload is not readable ({exc})") from exc
+    if reader.read(1):
+        raise BundleRefused(str(path), "data follows the end of the payload")
+    return table
+
+
+def receive_bundle(
+    open_store: Callable[[], Store],
+    node: Node,
+    path: Path,
+    today: dt.date | None = None,
+) -> ReceiveResult:
+    """Verify and import a bundle. ``open_store`` is called only once every check has passed."""
+    partners = node.partners()
+
+    def card_of(name: str) -> object:
+        found = partners.get(name)
+        return found.card if found else None
+
+    header, reader = open_verified(path, node, card_of)
+    sender = partners[header.sender]
+    today = today or dt.date.today()
+    try:
+        if header.kind == FACTS:
+            table = read_payload(path, reader)
+            check_facts(path, table, node, header, sender, today)
+            return _import(open_store, path, header, table)
+        if header.kind == NOTICES:
+            from avellino.share.withdraw import apply_notices
+
+            return apply_notices(open_store, node, path, header, reader, today)
+        raise BundleRefused(str(path), f"unknown bundle kind {header.kind!r}")
+    finally:
+        reader.close()
+
+
+def _import(open_store: Callable[[], Store], path: Path, header: Header, table: pa.Table) -> ReceiveResult:
+    result = ReceiveResult(path, header.bundle_id, header.kind, header.sender, statements=table.num_rows)
+    checksum = file_sha256(path)
+    batch_id = uuid.uuid4().hex
+    statements, markings = lean_tables(table, batch_id)
+    with open_store() as store:
+        if store.find_batch(checksum, BUNDLE_MAPPING) is not None:
+            result.skipped = True
+            return result
+        source = f"bundle-{header.bundle_id}-from-{header.sender}"
+        batch = BatchInfo(batch_id, source, checksum, BUNDLE_MAPPING, table.num_rows, table.num_rows, dt.datetime.now())
+        result.added = store.write_batch(batch, statements, markings)
+    return result

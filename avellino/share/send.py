@@ -1,0 +1,235 @@
+"""``share send``: the facts the policy lets go to ALL the named partners, as one signed, encrypted bundle.
+
+The workspace is read as a stream (``Store.scan_statements``) and filtered batch by batch: the policy decides
+once per distinct marking set (a workspace has a few thousand, against millions of statements), each batch is
+joined to those decisions in an in-memory DuckDB, and the allowed statements go, with their full markings, into
+an Arrow IPC stream (zstd) that :class:`BundleWriter` encrypts chunk by chunk. Memory stays at a few batches
+whatever the workspace's size.
+
+Besides the per-fact rules of ``policy.py``, a whole entity is held back when any of its statements (or of its
+resolved cluster) marks a protected person and the protected-category rule applies: otherwise another partner's
+statement about a victim (a name, a phone) would leave without the victim's safeguarding.
+
+Every bundle sent is logged (``sent/log.jsonl`` and, per bundle, the statement ids in ``sent/BUNDLE.parquet``)
+so that withdrawals and corrections reach every node that received a fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from avellino.errors import ConfigError
+from avellino.share.bundle import BundleWriter
+from avellino.share.node import Node, Partner
+from avellino.share.policy import SAFEGUARDING, Reason, Request, decide_table, purpose_kind
+from avellino.store.base import Store
+from avellino.store.schema import MARKING_FIELDS, STATEMENT_SCHEMA, marking_id_sql
+
+#: The statement columns a bundle carries: the fact and its full markings.
+PAYLOAD_COLUMNS = [
+    "entity_id",
+    "schema",
+    "prop",
+    "value",
+    "original_value",
+    "lang",
+    "originator",
+    "source_record",
+    "handling_code",
+    "handling_note",
+    "tlp",
+    "evaluation",
+    "subject_category",
+    "retention_review",
+]
+PAYLOAD_SCHEMA = pa.schema([STATEMENT_SCHEMA.field(c) for c in PAYLOAD_COLUMNS])
+SENT_SCHEMA = pa.schema([("statement_id", pa.string()), ("entity_id", pa.string()), ("originator", pa.string())])
+FACTS = "facts"
+BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class SendResult:
+    path: Path
+    bundle_id: str
+    recipients: tuple[str, ...]
+    statements: int
+    entities: int
+    withheld: dict[str, int]
+
+
+def request_for(node: Node, partners: Sequence[Partner], purpose: str, today: dt.date) -> Request:
+    if not purpose.strip():
+        raise ConfigError("Give --purpose: why these facts are shared (it is logged and checked by H3 notes)")
+    return Request(node.name, tuple(p.recipient() for p in partners), purpose, today, sender_teams=node.teams)
+
+
+def protected_rule_applies(req: Request) -> bool:
+    """Whether the protected-category rule withholds victims, witnesses and informants from this request."""
+    if purpose_kind(req.purpose) == SAFEGUARDING:
+        return False
+    return any(not (r.teams & req.sender_teams) for r in req.recipients)
+
+
+def _decisions(store: Store, req: Request) -> pa.Table:
+    """(marking_key, reason) for every marking set in the store; reason null where all recipients may have it."""
+    sets = store.aggregate(MARKING_FIELDS)
+    con = duckdb.connect()
+    try:
+        con.register("sets", sets)
+        keyed = con.sql(f"SELECT {marking_id_sql()} AS marking_id, * FROM sets").to_arrow_table()
+    finally:
+        con.close()
+    decided = decide_table(keyed, req)
+    ids = keyed.column("marking_id").to_pylist()
+    reasons = [None if decided[i].allowed else str(decided[i].reason or Reason.INVALID) for i in ids]
+    return pa.table({"marking_key": ids, "reason": pa.array(reasons, pa.string())})
+
+
+def _protected_clusters(store: Store) -> pa.Table:
+    """Canonical ids of every entity (cluster) any statement marks as a victim, witness or informant."""
+    found: set[str] = set()
+    protected = pa.array(["victim", "witness", "informant"])
+    for batch in store.scan_statements(columns=["canonical_id", "subject_category"]):
+        mask = pc.is_in(batch.column("subject_category"), value_set=protected)
+        found.update(pc.unique(pc.filter(batch.column("canonical_id"), mask)).to_pylist())
+    return pa.table({"cid": pa.array(sorted(found), pa.string())})
+
+
+def send_bundle(
+    store: Store,
+    node: Node,
+    partners: Sequence[Partner],
+    purpose: str,
+    out: Path,
+    entity_ids: Sequence[str] | None = None,
+    today: dt.date | None = None,
+) -> SendResult:
+    """Write the bundle for ``partners`` (all of them may have every fact in it) and log it as sent."""
+    if not partners:
+        raise ConfigError("Give at least one --to PARTNER (see: avellino partner list)")
+    req = request_for(node, partners, purpose, today or dt.date.today())
+    decisions = _decisions(store, req)
+    prot = _protected_clusters(store) if protected_rule_applies(req) else pa.table({"cid": pa.array([], pa.string())})
+    wanted = pa.table({"eid": pa.array(sorted(set(entity_ids or [])), pa.string())})
+    key = marking_id_sql({f: f"b.{f}" for f in MARKING_FIELDS})
+    where = "WHERE b.entity_id IN (SELECT eid FROM wanted) OR b.canonical_id IN (SELECT eid FROM wanted)"
+    sql = (
+        f"SELECT {', '.join('b.' + c for c in PAYLOAD_COLUMNS)}, b.id AS statement_id, "
+        f"CASE WHEN d.marking_key IS NULL THEN '{Reason.INVALID.value}' "
+        f"WHEN p.cid IS NOT NULL THEN '{Reason.PROTECTED.value}' ELSE d.reason END AS reason "
+        f"FROM batch b LEFT JOIN decisions d ON d.marking_key = {key} LEFT JOIN prot p ON p.cid = b.canonical_id "
+        f"{where if entity_ids else ''}"
+    )
+    sent_dir = node.dir / "sent"
+    sent_dir.mkdir(mode=0o700, exist_ok=True)
+    recipients = [(p.card, {"community": p.community, "teams": sorted(p.teams)}) for p in partners]
+    writer = BundleWriter(out, node, FACTS, recipients, {"purpose": purpose, "payload": "arrow-ipc-stream"})
+    sent_path = sent_dir / f"{writer.bundle_id}.parquet"
+    withheld: Counter[str] = Counter()
+    statements = 0
+    entities: set[str] = set()
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    try:
+        con.register("decisions", decisions)
+        con.register("prot", prot)
+        con.register("wanted", wanted)
+        options = ipc.IpcWriteOptions(compression="zstd")
+        with (
+            ipc.new_stream(writer, PAYLOAD_SCHEMA, options=options) as stream,
+            pq.ParquetWriter(sent_path, SENT_SCHEMA, compression="zstd") as sent,
+        ):
+            for batch in store.scan_statements(batch_rows=BATCH_ROWS):
+                con.register("batch", batch)
+                rows = con.sql(sql).to_arrow_table()
+                con.unregister("batch")
+                reasons = rows.column("reason")
+                go = pc.is_null(reasons)
+                for reason, n in Counter(pc.drop_null(reasons).to_pylist()).items():
+                    withheld[reason] += n
+                kept = rows.filter(go)
+                if kept.num_rows:
+                    stream.write_table(kept.select(PAYLOAD_COLUMNS).cast(PAYLOAD_SCHEMA))
+                    sent.write_table(kept.select(["statement_id", "entity_id", "originator"]).cast(SENT_SCHEMA))
+                    statements += kept.num_rows
+                    entities.update(pc.unique(kept.column("entity_id")).to_pylist())
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        sent_path.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    result = SendResult(
+        out, writer.bundle_id, tuple(p.name for p in partners), statements, len(entities), dict(withheld)
+    )
+    log_sent(node, writer.bundle_id, FACTS, result.recipients, purpose, statements, dict(withheld), out)
+    return result
+
+
+def log_sent(
+    node: Node,
+    bundle_id: str,
+    kind: str,
+    recipients: Sequence[str],
+    purpose: str,
+    statements: int,
+    withheld: dict[str, int],
+    path: Path,
+) -> None:
+    """One line of the sent log (what went to whom; the statement ids are in ``sent/BUNDLE.parquet``)."""
+    line = {
+        "bundle_id": bundle_id,
+        "kind": kind,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "recipients": list(recipients),
+        "purpose": purpose,
+        "statements": statements,
+        "withheld": withheld,
+        "file": str(path),
+    }
+    log = node.dir / "sent" / "log.jsonl"
+    log.parent.mkdir(mode=0o700, exist_ok=True)
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line) + "\n")
+
+
+def sent_log(node: Node) -> list[dict[str, Any]]:
+    log = node.dir / "sent" / "log.jsonl"
+    if not log.is_file():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def who_received(
+    node: Node, originator: str, entity_ids: Sequence[str], statement_ids: Sequence[str]
+) -> dict[str, str]:
+    """Partners this node sent any of these facts of ``originator`` to: {partner: the first bundle id}."""
+    ents = pa.array(list(entity_ids), pa.string())
+    stmts = pa.array(list(statement_ids), pa.string())
+    found: dict[str, str] = {}
+    for line in sent_log(node):
+        if line["kind"] != FACTS:
+            continue
+        path = node.dir / "sent" / f"{line['bundle_id']}.parquet"
+        if not path.is_file():
+            continue
+        table = pq.read_table(path, filters=[("originator", "=", originator)])
+        hit = pc.any(pc.or_(pc.is_in(table.column("entity_id"), ents), pc.is_in(table.column("statement_id"), stmts)))
+        if hit.as_py():
+            for name in line["recipients"]:
+                found.setdefault(name, line["bundle_id"])
+    return found

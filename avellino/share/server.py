@@ -1,0 +1,98 @@
+"""``avellino serve``: the node server. Partners POST bundles to it and GET the bundles waiting for them.
+
+Every request must be signed with the calling partner's node key (``http_auth.py``); there are no passwords.
+A POSTed bundle is kept in ``inbox/`` and received exactly as ``avellino share receive`` would (every check,
+one atomic batch, or refused with 422 and nothing written). ``GET /v1/outbox`` lists, and
+``GET /v1/outbox/NAME`` returns, what this node left for the caller in ``outbox/CALLER/`` (bundles sent with
+``--outbox`` and forwarded withdrawals). Every read is appended to the workspace's audit log.
+
+The workspace is opened per request and closed after it, so the CLI can still use a DuckDB workspace between
+requests; requests that write are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request, Response
+
+from avellino.errors import AvellinoError
+from avellino.share.bundle import BundleRefused
+from avellino.share.http_auth import Refused, Verifier
+from avellino.share.node import Node, Partner
+from avellino.store import open_store
+
+MAX_BUNDLE = 4 << 30
+
+
+def create_app(node: Node, workspace: Path | None) -> FastAPI:
+    app = FastAPI(title=f"Avellino node {node.name}", docs_url=None, redoc_url=None, openapi_url=None)
+    verifier = Verifier()
+    writing = threading.Lock()
+
+    async def caller(request: Request, body: bytes = b"") -> Partner:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            return verifier.check(headers, request.method, request.url.path, body, node.partners())
+        except Refused as exc:
+            raise HTTPException(status_code=401, detail=str(exc)) from exc
+
+    def audited(partner: Partner, action: str, touched: list[str]) -> None:
+        from avellino.share.cli import audit
+
+        with writing, open_store(workspace) as store:
+            audit(store, f"partner request from {partner.name}", action, touched)
+
+    @app.get("/v1/node")
+    async def whoami() -> dict[str, object]:
+        """This node's public card (unauthenticated: it is public)."""
+        return node.card_json()
+
+    @app.post("/v1/bundles")
+    async def receive(request: Request) -> dict[str, object]:
+        body = await request.body()
+        partner = await caller(request, body)
+        if len(body) > MAX_BUNDLE:
+            raise HTTPException(status_code=413, detail="bundle too large")
+        inbox = node.dir / "inbox"
+        inbox.mkdir(mode=0o700, exist_ok=True)
+        path = inbox / f"{partner.name}-{uuid.uuid4().hex}.avb"
+        path.write_bytes(body)
+        from avellino.share.receive import receive_bundle
+
+        try:
+            with writing:
+                result = receive_bundle(lambda: open_store(workspace), node, path)
+        except BundleRefused as exc:
+            path.unlink(missing_ok=True)
+            raise HTTPException(status_code=422, detail=exc.reason) from exc
+        except AvellinoError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        summary = (
+            f"{result.kind} bundle {result.bundle_id[:8]}: {result.statements} statements, {result.added} new, "
+            f"{result.withdrawn} withdrawn" + (" (already received)" if result.skipped else "")
+        )
+        return {"result": summary, "bundle_id": result.bundle_id, "added": result.added,
+                "withdrawn": result.withdrawn}  # fmt: skip
+
+    @app.get("/v1/outbox")
+    async def listing(request: Request) -> dict[str, object]:
+        partner = await caller(request)
+        box = node.dir / "outbox" / partner.name
+        names = sorted(p.name for p in box.glob("*.avb")) if box.is_dir() else []
+        audited(partner, "api read outbox list", names)
+        return {"bundles": [{"name": n, "bytes": (box / n).stat().st_size} for n in names]}
+
+    @app.get("/v1/outbox/{name}")
+    async def download(name: str, request: Request) -> Response:
+        partner = await caller(request)
+        box = node.dir / "outbox" / partner.name
+        path = box / name
+        if "/" in name or not name.endswith(".avb") or not path.is_file():
+            raise HTTPException(status_code=404, detail="no such bundle for you")
+        audited(partner, "api read bundle", [name])
+        return Response(path.read_bytes(), media_type="application/octet-stream")
+
+    return app
