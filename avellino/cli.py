@@ -14,6 +14,7 @@ from avellino.flows.cli import app as flows_app
 from avellino.ingest import cli as ingest_cli
 from avellino.network.cli import app as network_app
 from avellino.resolve.cli import app as resolve_app
+from avellino.share import cli as share_cli
 
 err = Console(stderr=True)
 
@@ -40,6 +41,10 @@ app.command()(commands.demo)
 app.add_typer(resolve_app, name="resolve")
 app.add_typer(network_app, name="network")
 app.add_typer(flows_app, name="flows")
+app.add_typer(share_cli.node_app, name="node")
+app.add_typer(share_cli.partner_app, name="partner")
+app.add_typer(share_cli.share_app, name="share")
+app.command()(share_cli.serve)
 
 
 def main() -> None:
