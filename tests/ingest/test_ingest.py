@@ -75,8 +75,8 @@ def test_nested_json_and_entity_references(store: Store) -> None:
 def test_ftm_jsonl_ids_are_scoped_to_originator(store: Store) -> None:
     ingest_file(store, FIX / "europol.ftm.jsonl", FIX / "europol.yml")
     crossing = next(iter(store.entities(schemata=["Crossing"])))
-    assert crossing.id == "europol-emsc-ep-x-1"
-    assert crossing.get("vessel") == ["europol-emsc-ep-boat-1"]
+    assert crossing.id == "europol-emsc--ep-x-1"
+    assert crossing.get("vessel") == ["europol-emsc--ep-boat-1"]
     assert crossing.get("peopleOnBoard") == ["61"]
 
 
@@ -187,8 +187,9 @@ def _ftm_raw(reader: object, path: Path) -> list[tuple[object, ...]]:
     import duckdb
 
     con = duckdb.connect()
-    reader(con, path, "europol-emsc")  # type: ignore[operator]
-    return con.execute("SELECT * FROM ftm_raw ORDER BY ALL").fetchall()
+    reader(con, path)  # type: ignore[operator]
+    lines = con.execute("SELECT * FROM ftm_lines ORDER BY ALL").fetchall()
+    return lines + con.execute("SELECT * FROM ftm_values WHERE raw <> '' ORDER BY ALL").fetchall()
 
 
 @pytest.mark.parametrize(
@@ -204,10 +205,13 @@ def test_ftm_fast_reader_matches_the_exact_one(tmp_path: Path, phone: object, ar
                              "properties": {"name": [" Muhammad  Ali ", "", "Mohamed\tAli\n"], "phone": [phone],
                                             "birthDate": ["1990-01-02"]}}))  # fmt: skip
     lines.append(json.dumps({"id": "europol-emsc-p2", "schema": "Person"}))  # no properties at all
+    lines.append(json.dumps({"id": "p3", "schema": "Person", "properties": {"name": ["Sara"]},
+                             "avellino:markings": {"originator": "UK-NCA", "tlp": "RED", "subject_category":
+                                                   "victim", "retention_review": "2027-01-31"}}))  # fmt: skip
     path.write_text("\n".join(lines) + "\n")
     assert _ftm_raw(ftm._read_with_duckdb, path) == _ftm_raw(ftm._read_with_python, path)
     # which fast reader took it: Arrow's unless a value is not text (dates stay text either way)
-    assert (ftm._lines_with_arrow(duckdb.connect(), path, "{v}") is not None) is arrow
+    assert (ftm._lines_with_arrow(duckdb.connect(), path) is not None) is arrow
 
 
 def test_ftm_file_with_bad_lines_names_each_one(store: Store, tmp_path: Path) -> None:
@@ -291,20 +295,20 @@ def test_parallel_ingest_stopped_early_prepares_no_more_files(tmp_path: Path, mo
     "extra",
     [
         # the same entity on two lines (FtM fragments), with a name it already has
-        {"id": "europol-emsc-p1", "schema": "Person", "properties": {"name": ["Ali Hassan"], "country": ["sy"]}},
+        {"id": "europol-emsc--p1", "schema": "Person", "properties": {"name": ["Ali Hassan"], "country": ["sy"]}},
         # one value twice in a list
-        {"id": "europol-emsc-p3", "schema": "Person", "properties": {"name": ["Omar Said", "Omar Said"]}},
+        {"id": "europol-emsc--p3", "schema": "Person", "properties": {"name": ["Omar Said", "Omar Said"]}},
     ],
 )
 def test_ftm_statements_are_kept_once(tmp_path: Path, extra: dict[str, object]) -> None:
     from avellino.ingest import run
 
     path = tmp_path / "frag.jsonl"
-    first = {"id": "europol-emsc-p1", "schema": "Person", "properties": {"name": ["Ali Hassan"]}}
+    first = {"id": "europol-emsc--p1", "schema": "Person", "properties": {"name": ["Ali Hassan"]}}
     path.write_text("\n".join(json.dumps(line) for line in (first, extra)) + "\n")
     table = run.prepare_file(path, FIX / "europol.yml").statements.to_pylist()
     keys = [(r["entity_id"], r["prop"], r["value"]) for r in table]
-    assert len(keys) == len(set(keys)) and ("europol-emsc-p1", "id", None) in keys
+    assert len(keys) == len(set(keys)) and ("europol-emsc--p1", "id", None) in keys
 
 
 def test_files_prepared_in_one_process_do_not_affect_each_other() -> None:
