@@ -197,7 +197,7 @@ def _mark_applied(node: Node, notice: Notice, deleted: int) -> None:
 
 
 def _facts_table(path: Path, notice: Notice) -> pa.Table:
-    rows = notice.body.get("facts") or []
+    rows = [dict(r) for r in notice.body.get("facts") or []]  # a copy: the notice travels on unchanged
     try:
         for row in rows:
             if row.get("retention_review"):
