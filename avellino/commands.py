@@ -1,4 +1,4 @@
-"""Top-level commands: init, stats, sample, demo (ingest and export live in avellino.ingest.cli)."""
+"""Top-level commands: init, stats, sample, demo, brief (ingest and export live in avellino.ingest.cli)."""
 
 from __future__ import annotations
 
@@ -129,36 +129,74 @@ def demo(
 ) -> None:
     """Run the whole pipeline on a synthetic operation and write OUT/briefing.html.
 
-    Steps: generate the sample operation, ingest every partner file, then each analysis area (resolution,
-    network, flows) adds its section to the briefing.
+    Steps (avellino/report/pipeline.py): generate the sample operation, ingest every partner file, resolve,
+    then analyse the network and the flows and render the briefing. The demo always works in its own DuckDB
+    workspace, OUT/workspace (AVELLINO_STORE_URL is ignored: its people are invented), and only writes into an
+    empty folder or its own earlier output; it refuses any other folder and deletes nothing it did not make.
 
     Example:  avellino demo --out demo-out && open demo-out/briefing.html
     """
-    import shutil
-
-    from avellino.errors import InputRejected
-    from avellino.ingest.run import ingest_files
-    from avellino.report.briefing import build_briefing
-    from avellino.report.sections import DemoContext
+    from avellino import demo_folder
+    from avellino.report.briefing import briefing_html
+    from avellino.report.pipeline import run_pipeline
     from avellino.sample import generate
+    from avellino.settings import shared_data_dir
+    from avellino.store.duckdb_store import DuckDBStore
+
+    if scale < 500:
+        raise ConfigError("--scale must be at least 500 records")
+    sample_dir, workspace = demo_folder.prepare(out_dir)
+    with err.status("generating the sample operation"):
+        manifest = generate(sample_dir, scale=scale, seed=seed)
+    with DuckDBStore(workspace, create=True) as store, err.status("ingesting") as status:
+
+        def log(message: str) -> None:
+            if message.startswith("imported "):
+                err.print(f"  {message}")
+            else:
+                status.update(message)
+
+        files = [(f.path, f.mapping) for f in manifest.files]
+        findings = run_pipeline(store, files, manifest.truth_dir, shared_data_dir(), log)
+        page = briefing_html(store, findings)
+    target = out_dir / demo_folder.BRIEFING
+    target.write_text(page, encoding="utf-8")
+    err.print(f"Briefing: {target}")
+
+
+def brief(
+    workspace: Path = WorkspaceOpt,
+    output: Path = typer.Option(Path("briefing.html"), "--out", "-o", help="HTML file to write."),
+    truth: Path | None = typer.Option(
+        None, "--truth", help="Truth folder of a sample operation: scores resolution and roles against it."
+    ),
+) -> None:
+    """Write the briefing of a workspace: one self-contained HTML file, marked with the strictest TLP and
+    handling code of what it shows.
+
+    Reads the workspace only (it may be in use by other readers) and writes nothing to it: the resolution
+    section shows the last `avellino resolve run`, the network and flows are analysed as they stand. A section
+    with nothing to show says so.
+
+    Example:  avellino brief -w demo-out/workspace -o briefing.html
+    """
+    import os
+    import tempfile
+
+    from avellino.report.briefing import briefing_html
+    from avellino.report.pipeline import analyse
     from avellino.settings import shared_data_dir
     from avellino.store import open_store
 
-    sample_dir = out_dir / "sample-op"
-    workspace = out_dir / "workspace"
-    if workspace.exists():
-        shutil.rmtree(workspace)
-    with err.status("generating the sample operation"):
-        manifest = generate(sample_dir, scale=scale, seed=seed)
-    with open_store(workspace, create=True) as store:
-        with err.status(f"ingesting {len(manifest.files)} partner files"):
-            for path, res in ingest_files(store, [(f.path, f.mapping) for f in manifest.files], workers=2):
-                if isinstance(res, InputRejected):
-                    raise res
-                err.print(f"  imported {path.name}: {res.rows:,} rows, {res.added:,} statements")
-        ctx = DemoContext(store=store, out_dir=out_dir, truth_dir=manifest.truth_dir, shared_data=shared_data_dir())
-        with err.status("analysing") as status:
-            page = build_briefing(ctx, log=status.update)
-    target = out_dir / "briefing.html"
-    target.write_text(page, encoding="utf-8")
-    err.print(f"Briefing: {target}")
+    with open_store(workspace, read_only=True) as store, err.status("analysing") as status:
+        page = briefing_html(store, analyse(store, truth, shared_data_dir(), status.update))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    err.print(f"Briefing: {output}")

@@ -1,17 +1,17 @@
-"""The contract between analysis areas and the briefing.
+"""The contract between analysis areas and the briefing: a ``Section`` and the HTML helpers renderers share.
 
-Each area offers ``briefing_section(ctx: DemoContext) -> Section | None``; the briefing calls them in order.
-A section's ``html`` is a trusted fragment: its author escapes every value it interpolates.
+Each area renders its own result object into a ``Section`` with a pure function (``resolve.briefing``,
+``network.briefing``, ``flows.briefing``): no store, no files, nothing run. The pipeline that produces the result
+objects is ``report/pipeline.py``. A section's ``html`` is a trusted fragment: its author escapes every value it
+interpolates (``table_html`` and ``nothing_to_show`` escape theirs).
+
+This module imports no area, so any area may import it without a cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from avellino.store.base import Store
+import html
+from dataclasses import dataclass
 
 
 @dataclass
@@ -31,12 +31,19 @@ class Section:
     all_records: bool = False
 
 
-@dataclass
-class DemoContext:
-    """What a briefing section may read: the store, output folder, sample truth and public data."""
+def table_html(headers: list[str], rows: list[list[object]]) -> str:
+    """An HTML table; integers right-aligned with thousands separators, every other value escaped."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="n">{v:,}</td>' if isinstance(v, int) else f"<td>{html.escape(str(v))}</td>" for v in row)
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    store: Store
-    out_dir: Path
-    truth_dir: Path | None = None
-    shared_data: Path | None = None
-    notes: dict[str, object] = field(default_factory=dict)
+
+def nothing_to_show(title: str, anchor: str, why: str) -> Section:
+    """The section of an area with nothing to show: the briefing says so (and what would fill it) rather than
+    leaving the area out, so a reader can tell "nothing found" from "not run"."""
+    return Section(title, f"<p class='meta'>{html.escape(why)}</p>", anchor)

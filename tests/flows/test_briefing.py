@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from avellino.flows.alerts import all_alerts
-from avellino.flows.briefing import BRIEFING_WINDOWS, briefing_section
+from avellino.flows.briefing import flows_section
 from avellino.flows.crossings import crossings_flow, read_crossings
+from avellino.flows.findings import BRIEFING_WINDOWS, flows_findings
 from avellino.flows.forecast import forecast_flow
-from avellino.report.sections import DemoContext
 from avellino.store.base import Store
 from tests.flows.stores import Report, crossings_store
 
@@ -39,8 +39,8 @@ def store(tmp_path: Path):
 
 
 def test_section_from_the_store_without_public_data(store: Store, tmp_path: Path) -> None:
-    section = briefing_section(DemoContext(store=store, out_dir=tmp_path))
-    assert section is not None and section.anchor == "flows"
+    section = flows_section(flows_findings(store))
+    assert section.anchor == "flows"
     assert "Crossings recorded in this workspace, next 4 weeks" in section.html and "80% interval" in section.html
     assert (
         "from 80 crossing report(s) in this workspace; 40 report(s) of a boat another partner reported" in section.html
@@ -69,14 +69,16 @@ def test_an_alert_is_shown_once_for_a_series_repeated_at_several_levels(tmp_path
     assert len(exceeded) == len(set(exceeded))
 
 
-def test_no_crossings_and_no_public_data_give_no_section(tmp_path: Path) -> None:
+def test_no_crossings_and_no_public_data_give_a_section_that_says_so(tmp_path: Path) -> None:
     with crossings_store(tmp_path / "ws", _reports(20)[:4]) as store:
-        assert briefing_section(DemoContext(store=store, out_dir=tmp_path)) is None
+        findings = flows_findings(store)
+    assert findings.workspace is None and findings.public == []
+    section = flows_section(findings)
+    assert "No forecast" in section.html and not section.entity_ids
 
 
 @pytest.mark.shared
 def test_section_from_public_data(shared_data: Path, store: Store, tmp_path: Path) -> None:
-    section = briefing_section(DemoContext(store=store, out_dir=tmp_path, shared_data=shared_data))
-    assert section is not None
+    section = flows_section(flows_findings(store, shared_data))
     assert "UK small-boat arrivals" in section.html and "Frontex detections by route" in section.html
     assert "Crossings recorded in this workspace" in section.html

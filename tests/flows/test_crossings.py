@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avellino.flows.briefing import BRIEFING_WINDOWS
 from avellino.flows.crossings import HORIZON, choose_freq, crossings_flow, read_crossings
+from avellino.flows.findings import BRIEFING_WINDOWS
 from avellino.flows.forecast import forecast_flow
 from tests.flows.stores import Report, crossings_store
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from avellino.model.markings import TLP, HandlingCode
-from avellino.report.briefing import counts_section, render
+from avellino.report.briefing import render, section_marking
+from avellino.report.holdings import holdings_section, read_holdings
 from avellino.report.markings import Marking, store_marking, strictest
-from avellino.report.sections import DemoContext, Section
+from avellino.report.sections import Section
 from avellino.store.base import Store
 from tests.flows.stores import Report, crossings_store
 
@@ -42,22 +43,29 @@ def test_store_marking_of_some_entities_or_all(store: Store) -> None:
     assert store_marking(store).label() == "TLP:RED · H2"
 
 
-def test_document_carries_the_strictest_marking_top_and_bottom(store: Store, tmp_path: Path) -> None:
-    ctx = DemoContext(store=store, out_dir=tmp_path)
+def _page(sections: list[Section], store: Store) -> str:
+    return render(sections, [section_marking(s, store) for s in sections], files=1)
+
+
+def test_document_carries_the_strictest_marking_top_and_bottom(store: Store) -> None:
     flows = Section("Flows", "<p>crossings</p>", "flows", entity_ids=frozenset({"uk-1", "uk-2"}))
     public = Section("Public", "<p>statistics</p>", "public")
-    page = render([flows, public], ctx)
+    page = _page([flows, public], store)
     labels = re.findall(r'class="marking"[^>]*>([^<]+)</span>', page)
     # Top, each section (its own), bottom; the document is as strict as its strictest section.
     assert labels == ["TLP:AMBER+STRICT · H1", "TLP:AMBER+STRICT · H1", "TLP:CLEAR", "TLP:AMBER+STRICT · H1"]
-    page = render([counts_section(ctx), flows], ctx)  # the holdings count every record
+    page = _page([holdings_section(read_holdings(store)), flows], store)  # the holdings count every record
     labels = re.findall(r'class="marking"[^>]*>([^<]+)</span>', page)
     assert labels[0] == labels[-1] == "TLP:RED · H2" and "(TLP:RED · H2)</title>" in page
 
 
-def test_briefing_is_one_self_contained_file(store: Store, tmp_path: Path) -> None:
-    ctx = DemoContext(store=store, out_dir=tmp_path)
-    page = render([counts_section(ctx)], ctx)
+def test_a_section_with_nothing_to_show_is_marked_clear(store: Store) -> None:
+    empty = Section("Network", "<p>No network.</p>", "network")
+    assert section_marking(empty, store) == Marking()
+
+
+def test_briefing_is_one_self_contained_file(store: Store) -> None:
+    page = _page([holdings_section(read_holdings(store))], store)
     links = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']+)', page)
     assert all(link.startswith(("#", "data:")) for link in links), links
     assert "<script src" not in page and "<link" not in page

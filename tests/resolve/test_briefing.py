@@ -1,6 +1,6 @@
 import pandas as pd
 
-from avellino.resolve.briefing import truth_scores
+from avellino.resolve.summary import truth_scores
 
 
 def test_truth_scores_pairwise() -> None:
