@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from avellino.share.audit_sql import POSTGRES_MIGRATION_SQL
+
 #: Version 1: the layout the first PostgreSQL backend created on every connection (un-versioned). A database
 #: that has these tables and no ``schema_version`` is taken to be at version 1.
 INITIAL_SQL = """
@@ -91,6 +93,8 @@ MIGRATIONS: list[Migration] = [
                       "canon": "INSERT, DELETE"}),
     Migration(2, "unique keys for statements and batches", UNIQUE_KEYS_SQL),
     Migration(3, "recorded role grants", ROLES_SQL),
+    # share/audit_sql.py: appended to only through its audit_append function, so no role gets to change it
+    Migration(4, "audit log", POSTGRES_MIGRATION_SQL),
 ]  # fmt: skip
 
 #: The schema version this Avellino reads and writes.

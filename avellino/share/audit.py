@@ -1,0 +1,314 @@
+"""The tamper-evident audit log: who read or sent which facts, when and why (issue 17, point 6).
+
+Every read or export of facts that leaves a workspace (``export``, ``share send``/``receive``, ``network targets``,
+``resolve explain``, API reads, retention purges) calls :func:`record` before it releases its output. Entries form a
+hash chain: each entry is canonical JSON (sorted keys, no spaces) of ``seq``, ``time``, ``user``, ``purpose``,
+``action``, ``touched`` (what was touched: ids, or a count and a digest of the ids when there are many) and
+``prev`` (the previous entry's hash), and its ``hash`` is the sha256 of that text. ``audit_head`` keeps the last
+seq and hash. :func:`verify` recomputes everything, so any edit, deletion or reordering of entries, or a deleted
+last entry, is found and the first bad entry named. (Someone who can rewrite the log *and* the head from the first
+changed entry onwards could forge a consistent chain: ``audit show`` prints the head hash, and ``audit verify
+--head SEQ:HASH`` checks the log against a head written down earlier, somewhere else.)
+
+A read-only DuckDB workspace cannot be appended to: :func:`record` then closes the read connection and opens a short
+write connection, waiting on the workspace like any writer (``AVELLINO_LOCK_WAIT``). If the entry cannot be written
+the command fails with :class:`AuditError` and its output is not released: an entry is never silently lost.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from avellino.errors import StoreError
+from avellino.share.audit_sql import GENESIS, TABLES_SQL
+from avellino.store.base import Store
+
+#: Ids listed in an entry; beyond this an entry keeps the count and the sha256 of the ids (in the order touched).
+MAX_LISTED_IDS = 1000
+#: Times an append is built again when another writer appended first.
+APPEND_RETRIES = 20
+
+
+class AuditError(StoreError):
+    """An audit entry could not be written: the command's output was not released."""
+
+
+class AuditBroken(StoreError):
+    """``audit verify`` found the log changed; ``seq`` is the first bad entry."""
+
+    exit_code = 4
+
+    def __init__(self, seq: int, problem: str):
+        self.seq = seq
+        self.problem = problem
+        super().__init__(f"audit entry {seq}: {problem}")
+
+
+def canonical_json(value: object) -> str:
+    """The one serialisation hashed: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def default_user() -> str:
+    """``$AVELLINO_USER``, else the operating-system user."""
+    return os.environ.get("AVELLINO_USER", "").strip() or getpass.getuser()
+
+
+@dataclass
+class Touched:
+    """What a command touched, gathered as it goes (exports add ids while they stream): up to
+    ``MAX_LISTED_IDS`` ids are listed, and every id feeds a count and a running sha256. ``counts`` holds other
+    figures (e.g. statements withheld by reason)."""
+
+    count: int = 0
+    ids: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    _digest: Any = field(default_factory=hashlib.sha256, repr=False)
+
+    def add(self, id_: str) -> None:
+        self.count += 1
+        if len(self.ids) <= MAX_LISTED_IDS:
+            self.ids.append(id_)
+        self._digest.update(id_.encode("utf-8") + b"\n")
+
+    def update(self, ids: Iterable[str]) -> Touched:
+        for id_ in ids:
+            self.add(id_)
+        return self
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"count": self.count}
+        if self.count <= MAX_LISTED_IDS:
+            out["ids"] = self.ids[: self.count]
+        else:
+            out["ids_sha256"] = self._digest.hexdigest()
+        if self.counts:
+            out["counts"] = dict(sorted(self.counts.items()))
+        return out
+
+
+TouchedLike = Touched | Iterable[str] | int | Mapping[str, int]
+
+
+def _touched_json(touched: TouchedLike) -> dict[str, object]:
+    if isinstance(touched, Touched):
+        return touched.as_json()
+    if isinstance(touched, int):
+        return {"count": touched}
+    if isinstance(touched, Mapping):
+        return {"counts": {str(k): int(v) for k, v in sorted(touched.items())}}
+    return Touched().update(touched).as_json()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    text: str  #: the canonical JSON that was hashed
+    hash: str
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.text)
+        return value
+
+
+# -- backends --------------------------------------------------------------------------------------------------
+
+
+def _duckdb_con(store: Store) -> Any:
+    from avellino.store.duckdb_store import DuckDBStore
+
+    return store.con if isinstance(store, DuckDBStore) else None
+
+
+def _rows(store: Store) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:
+    """Every entry (seq, entry text, hash) ordered by seq, and the head (None where the log was never written)."""
+    duck = _duckdb_con(store)
+    if duck is not None:
+        tables = {r[0] for r in duck.execute("SELECT table_name FROM information_schema.tables").fetchall()} & {
+            "audit_log",
+            "audit_head",
+        }
+        entries = (
+            duck.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
+            if "audit_log" in tables
+            else []
+        )
+        head = (
+            duck.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone() if "audit_head" in tables else None
+        )
+        return [(int(s), str(e), str(h)) for s, e, h in entries], (int(head[0]), str(head[1])) if head else None
+    con: Any = getattr(store, "con")  # noqa: B009 (PostgresStore's connection; Store declares none)
+    with con.transaction(), con.cursor() as cur:
+        exists = cur.execute("SELECT to_regclass('audit_log') IS NOT NULL").fetchone()[0]
+        if not exists:
+            return [], None
+        entries = cur.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
+        head = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    return [(int(s), str(e), str(h)) for s, e, h in entries], (int(head[0]), str(head[1])) if head else None
+
+
+def _build(seq: int, prev: str, user: str, purpose: str, action: str, touched: dict[str, object]) -> str:
+    return canonical_json(
+        {
+            "seq": seq,
+            "time": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "user": user,
+            "purpose": purpose,
+            "action": action,
+            "touched": touched,
+            "prev": prev,
+        }
+    )
+
+
+def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict[str, object]) -> AuditEntry:
+    import duckdb
+
+    for _ in range(APPEND_RETRIES):
+        con.begin()
+        try:
+            for sql in TABLES_SQL.split(";\n"):
+                if sql.strip():
+                    con.execute(sql)
+            seq, prev = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            text = _build(int(seq) + 1, str(prev), user, purpose, action, touched)
+            digest = entry_hash(text)
+            con.execute("INSERT INTO audit_log VALUES (?, ?, ?)", [int(seq) + 1, text, digest])
+            con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [int(seq) + 1, digest])
+            con.commit()
+            return AuditEntry(int(seq) + 1, text, digest)
+        except duckdb.TransactionException:  # another connection of this process appended first
+            con.rollback()
+        except BaseException:
+            con.rollback()
+            raise
+    raise AuditError("the audit log is being appended to by too many commands at once; nothing was released")
+
+
+def _append_postgres(con: Any, user: str, purpose: str, action: str, touched: dict[str, object]) -> AuditEntry:
+    import psycopg
+
+    for _ in range(APPEND_RETRIES):
+        try:
+            with con.transaction(), con.cursor() as cur:
+                seq, prev = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                text = _build(int(seq) + 1, str(prev), user, purpose, action, touched)
+                digest = cur.execute("SELECT audit_append(%s)", (text,)).fetchone()[0]
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot append to the audit log: {exc}") from exc
+        if digest is not None:
+            return AuditEntry(int(seq) + 1, text, str(digest))
+    raise AuditError("the audit log is being appended to by too many commands at once; nothing was released")
+
+
+def record(
+    store: Store,
+    *,
+    purpose: str,
+    action: str,
+    touched: TouchedLike,
+    user: str | None = None,
+) -> AuditEntry:
+    """Append one entry: ``user`` (default :func:`default_user`) did ``action`` for ``purpose``, touching
+    ``touched``. Call it before the command's output is released; it raises :class:`AuditError` when the entry
+    cannot be written.
+
+    A read-only DuckDB ``store`` is closed and the workspace reopened briefly for writing (see the module
+    docstring): call ``record`` after the last read of ``store``."""
+    from avellino.store.duckdb_store import DuckDBStore
+
+    who = (user or default_user()).strip()
+    if not who:
+        raise AuditError("an audit entry needs a user (set AVELLINO_USER)")
+    if not purpose or not purpose.strip():
+        raise AuditError(f"{action}: a purpose is required (it is recorded in the audit log)")
+    what = _touched_json(touched)
+    try:
+        if isinstance(store, DuckDBStore):
+            if not store.read_only:
+                return _append_duckdb(store.con, who, purpose.strip(), action, what)
+            store.close()
+            writer = DuckDBStore(store.workspace)
+            try:
+                return _append_duckdb(writer.con, who, purpose.strip(), action, what)
+            finally:
+                writer.close()
+        return _append_postgres(getattr(store, "con"), who, purpose.strip(), action, what)  # noqa: B009
+    except AuditError:
+        raise
+    except StoreError as exc:
+        raise AuditError(f"the audit entry for {action} could not be written, so nothing was released: {exc}") from exc
+
+
+# -- reading and checking ------------------------------------------------------------------------------------------
+
+
+def entries(store: Store) -> list[AuditEntry]:
+    """Every entry, oldest first (as stored: :func:`verify` says whether they can be trusted)."""
+    rows, _ = _rows(store)
+    return [AuditEntry(seq, text, digest) for seq, text, digest in rows]
+
+
+def head(store: Store) -> tuple[int, str]:
+    """(seq, hash) of the last entry as ``audit_head`` records it; (0, GENESIS) for an empty log."""
+    _, stored = _rows(store)
+    return stored or (0, GENESIS)
+
+
+ENTRY_KEYS = {"seq", "time", "user", "purpose", "action", "touched", "prev"}
+
+
+def check_chain(
+    rows: list[tuple[int, str, str]], stored_head: tuple[int, str] | None, expect: tuple[int, str] | None = None
+) -> int:
+    """Raise :class:`AuditBroken` at the first entry that is not what the chain says it must be; return the
+    number of entries. ``expect``: a head written down earlier (seq, hash) that the log must still contain."""
+    prev, expected_seq = GENESIS, 1
+    for seq, text, digest in rows:
+        if seq != expected_seq:
+            what = "missing (deleted)" if seq > expected_seq else "duplicated or out of order"
+            raise AuditBroken(expected_seq, f"{what}: the next stored entry is {seq}")
+        try:
+            fields = json.loads(text)
+        except ValueError:
+            raise AuditBroken(seq, "not valid JSON (edited)") from None
+        if not isinstance(fields, dict) or set(fields) != ENTRY_KEYS or canonical_json(fields) != text:
+            raise AuditBroken(seq, "not in the canonical form it was written in (edited)")
+        if fields["seq"] != seq:
+            raise AuditBroken(seq, f"says it is entry {fields['seq']} (moved)")
+        if fields["prev"] != prev:
+            raise AuditBroken(seq, "does not follow the entry before it (an entry was changed, removed or moved)")
+        if entry_hash(text) != digest:
+            raise AuditBroken(seq, "its hash does not match its contents (edited)")
+        if expect is not None and seq == expect[0] and digest != expect[1]:
+            raise AuditBroken(seq, "differs from the head written down earlier (the log was rewritten)")
+        prev, expected_seq = digest, expected_seq + 1
+    last = expected_seq - 1
+    if stored_head is None:
+        if rows:
+            raise AuditBroken(last + 1, "the log's head record is missing")
+    elif stored_head != (last, prev):
+        if stored_head[0] > last:
+            raise AuditBroken(last + 1, f"missing (deleted): the log's head says {stored_head[0]} entries")
+        raise AuditBroken(last, "the log's head record does not match the last entry")
+    if expect is not None and expect[0] > last:
+        raise AuditBroken(last + 1, f"missing (deleted): a head written down earlier says {expect[0]} entries")
+    return last
+
+
+def verify(store: Store, expect: tuple[int, str] | None = None) -> int:
+    """Check the whole log; return its number of entries or raise :class:`AuditBroken` naming the first bad one."""
+    rows, stored_head = _rows(store)
+    return check_chain(rows, stored_head, expect)
