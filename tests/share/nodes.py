@@ -77,7 +77,7 @@ def avellino() -> list[str]:
 
 
 def env() -> dict[str, str]:
-    out = dict(os.environ)
+    out = {**os.environ, "COLUMNS": "400"}  # one line per message on stderr
     for key in ("AVELLINO_STORE_URL", "AVELLINO_WORKSPACE", "AVELLINO_NODE_DIR"):
         out.pop(key, None)
     return out
