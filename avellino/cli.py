@@ -15,6 +15,7 @@ from avellino.ingest import cli as ingest_cli
 from avellino.network.cli import app as network_app
 from avellino.resolve.cli import app as resolve_app
 from avellino.share import cli as share_cli
+from avellino.share.audit_cli import audit_app, retention_app
 
 err = Console(stderr=True)
 
@@ -42,6 +43,8 @@ app.command()(commands.brief)
 app.add_typer(resolve_app, name="resolve")
 app.add_typer(network_app, name="network")
 app.add_typer(flows_app, name="flows")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 app.add_typer(share_cli.node_app, name="node")
 app.add_typer(share_cli.partner_app, name="partner")
 app.add_typer(share_cli.share_app, name="share")
