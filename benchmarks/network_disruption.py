@@ -15,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from avellino.network.disrupt import plan_disruption
-from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency
-from avellino.network.io import read_network
+from avellino.network.keyplayer.disrupt import plan_disruption
+from avellino.network.keyplayer.exact import improve_exact
+from avellino.network.keyplayer.fragment import Adjacency
+from avellino.network.keyplayer.io import read_network
 
 BASELINES = ("degree", "betweenness", "collective_influence")
 ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "networks"

@@ -33,18 +33,18 @@ FRESH_RUNS = "41:2000,43:2000,47:2000,53:5000,59:20000"
 
 def evaluate(store: Any, truth: Any) -> dict[str, Any]:
     from avellino.network.build import build_graph
-    from avellino.network.evaluate import canonical_map, score_roles, truth_labels
+    from avellino.network.evaluate import score_roles, truth_labels
     from avellino.network.roles import infer_roles
-    from avellino.network.targets import key_players, store_protection
+    from avellino.network.targets import key_players
 
     start = time.perf_counter()
     sg = build_graph(store)
     graph = sg.analysis_graph()
     inference = infer_roles(sg, graph)
     seconds = time.perf_counter() - start
-    scored = score_roles(inference.role, truth_labels(truth, canonical_map(store)))
+    scored = score_roles(inference.role, truth_labels(truth, sg.canonical))
     report = key_players(store, sg, inference, k=10, effort_seconds=2.0, graph=graph)
-    protection = store_protection(store, sg, inference.features)
+    protection = sg.protection
     scored["build_and_infer_s"] = round(seconds, 2)
     scored["network"] = {"vertices": graph.vcount(), "edges": graph.ecount()}
     scored["protected_in_network"] = len(report.protected)

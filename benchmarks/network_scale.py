@@ -20,7 +20,7 @@ import igraph as ig
 import numpy as np
 import psutil
 
-from avellino.network.scale import key_players_scalable
+from avellino.network.keyplayer.scale import key_players_scalable
 from avellino.network.structure import leiden_communities
 
 

@@ -15,6 +15,10 @@ its own entity) and a resolved one (records merged by ``avellino resolve``).
   number of events, the amount paid and the first and last date.
 * **Participation**: who appears in which property of which event (``Crossing.pilot``, ``Purchase.seller``),
   after contraction: the evidence role inference reads.
+
+The statements are read once (``read_statements``): the ties, the canonical map (``StoreGraph.canonical``,
+for scoring against a truth) and the ids any statement marks as victim, witness or informant all come from
+that one read. A command that needs the statements too (``routes``) reads them and hands them over.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from avellino.model.markings import PROTECTED_CATEGORIES
 from avellino.network.protect import Protection, network_protection, presented_categories
 
 if TYPE_CHECKING:
@@ -59,22 +64,22 @@ EVENT_LINKS: dict[str, tuple[Link, ...]] = {
     "Family": (Link(("person",), ("relative",), "family", directed=False),),
     "Ownership": (Link(("owner",), ("asset",), "holds"),),
 }
-#: (schema, party property, identifier property): the event says the party holds the identifier.
-#: ``@`` is the entity itself (a Vehicle's owner holds the vehicle, a Person holds its phones).
-HOLDS: tuple[tuple[str, str, str], ...] = (
-    ("Call", "caller", "callerNumber"),
-    ("Call", "receiver", "receiverNumber"),
-    ("Payment", "payer", "payerAccount"),
-    ("Payment", "beneficiary", "beneficiaryAccount"),
-    ("Advert", "author", "authorAccount"),
-    ("Advert", "author", "phone"),
-    ("Ownership", "owner", "asset"),
-    ("UserAccount", "owner", "@"),
-    ("Vehicle", "owner", "@"),
-    ("Vessel", "owner", "@"),
-    ("BankAccount", "holder", "@"),
-    ("CryptoWallet", "holder", "@"),
-)
+#: Event schema -> (party property, identifier property) pairs: the event says the party holds the identifier.
+HOLDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Call": (("caller", "callerNumber"), ("receiver", "receiverNumber")),
+    "Payment": (("payer", "payerAccount"), ("beneficiary", "beneficiaryAccount")),
+    "Advert": (("author", "authorAccount"), ("author", "phone")),
+    "Ownership": (("owner", "asset"),),
+}
+#: Identifier schema -> the property naming its holder (a Vehicle's owner holds the vehicle). A party holds
+#: its own phones too (``_contraction``).
+HELD_BY = {
+    "UserAccount": "owner",
+    "Vehicle": "owner",
+    "Vessel": "owner",
+    "BankAccount": "holder",
+    "CryptoWallet": "holder",
+}
 IDENTIFIER_KINDS = {
     "UserAccount": "account",
     "BankAccount": "account",
@@ -98,6 +103,8 @@ class StoreGraph:
     events: pd.DataFrame  # event, schema, date, amount (one row per event entity)
     #: Who is never shown as an offender (``protect.network_protection``), with the reason.
     protection: Protection = field(default_factory=Protection)
+    #: entity_id -> canonical_id of every entity in the store (those whose only statement is ``id`` too).
+    canonical: dict[str, str] = field(default_factory=dict)
 
     def presented_nodes(self) -> pd.DataFrame:
         """The node table as the network area writes it (graph files, the store's ``network_nodes``): a
@@ -153,36 +160,45 @@ class StoreGraph:
 
 
 def read_statements(store: Store) -> pd.DataFrame:
+    """Every statement, ``id`` statements included, with the columns the network reads."""
     return store.read_statements(columns=STATEMENT_COLUMNS).to_pandas()
 
 
 def build_graph(store: Store, statements: pd.DataFrame | None = None) -> StoreGraph:
-    """Read every statement once and build the network (see the module docstring for the rules)."""
+    """Build the network from one read of the statements (``statements`` when the caller has read them with
+    ``read_statements``; see the module docstring for the rules)."""
     st = read_statements(store) if statements is None else statements
+    canon = _canonical_map(st)
+    marked = _marked_protected(st)
     st = st[st["prop"] != "id"].copy() if len(st) else st
-    canon = _canonical_map(store, st)
     schema_of = _schemata(st)
     refs = _references(st, canon, schema_of)
     owner = _contraction(refs, schema_of)
     refs["node"] = refs["target"].map(owner).fillna(refs["target"])
     events = _events(st)
     edges = _edges(refs, events)
-    marked = store.protected_entity_ids()
     nodes = _nodes(st, schema_of, refs, edges, marked)
     part = refs.merge(events[["event", "date", "amount"]], on="event", how="left")
     part = part[["node", "schema", "prop", "event", "date", "amount"]]
     part = part[part["node"].isin(set(nodes["id"]))].reset_index(drop=True)
-    sg = StoreGraph(nodes, edges, part, events)
+    sg = StoreGraph(nodes, edges, part, events, canonical=canon)
     sg.protection = network_protection(sg, marked)
     sg.nodes["protected"] = sg.nodes["id"].map(lambda i: i in sg.protection)
     sg.nodes["safeguarding"] = sg.nodes["id"].map(sg.protection.reason)
     return sg
 
 
-def _canonical_map(store: Store, st: pd.DataFrame) -> dict[str, str]:
+def _canonical_map(st: pd.DataFrame) -> dict[str, str]:
     """entity_id -> canonical_id for every entity (also those whose only statement is ``id``)."""
-    table = store.read_statements(columns=["entity_id", "canonical_id"]).to_pandas().drop_duplicates("entity_id")
-    return dict(zip(table["entity_id"], table["canonical_id"], strict=True))
+    pairs = st[["entity_id", "canonical_id"]].drop_duplicates("entity_id")
+    return dict(zip(pairs["entity_id"], pairs["canonical_id"], strict=True))
+
+
+def _marked_protected(st: pd.DataFrame) -> set[str]:
+    """The records, and the clusters they are merged into, that any statement marks victim, witness or
+    informant (the rule of ``Store.protected_entity_ids``, on the statements already read)."""
+    marked = st[st["subject_category"].isin([c.value for c in PROTECTED_CATEGORIES])]
+    return set(marked["entity_id"]) | set(marked["canonical_id"])
 
 
 def _schemata(st: pd.DataFrame) -> dict[str, str]:
@@ -239,15 +255,15 @@ def _references(st: pd.DataFrame, canon: dict[str, str], schema_of: dict[str, st
 def _contraction(refs: pd.DataFrame, schema_of: dict[str, str]) -> dict[str, str]:
     """identifier -> the one party that holds it (identifiers with no or several holders are left out)."""
     rows = []
-    for schema, party_prop, ident_prop in HOLDS:
+    for schema, pairs in HOLDS.items():
         on = refs[refs["schema"] == schema]
-        if ident_prop == "@":
-            held = on[on["prop"] == party_prop]
-            rows.append(pd.DataFrame({"party": held["target"], "ident": held["event"]}))
-            continue
-        a = on[on["prop"] == party_prop][["event", "target"]].rename(columns={"target": "party"})
-        b = on[on["prop"] == ident_prop][["event", "target"]].rename(columns={"target": "ident"})
-        rows.append(a.merge(b, on="event")[["party", "ident"]])
+        for party_prop, ident_prop in pairs:
+            a = on[on["prop"] == party_prop][["event", "target"]].rename(columns={"target": "party"})
+            b = on[on["prop"] == ident_prop][["event", "target"]].rename(columns={"target": "ident"})
+            rows.append(a.merge(b, on="event")[["party", "ident"]])
+    for schema, party_prop in HELD_BY.items():
+        held = refs[(refs["schema"] == schema) & (refs["prop"] == party_prop)]
+        rows.append(pd.DataFrame({"party": held["target"], "ident": held["event"]}))
     party_phones = refs[refs["target"].str.startswith("phone:") & refs["schema"].map(is_party)]
     rows.append(pd.DataFrame({"party": party_phones["event"], "ident": party_phones["target"]}))
     holds = pd.concat(rows, ignore_index=True).drop_duplicates()
@@ -366,4 +382,4 @@ def _first_value(st: pd.DataFrame, props: tuple[str, ...]) -> dict[str, str]:
     return dict(zip(best["canonical_id"], best["value"], strict=True))
 
 
-__all__ = ["EVENT_LINKS", "HOLDS", "Link", "StoreGraph", "build_graph", "is_party", "read_statements"]
+__all__ = ["EVENT_LINKS", "HELD_BY", "HOLDS", "Link", "StoreGraph", "build_graph", "is_party", "read_statements"]

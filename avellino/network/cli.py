@@ -1,4 +1,10 @@
-"""``avellino network``: network analysis and disruption."""
+"""``avellino network``: the two tools, and the workspace commands.
+
+The app mounts the file-mode commands of the key-player solver (``keyplayer/cli.py``: ``disrupt``,
+``simulate``, ``describe``, ``export``, on a network file) and holds the commands on the workspace store
+(``build``, ``roles``, ``targets``, ``routes``). Each workspace command reads the store's statements once:
+the network, its canonical map and who is protected all come from that read (``build.build_graph``).
+"""
 
 from __future__ import annotations
 
@@ -7,265 +13,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from avellino.commands import WorkspaceOpt, err, out
+from avellino.network.keyplayer.cli import app as file_app
+
 if TYPE_CHECKING:
-    import igraph as ig
+    import pandas as pd
 
     from avellino.network.build import StoreGraph
-    from avellino.network.protect import Protection
     from avellino.store.base import Store
 
+PANEL = "On the workspace store"
 app = typer.Typer(
-    help="Communities, roles, key players and disruption simulation on the resolved network.",
+    help="Communities, roles, key players and disruption simulation: on a network file (the key-player solver, "
+    "no workspace needed) or on the workspace's resolved network.",
     no_args_is_help=True,
 )
-err = Console(stderr=True)
-out = Console()
-
-EDGES_HELP = (
-    "Network file: an edge list 'u v [weight]' (whitespace or CSV), a CSV adjacency matrix, or the GraphML / "
-    "GEXF that 'network build --to' and 'network export' write."
-)
-FORMAT_HELP = "edgelist, matrix, graphml, gexf, or auto (decide from the file)."
-PROTECTED_HELP = (
-    "Ids never to target (victims, witnesses, informants, migrant boat pilots): a comma-separated list, "
-    "or a file with one id per line. They stay in the network but are never removed or listed. People a "
-    "GraphML/GEXF file marks protected (as 'network build --to' writes them) are protected as well."
-)
+app.add_typer(file_app)
 
 
-def _load(edges: Path, fmt: str) -> ig.Graph:
-    from avellino.errors import ConfigError
-    from avellino.network.io import FORMATS, read_network
-
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
-    return read_network(edges, fmt)  # type: ignore[arg-type]
-
-
-def _check_writable(path: Path, suffixes: tuple[str, ...], option: str = "--to") -> None:
-    """Refuse an output path before any work: a wrong extension or a missing folder."""
-    from avellino.errors import ConfigError
-
-    if path.suffix.lower() not in suffixes:
-        raise ConfigError(f"{option} must end in {' or '.join(suffixes)}, not {path.name!r}.")
-    if not path.parent.is_dir():
-        raise ConfigError(f"The folder {path.parent} does not exist: create it first, or write elsewhere.")
-
-
-def _write_graph(graph: ig.Graph, to: Path) -> None:
-    from avellino.network.export import write_gexf, write_graphml
-
-    (write_graphml if to.suffix.lower() == ".graphml" else write_gexf)(graph, to)
-
-
-def _protection(protected: str | None, graph: ig.Graph | None = None) -> Protection:
-    """--protected ids, and the people a graph file marks protected."""
-    from avellino.network.protect import Protection
-
-    from_file = Protection.from_graph(graph) if graph is not None else Protection()
-    if not protected:
-        return from_file
-    return from_file.merged(_given(protected))
-
-
-def _given(protected: str) -> Protection:
-    from avellino.network.protect import Protection
-
-    path = Path(protected)
-    if path.is_file():
-        ids = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
-    else:
-        ids = [p.strip() for p in protected.split(",") if p.strip()]
-    return Protection.of(ids, reason="protected person (given with --protected)")
-
-
-@app.command()
-def disrupt(
-    edges: Path = typer.Option(..., "--edges", help=EDGES_HELP, exists=True, dir_okay=False),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    k: int = typer.Option(10, "--k", min=1, help="Plan for 1..K removals."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (for scripts) instead of a table."),
-    protected: str | None = typer.Option(None, "--protected", help=PROTECTED_HELP),
-    effort: float = typer.Option(
-        20.0, "--effort", min=0.0, help="Seconds the whole search may spend, the three baselines included."
-    ),
-) -> None:
-    """Which k people to stop so the network falls apart most, by Avellino's method and three baselines.
-
-    For every k = 1..K it lists the vertices to remove and the largest connected component left, as a
-    fraction of the largest component before (lcc_fraction; lower is better). Baselines: adaptive degree,
-    betweenness and collective influence.
-
-    Examples:
-
-      avellino network disrupt --edges calls.csv --k 10
-
-      avellino network disrupt --edges caviar.csv --format matrix --k 5 --json
-
-      avellino network disrupt --edges calls.txt --protected victims.txt
-    """
-    from avellino.network.disrupt import plan_disruption
-
-    graph = _load(edges, fmt)
-    with err.status(f"Searching key players in {graph.vcount()} vertices, {graph.ecount()} ties..."):
-        plan = plan_disruption(graph, k, _protection(protected, graph), effort_seconds=effort)
-    for note in plan.notes:
-        err.print(f"[yellow]Budget:[/] {note}")
-    if as_json:
-        print(json.dumps(plan.as_json()))
-        return
-    table = Table(title=f"{edges.name}: {plan.nodes} vertices, {plan.edges} ties, largest component {plan.lcc0}")
-    table.add_column("k", justify="right")
-    for name in plan.methods:
-        table.add_column(name, justify="right")
-    table.add_column("Avellino's targets")
-    for i in range(len(plan.methods["avellino"])):
-        row = [str(i + 1)] + [f"{steps[i].lcc_fraction:.3f}" for steps in plan.methods.values()]
-        table.add_row(*row, ", ".join(plan.methods["avellino"][i].removed))
-    out.print(table)
-    for flag in plan.flagged:
-        out.print(f"[yellow]Protected, never targeted:[/] {flag['id']} ({flag['reason']})")
-
-
-@app.command()
-def simulate(
-    edges: Path = typer.Option(..., "--edges", help=EDGES_HELP, exists=True, dir_okay=False),
-    remove: str = typer.Option(..., "--remove", help="Comma-separated ids to remove."),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-) -> None:
-    """What happens if these people are stopped: largest component, number of components, efficiency.
-
-    Example:
-
-      avellino network simulate --edges calls.csv --remove n1,n12
-    """
-    from dataclasses import asdict
-
-    from avellino.network.structure import simulate_removal
-
-    impact = simulate_removal(_load(edges, fmt), [r.strip() for r in remove.split(",") if r.strip()])
-    if as_json:
-        print(json.dumps(asdict(impact)))
-        return
-    out.print(
-        f"Largest component {impact.lcc} ({impact.lcc_fraction:.1%} of before), {impact.components} components, "
-        f"efficiency {impact.efficiency:.4f} ({impact.efficiency_fraction:.1%} of before)"
-    )
-
-
-@app.command()
-def describe(
-    edges: Path = typer.Option(..., "--edges", help=EDGES_HELP, exists=True, dir_okay=False),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    top: int = typer.Option(10, "--top", help="How many central vertices and brokers to list."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-    protected: str | None = typer.Option(None, "--protected", help=PROTECTED_HELP),
-) -> None:
-    """Components, Leiden communities, the most central vertices and the brokers between communities.
-
-    Protected people are never listed as central or as brokers; they are counted for safeguarding.
-
-    Example:
-
-      avellino network describe --edges calls.csv --top 5
-    """
-    from dataclasses import asdict
-
-    from avellino.network.structure import brokerage, centralities, component_summary, leiden_communities
-
-    graph = _load(edges, fmt)
-    protection = _protection(protected, graph)
-    membership = leiden_communities(graph)
-    cent = centralities(graph)
-    by_betweenness, flagged = protection.screen(sorted(cent, key=lambda n: -cent[n]["betweenness"]))
-    ranked = by_betweenness[:top]
-    every_broker = brokerage(graph, list(membership), graph.vcount())
-    shown_brokers = set(protection.screen(b.id for b in every_broker)[0])
-    brokers_list = [b for b in every_broker if b.id in shown_brokers][:top]
-    result = {
-        "nodes": graph.vcount(),
-        "edges": graph.ecount(),
-        **component_summary(graph),
-        "communities": len(set(membership)),
-        "central": [{"id": n, **cent[n]} for n in ranked],
-        "brokers": [asdict(b) for b in brokers_list],
-        "protected": [{"id": n, "reason": protection.reason(n)} for n in flagged],
-    }
-    if as_json:
-        print(json.dumps(result))
-        return
-    out.print(
-        f"{result['nodes']} vertices, {result['edges']} ties, {result['components']} components, "
-        f"{result['communities']} Leiden communities"
-    )
-    table = Table(title="Most central (betweenness)")
-    for col in ("id", "degree", "betweenness", "pagerank"):
-        table.add_column(col)
-    for n in ranked:
-        table.add_row(n, str(int(cent[n]["degree"])), f"{cent[n]['betweenness']:.3f}", f"{cent[n]['pagerank']:.3f}")
-    out.print(table)
-    brokers = Table(title="Brokers between communities")
-    for col in ("id", "community", "communities reached", "participation"):
-        brokers.add_column(col)
-    for b in brokers_list:
-        brokers.add_row(b.id, b.group, str(b.groups_reached), f"{b.participation:.2f}")
-    out.print(brokers)
-    if flagged:
-        out.print(f"[yellow]{len(flagged)} protected person(s) are never listed here (flag for safeguarding).[/]")
-
-
-@app.command()
-def export(
-    edges: Path = typer.Option(..., "--edges", help=EDGES_HELP, exists=True, dir_okay=False),
-    to: Path = typer.Option(..., "--to", help="Output file: .graphml or .gexf (Gephi, i2-style tools)."),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-) -> None:
-    """Write the network as GraphML or GEXF, with Leiden community per vertex.
-
-    Example:
-
-      avellino network export --edges calls.csv --to calls.gexf
-    """
-    from avellino.network.structure import leiden_communities
-
-    _check_writable(to, GRAPH_SUFFIXES)
-    graph = _load(edges, fmt)
-    graph.vs["community"] = leiden_communities(graph)
-    _write_graph(graph, to)
-    err.print(f"Wrote {to} ({graph.vcount()} vertices, {graph.ecount()} ties)")
-
-
-# -- commands on the workspace store -------------------------------------------------------------------------
-
-GRAPH_SUFFIXES = (".graphml", ".gexf")
-WORKSPACE_HELP = "Workspace folder (default: $AVELLINO_WORKSPACE or ./workspace)."
-
-
-def _open_network(workspace: Path | None, read_only: bool = True) -> tuple[Store, StoreGraph]:
-    """The store and its network. Only ``build`` writes (its node and tie tables); the rest open read-only."""
+def _network(store: Store, workspace: Path | None, statements: pd.DataFrame | None = None) -> StoreGraph:
+    """The store's network, from one read of its statements (``statements`` when the command has read them)."""
     from avellino.errors import AvellinoError
     from avellino.network.build import build_graph
-    from avellino.store import open_store
 
-    store = open_store(workspace, read_only=read_only)
     with err.status("Building the network from the store..."):
-        sg = build_graph(store)
+        sg = build_graph(store, statements)
     if not (sg.nodes["kind"] == "party").any():
-        store.close()
         raise AvellinoError(
             f"The workspace {workspace or 'workspace'} holds no persons or organisations yet: "
             "ingest partner files first (avellino ingest --manifest ...)."
         )
-    return store, sg
+    return sg
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def build(
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    workspace: Path | None = WorkspaceOpt,
     to: Path | None = typer.Option(None, "--to", help="Also write the network as .graphml or .gexf."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -285,12 +70,14 @@ def build(
     """
     import pyarrow as pa
 
+    from avellino.network.export import GRAPH_SUFFIXES, check_output_path, write_graph
     from avellino.network.structure import component_summary, leiden_communities
+    from avellino.store import open_store
 
     if to is not None:
-        _check_writable(to, GRAPH_SUFFIXES)
-    store, sg = _open_network(workspace, read_only=False)
-    with store:
+        check_output_path(to, GRAPH_SUFFIXES)
+    with open_store(workspace) as store:  # the one writer: it keeps the node and tie tables
+        sg = _network(store, workspace)
         store.write_table("network_nodes", pa.Table.from_pandas(sg.presented_nodes(), preserve_index=False))
         store.write_table("network_edges", pa.Table.from_pandas(sg.edges.astype({"first": str, "last": str})))
     graph = sg.analysis_graph()
@@ -302,7 +89,7 @@ def build(
         "protected": int(sg.nodes["protected"].sum()),
     }
     if to is not None:
-        _write_graph(sg.graph(), to)
+        write_graph(sg.graph(), to)
         err.print(f"Wrote {to}")
     if as_json:
         print(json.dumps(summary))
@@ -316,9 +103,9 @@ def build(
     )
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def roles(
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    workspace: Path | None = WorkspaceOpt,
     top: int = typer.Option(30, "--top", help="How many people to list (strongest evidence first)."),
     truth: Path | None = typer.Option(
         None, "--truth", help="Truth folder of a sample operation: score the inference per role.", file_okay=False
@@ -340,15 +127,16 @@ def roles(
       avellino network roles --workspace demo-out/workspace --truth demo-out/sample-op/truth --json
     """
     from avellino.network.roles import infer_roles
+    from avellino.store import open_store
 
-    store, sg = _open_network(workspace)
-    with store:
-        inference = infer_roles(sg)
-        scored = None
-        if truth is not None:
-            from avellino.network.evaluate import canonical_map, read_truth, score_roles, truth_labels
+    with open_store(workspace, read_only=True) as store:
+        sg = _network(store, workspace)
+    inference = infer_roles(sg)
+    scored = None
+    if truth is not None:
+        from avellino.network.evaluate import read_truth, score_roles, truth_labels
 
-            scored = score_roles(inference.role, truth_labels(read_truth(truth), canonical_map(store)))
+        scored = score_roles(inference.role, truth_labels(read_truth(truth), sg.canonical))
     labels = sg.nodes.set_index("id")["label"]
     strength = inference.scores.max(axis=1)
     with_role = [n for n in strength.sort_values(ascending=False).index if inference.role[n] != "none"]
@@ -391,9 +179,9 @@ def roles(
         out.print(json.dumps(scored, indent=1))
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def targets(
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    workspace: Path | None = WorkspaceOpt,
     k: int = typer.Option(10, "--k", min=1, help="How many people, phones or accounts to stop."),
     effort: float = typer.Option(
         10.0,
@@ -420,10 +208,11 @@ def targets(
 
     from avellino.network.roles import infer_roles
     from avellino.network.targets import key_players
+    from avellino.store import open_store
 
     begun = time.monotonic()
-    store, sg = _open_network(workspace)
-    with store:
+    with open_store(workspace, read_only=True) as store:
+        sg = _network(store, workspace)
         built = time.monotonic()
         with err.status("Inferring roles..."):
             graph = sg.analysis_graph()
@@ -452,9 +241,9 @@ def targets(
     out.print(f"[yellow]{len(report.protected)} protected persons in the network are never targeted.[/]")
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def routes(
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    workspace: Path | None = WorkspaceOpt,
     html: Path | None = typer.Option(
         None, "--html", help="Write the Sankey and table as one self-contained HTML file."
     ),
@@ -474,13 +263,16 @@ def routes(
       avellino network routes --workspace ops/channel --html routes.html
     """
     from avellino.network.build import read_statements
+    from avellino.network.export import check_output_path
     from avellino.network.routes import routes_of, routes_page
+    from avellino.store import open_store
 
     if html is not None:
-        _check_writable(html, (".html", ".htm"), "--html")
-    store, sg = _open_network(workspace)
-    with store:
-        table = routes_of(sg, read_statements(store))
+        check_output_path(html, (".html", ".htm"), "--html")
+    with open_store(workspace, read_only=True) as store:
+        statements = read_statements(store)
+        sg = _network(store, workspace, statements)
+    table = routes_of(sg, statements)
     if html is not None:
         html.write_text(routes_page(table, top), encoding="utf-8")
         err.print(f"Wrote {html} (one self-contained file)")

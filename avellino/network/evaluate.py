@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from avellino.errors import ConfigError
+from avellino.network.roles import NONE, ROLES
 
 if TYPE_CHECKING:
     from avellino.store.base import Store
-
-ROLES = ("organiser", "recruiter", "broker", "driver", "boat_pilot", "financier", "supplier")
-NONE = "none"
 
 
 def read_truth(truth_dir: Path) -> pd.DataFrame:
@@ -35,7 +33,9 @@ def read_truth(truth_dir: Path) -> pd.DataFrame:
 
 
 def truth_labels(truth: pd.DataFrame, canonical: dict[str, str]) -> pd.Series:
-    """True label per canonical id: the most frequent role among its records (``none`` for non-offenders)."""
+    """True label per canonical id: the most frequent role among its records (``none`` for non-offenders).
+
+    ``canonical``: entity_id -> canonical_id, as the network read it (``StoreGraph.canonical``)."""
     t = truth.assign(
         canonical=truth["entity_id"].map(canonical).fillna(truth["entity_id"]),
         label=truth["role"].where(truth["role"].isin(ROLES), NONE),
@@ -52,11 +52,6 @@ def apply_truth_resolution(store: Store, truth: pd.DataFrame) -> None:
     store.set_canonical(
         pa.table({"entity_id": truth["entity_id"].tolist(), "canonical_id": ("person-" + truth["person_id"]).tolist()})
     )
-
-
-def canonical_map(store: Store) -> dict[str, str]:
-    table = store.read_statements(columns=["entity_id", "canonical_id"]).to_pandas().drop_duplicates("entity_id")
-    return dict(zip(table["entity_id"], table["canonical_id"], strict=True))
 
 
 def score_roles(predicted: pd.Series, truth: pd.Series) -> dict[str, object]:

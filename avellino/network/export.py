@@ -1,7 +1,10 @@
-"""Export for Gephi and i2-style tools: GraphML (igraph's writer) and GEXF 1.3 (written here).
+"""Files the network area writes: GraphML (igraph's writer) and GEXF 1.3 (written here), for Gephi and i2-style
+tools, and the check every output path of the network commands passes before any work.
 
 igraph has no GEXF writer, and pulling networkx in for one file format is not worth a dependency in the
 analysis path, so GEXF is written with the standard library's ElementTree (escaping is ElementTree's job).
+Both tools of ``avellino network`` write through here: ``network export`` (a network file) and
+``network build --to`` (the workspace's network).
 """
 
 from __future__ import annotations
@@ -10,10 +13,26 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from avellino.errors import ConfigError
+
 if TYPE_CHECKING:
     import igraph as ig
 
 _GEXF_NS = "http://gexf.net/1.3"
+GRAPH_SUFFIXES = (".graphml", ".gexf")
+
+
+def check_output_path(path: Path, suffixes: tuple[str, ...], option: str = "--to") -> None:
+    """Refuse an output path before any work: a wrong extension or a missing folder."""
+    if path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{option} must end in {' or '.join(suffixes)}, not {path.name!r}.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"The folder {path.parent} does not exist: create it first, or write elsewhere.")
+
+
+def write_graph(graph: ig.Graph, path: Path) -> Path:
+    """GraphML or GEXF, by the path's extension (checked first with ``check_output_path``)."""
+    return (write_graphml if path.suffix.lower() == ".graphml" else write_gexf)(graph, path)
 
 
 def write_graphml(graph: ig.Graph, path: Path) -> Path:

@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from avellino.errors import AvellinoError
+from avellino.model.markings import PROTECTED_CATEGORIES, SubjectCategory
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -34,9 +35,8 @@ if TYPE_CHECKING:
 
     from avellino.network.build import StoreGraph
 
-PROTECTED_CATEGORIES = frozenset({"victim", "witness", "informant"})
 #: Categories that present a person as an offender: never written for a protected person.
-OFFENDER_CATEGORIES = frozenset({"suspect", "potential_offender"})
+OFFENDER_CATEGORIES = frozenset({SubjectCategory.SUSPECT, SubjectCategory.POTENTIAL_OFFENDER})
 MIGRANT_PILOT = "boat pilot who is a migrant: flag for safeguarding, not a target"
 CATEGORY_REASON = "victim, witness or informant (data-subject category)"
 FILE_REASON = "protected person (marked in the network file)"
@@ -146,10 +146,11 @@ def migrant_pilots(features: pd.DataFrame) -> list[str]:
 def network_protection(sg: StoreGraph, marked: Iterable[str]) -> Protection:
     """Everyone who must never be shown as an offender in this store's network, with the reason.
 
-    ``marked``: the record and cluster ids any statement marks victim, witness or informant
-    (``Store.protected_entity_ids``); then every node whose merged records carry such a category, and the
-    migrant pilots among the parties (from the direct evidence of ``roles.evidence_features``, no network
-    ranks). ``build.build_graph`` calls this once; everything downstream reads ``StoreGraph.protection``."""
+    ``marked``: the record and cluster ids any statement marks victim, witness or informant (taken by
+    ``build.build_graph`` from the statements it read, the rule of ``Store.protected_entity_ids``); then every
+    node whose merged records carry such a category, and the migrant pilots among the parties (from the direct
+    evidence of ``roles.evidence_features``, no network ranks). ``build.build_graph`` calls this once;
+    everything downstream reads ``StoreGraph.protection``."""
     from avellino.network.roles import evidence_features
 
     flagged = sg.nodes[sg.nodes["categories"].map(_has_protected_category)]["id"]

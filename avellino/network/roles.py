@@ -32,13 +32,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from avellino.network.evaluate import NONE, ROLES
+from avellino.model.markings import SubjectCategory
 
 if TYPE_CHECKING:
     import igraph as ig
 
     from avellino.network.build import StoreGraph
 
+#: The smuggling roles inferred here, and ``NONE`` for everyone else (migrants, witnesses, informants, and
+#: people with too little evidence). ``evaluate.py`` scores against a truth with the same vocabulary.
+ROLES = ("organiser", "recruiter", "broker", "driver", "boat_pilot", "financier", "supplier")
+NONE = "none"
 #: (schema, properties) -> feature: who appears where in which events.
 PARTICIPATION = {
     "piloted": ("Crossing", ("pilot",)),
@@ -95,7 +99,7 @@ def evidence_features(sg: StoreGraph) -> pd.DataFrame:
     for name, (schema, props) in PARTICIPATION.items():
         on = part[(part["schema"] == schema) & part["prop"].isin(props)]
         feats[name] = on.groupby("node")["event"].nunique().reindex(parties).fillna(0)
-    victim = nodes["categories"].str.contains("victim", regex=False)
+    victim = nodes["categories"].str.contains(SubjectCategory.VICTIM.value, regex=False)
     feats["victim"] = victim.reindex(parties).astype(float)
     feats = feats.join(_money(sg, victim)).join(_contacts(sg, victim))
     return feats.fillna(0.0)

@@ -1,12 +1,11 @@
 """Key players in the store's network, with the evidence for each, never naming a protected person.
 
-Protection comes from three places, merged: the store (any statement marking the entity, or any record merged
-into it, as victim, witness or informant), the network's own node flags, and **possible migrant boat pilots**:
-people who piloted a crossing but have no other evidence of a smuggling role (no adverts, sales, legs
-operated, crossings organised, nor money received from non-migrants), or who are recorded as a victim, a
-passenger or a traveller somewhere. Coerced pilots are migrants who were made to steer; the data often records
-them as suspects, so the rule errs on the side of flagging: a flagged pilot is shown to the analyst with the
-reason, never targeted.
+The workspace side of the key-player solver: ``key_players`` hands the store's analysis graph to
+``keyplayer.disrupt.plan_disruption`` and describes each target (inferred role and its evidence, ties by
+kind, the largest group lost when that one is stopped alone). Who is never targeted (victims, witnesses,
+informants, and boat pilots who are probably migrants made to steer) was decided once when the network was
+built (``StoreGraph.protection``, by ``protect.network_protection``); protected vertices stay in the graph,
+are never removed, and are listed for safeguarding.
 """
 
 from __future__ import annotations
@@ -16,22 +15,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from avellino.network.protect import MIGRANT_PILOT, Protection, migrant_pilots
+from avellino.network.protect import Protection
 
 if TYPE_CHECKING:
     import igraph as ig
 
     from avellino.network.build import StoreGraph
-    from avellino.network.disrupt import DisruptionPlan
-    from avellino.network.fragment import Adjacency
+    from avellino.network.keyplayer.disrupt import DisruptionPlan
+    from avellino.network.keyplayer.fragment import Adjacency
     from avellino.network.roles import RoleInference
     from avellino.store.base import Store
-
-
-def store_protection(store: Store, sg: StoreGraph, features: pd.DataFrame | None = None) -> Protection:
-    """Everyone who must never be targeted in this store's network: ``sg.protection``, decided once by
-    ``protect.network_protection`` when the graph was built (``store`` and ``features`` are not needed)."""
-    return sg.protection
 
 
 @dataclass
@@ -95,11 +88,11 @@ def key_players(
     network and inferring roles come before and are not in it. ``search_seconds`` says what it took."""
     import time
 
-    from avellino.network.disrupt import plan_disruption
+    from avellino.network.keyplayer.disrupt import plan_disruption
 
     start = time.monotonic()
     graph = graph if graph is not None else sg.analysis_graph()
-    protection = store_protection(store, sg, roles.features)
+    protection = sg.protection
     # Pairs and isolated vertices can never hold the largest group together: searching without them is the
     # same answer, several times faster on stores where most records are loose ends.
     sizes = graph.connected_components()
@@ -127,7 +120,7 @@ def key_players(
 
 def _describe(graph: ig.Graph, removed: list[str], sg: StoreGraph, roles: RoleInference) -> list[Target]:
     """Evidence per target: inferred role and its evidence, ties by kind, and the LCC lost when removed alone."""
-    from avellino.network.fragment import Adjacency
+    from avellino.network.keyplayer.fragment import Adjacency
 
     index = {n: i for i, n in enumerate(graph.vs["name"])}
     adj = Adjacency.from_graph(graph)
@@ -157,7 +150,7 @@ def _describe(graph: ig.Graph, removed: list[str], sg: StoreGraph, roles: RoleIn
 def _alone_drops(adj: Adjacency) -> dict[int, int]:
     """How much the largest component loses when each of its vertices is removed alone (one articulation
     pass; a vertex outside it costs nothing). With two largest components of equal size, nothing drops."""
-    from avellino.network.fragment import components, cut_pieces
+    from avellino.network.keyplayer.fragment import components, cut_pieces
 
     label, sizes = components(adj, bytearray(adj.n))
     if not sizes:
@@ -197,11 +190,11 @@ def _tie_summary(sg: StoreGraph, nodes: list[str]) -> dict[str, str]:
 def unprotected_selection(graph: ig.Graph, k: int, protection: Protection, effort_seconds: float = 2.0) -> list[str]:
     """Who the search would pick with protection switched off, that protection forbids (for tests and the
     safeguarding note: shows the protection is doing work)."""
-    from avellino.network.disrupt import plan_disruption
+    from avellino.network.keyplayer.disrupt import plan_disruption
 
     plan: DisruptionPlan = plan_disruption(graph, k, Protection(), effort_seconds=effort_seconds)
     picked = {n for steps in plan.methods.values() for s in steps for n in s.removed}
     return sorted(n for n in picked if n in protection)
 
 
-__all__ = ["MIGRANT_PILOT", "Target", "TargetReport", "key_players", "migrant_pilots", "store_protection"]
+__all__ = ["Target", "TargetReport", "key_players", "unprotected_selection"]

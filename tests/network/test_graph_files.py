@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from avellino.errors import ConfigError, InputRejected
 from avellino.network.build import build_graph
 from avellino.network.cli import app
-from avellino.network.io import read_network
+from avellino.network.keyplayer.io import read_network
 
 runner = CliRunner()
 

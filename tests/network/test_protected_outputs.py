@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from avellino.network.build import build_graph, read_statements
 from avellino.network.cli import app
 from avellino.network.evaluate import read_truth
-from avellino.network.io import read_network
+from avellino.network.keyplayer.io import read_network
 from avellino.network.protect import MIGRANT_PILOT, OFFENDER_CATEGORIES
 from avellino.network.roles import infer_roles
 
@@ -145,14 +145,13 @@ def test_describe_on_a_graph_file_lists_no_protected_person(sample_op, tmp_path)
 
 
 def test_briefing_shows_no_protected_person_and_names_its_entities(network, sample_op, tmp_path):
-    from avellino.network.briefing import briefing_section
-    from avellino.report.sections import DemoContext
+    from avellino.network.briefing import network_section
+    from avellino.network.findings import network_findings
     from avellino.store.duckdb_store import DuckDBStore
 
     sg, _ = network
-    with DuckDBStore(sample_op.workspace) as store:
-        section = briefing_section(DemoContext(store=store, out_dir=tmp_path, truth_dir=sample_op.truth_dir))
-    assert section is not None
+    with DuckDBStore(sample_op.workspace, read_only=True) as store:
+        section = network_section(network_findings(store, sample_op.truth_dir))
     people = set(sg.nodes["id"])
     shown_people = section.entity_ids & people
     assert len(shown_people) > 10 and not shown_people & set(sg.protection.reasons)

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 import igraph as ig
 
 from avellino.network.export import write_gexf, write_graphml
-from avellino.network.io import read_network
-from avellino.network.scale import key_players_scalable
+from avellino.network.keyplayer.io import read_network
+from avellino.network.keyplayer.scale import key_players_scalable
 from avellino.network.structure import (
     brokerage,
     brokerage_across,

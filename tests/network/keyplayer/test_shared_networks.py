@@ -2,8 +2,8 @@
 
 import pytest
 
-from avellino.network.disrupt import plan_disruption
-from avellino.network.io import read_network
+from avellino.network.keyplayer.disrupt import plan_disruption
+from avellino.network.keyplayer.io import read_network
 
 pytestmark = pytest.mark.shared
 BASELINES = ("degree", "betweenness", "collective_influence")

@@ -30,11 +30,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from avellino.network.baselines import BASELINES, adaptive_order
-from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, components, prefix_scores, score
+from avellino.network.keyplayer.baselines import BASELINES, adaptive_order
+from avellino.network.keyplayer.exact import improve_exact
+from avellino.network.keyplayer.fragment import Adjacency, components, prefix_scores, score
+from avellino.network.keyplayer.search import exchange_descent, greedy_order, iterated_search, pad_greedy
 from avellino.network.protect import Protection
-from avellino.network.search import exchange_descent, greedy_order, iterated_search, pad_greedy
 
 if TYPE_CHECKING:
     import igraph as ig

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from avellino.errors import ConfigError, InputRejected
-from avellino.network.io import read_network
+from avellino.network.keyplayer.io import read_network
 
 
 def _edges(graph):

@@ -4,11 +4,11 @@ import time
 
 import igraph as ig
 
-from avellino.network.disrupt import plan_disruption
-from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, components, cut_pieces, largest_component, mask_of
-from avellino.network.io import read_network
-from avellino.network.search import exchange_descent
+from avellino.network.keyplayer.disrupt import plan_disruption
+from avellino.network.keyplayer.exact import improve_exact
+from avellino.network.keyplayer.fragment import Adjacency, components, cut_pieces, largest_component, mask_of
+from avellino.network.keyplayer.io import read_network
+from avellino.network.keyplayer.search import exchange_descent
 
 BASELINES = ("degree", "betweenness", "collective_influence")
 

@@ -27,7 +27,7 @@ import heapq
 import time
 from dataclasses import dataclass, field
 
-from avellino.network.fragment import Adjacency, components, cut_pieces
+from avellino.network.keyplayer.fragment import Adjacency, components, cut_pieces
 
 
 class Budget(Exception):

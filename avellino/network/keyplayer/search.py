@@ -1,6 +1,6 @@
 """Heuristic search for the k vertices whose removal leaves the smallest largest component.
 
-Three pieces, all on :class:`~avellino.network.fragment.Adjacency`:
+Three pieces, all on :class:`~avellino.network.keyplayer.fragment.Adjacency`:
 
 * ``greedy_order``: adaptive greedy on the true objective (remove the vertex that shrinks the largest
   component most, pairwise connectivity breaking ties) — the natural "look one step ahead" method;
@@ -21,8 +21,8 @@ import itertools
 import random
 import time
 
-from avellino.network.exact import improve_exact
-from avellino.network.fragment import Adjacency, components, cut_pieces, mask_of, score
+from avellino.network.keyplayer.exact import improve_exact
+from avellino.network.keyplayer.fragment import Adjacency, components, cut_pieces, mask_of, score
 
 Score = tuple[int, int]
 
@@ -34,17 +34,7 @@ def greedy_order(adj: Adjacency, k: int, pool: int = 400, deadline: float | None
     holds no removable vertex, the ``pool`` highest-degree removable vertices elsewhere are tried one by one.
     Stops early (a shorter order) once ``deadline`` (``time.monotonic()``) has passed.
     """
-    chosen: list[int] = []
-    removed = bytearray(adj.n)
-    for _ in range(k):
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        v = greedy_step(adj, removed, pool)
-        if v is None:
-            break
-        chosen.append(v)
-        removed[v] = 1
-    return chosen
+    return pad_greedy(adj, [], k, pool, deadline)
 
 
 def greedy_step(adj: Adjacency, removed: bytearray, pool: int = 400) -> int | None:
@@ -173,11 +163,14 @@ def exchange_descent(adj: Adjacency, chosen: list[int], deadline: float, size: i
     return best, best_s
 
 
-def pad_greedy(adj: Adjacency, chosen: list[int], k: int, pool: int = 200) -> list[int]:
-    """``chosen`` grown to k vertices by the greedy best next removal (never increases the LCC)."""
+def pad_greedy(adj: Adjacency, chosen: list[int], k: int, pool: int = 200, deadline: float | None = None) -> list[int]:
+    """``chosen`` grown to k vertices by the greedy best next removal (never increases the LCC); shorter when
+    ``deadline`` (``time.monotonic()``) passes first."""
     out = list(chosen)
     removed = mask_of(adj.n, out)
     while len(out) < k:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         v = greedy_step(adj, removed, pool)
         if v is None:
             break

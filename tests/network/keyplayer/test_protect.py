@@ -1,7 +1,7 @@
 import igraph as ig
 import pytest
 
-from avellino.network.disrupt import plan_disruption
+from avellino.network.keyplayer.disrupt import plan_disruption
 from avellino.network.protect import MIGRANT_PILOT, ProtectedTargetError, Protection
 
 
