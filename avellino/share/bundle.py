@@ -327,13 +327,21 @@ class BundleReader(io.RawIOBase):
         return plain
 
     def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` across chunks (short only at the end): Arrow's reader takes one short read as the
+        end of the stream."""
         view = memoryview(buffer).cast("B")
-        while not self._pending and not self._done:
-            self._pending = self._next()
-        n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+        filled = 0
+        while filled < len(view):
+            if not self._pending:
+                if self._done:
+                    break
+                self._pending = self._next()
+                continue
+            n = min(len(view) - filled, len(self._pending))
+            view[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
 
     def read_all(self) -> bytes:
         out = bytearray()
