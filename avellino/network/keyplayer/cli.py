@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import igraph as ig
 
+    from avellino.network.keyplayer.disrupt import DisruptionPlan
     from avellino.network.protect import Protection
 
 PANEL = "On a network file (no workspace)"
@@ -107,24 +108,14 @@ def disrupt(
     if as_json:
         print(json.dumps(plan.as_json()))
         return
-    table = Table(title=f"{edges.name}: {plan.nodes} vertices, {plan.edges} ties, largest component {plan.lcc0}")
-    table.add_column("k", justify="right")
-    for name in plan.methods:
-        table.add_column(name, justify="right")
-    table.add_column("Avellino's targets")
-    for i in range(len(plan.methods["avellino"])):
-        row = [str(i + 1)] + [f"{steps[i].lcc_fraction:.3f}" for steps in plan.methods.values()]
-        table.add_row(*row, ", ".join(plan.methods["avellino"][i].removed))
-    out.print(table)
-    for flag in plan.flagged:
-        out.print(f"[yellow]Protected, never targeted:[/] {flag['id']} ({flag['reason']})")
+    _print_plan(plan, edges.name)
 
 
 @app.command(rich_help_panel=PANEL)
 def simulate(
     edges: Path = EdgesOpt,
-    remove: str = typer.Option(..., "--remove", help="Comma-separated ids to remove."),
     fmt: str = FormatOpt,
+    remove: str = typer.Option(..., "--remove", help="Comma-separated ids to remove."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """What happens if these people are stopped: largest component, number of components, efficiency.
@@ -163,56 +154,19 @@ def describe(
 
       avellino network describe --edges calls.csv --top 5
     """
-    from dataclasses import asdict
-
-    from avellino.network.structure import brokerage, centralities, component_summary, leiden_communities
-
     graph = _load(edges, fmt)
-    protection = _protection(protected, graph)
-    membership = leiden_communities(graph)
-    cent = centralities(graph)
-    by_betweenness, flagged = protection.screen(sorted(cent, key=lambda n: -cent[n]["betweenness"]))
-    ranked = by_betweenness[:top]
-    every_broker = brokerage(graph, list(membership), graph.vcount())
-    shown_brokers = set(protection.screen(b.id for b in every_broker)[0])
-    brokers_list = [b for b in every_broker if b.id in shown_brokers][:top]
-    result = {
-        "nodes": graph.vcount(),
-        "edges": graph.ecount(),
-        **component_summary(graph),
-        "communities": len(set(membership)),
-        "central": [{"id": n, **cent[n]} for n in ranked],
-        "brokers": [asdict(b) for b in brokers_list],
-        "protected": [{"id": n, "reason": protection.reason(n)} for n in flagged],
-    }
+    result = _description(graph, _protection(protected, graph), top)
     if as_json:
         print(json.dumps(result))
         return
-    out.print(
-        f"{result['nodes']} vertices, {result['edges']} ties, {result['components']} components, "
-        f"{result['communities']} Leiden communities"
-    )
-    table = Table(title="Most central (betweenness)")
-    for col in ("id", "degree", "betweenness", "pagerank"):
-        table.add_column(col)
-    for n in ranked:
-        table.add_row(n, str(int(cent[n]["degree"])), f"{cent[n]['betweenness']:.3f}", f"{cent[n]['pagerank']:.3f}")
-    out.print(table)
-    brokers = Table(title="Brokers between communities")
-    for col in ("id", "community", "communities reached", "participation"):
-        brokers.add_column(col)
-    for b in brokers_list:
-        brokers.add_row(b.id, b.group, str(b.groups_reached), f"{b.participation:.2f}")
-    out.print(brokers)
-    if flagged:
-        out.print(f"[yellow]{len(flagged)} protected person(s) are never listed here (flag for safeguarding).[/]")
+    _print_description(result)
 
 
 @app.command(rich_help_panel=PANEL)
 def export(
     edges: Path = EdgesOpt,
-    to: Path = typer.Option(..., "--to", help="Output file: .graphml or .gexf (Gephi, i2-style tools)."),
     fmt: str = FormatOpt,
+    to: Path = typer.Option(..., "--to", help="Output file: .graphml or .gexf (Gephi, i2-style tools)."),
 ) -> None:
     """Write the network as GraphML or GEXF, with Leiden community per vertex.
 
@@ -228,3 +182,64 @@ def export(
     graph.vs["community"] = leiden_communities(graph)
     write_graph(graph, to)
     err.print(f"Wrote {to} ({graph.vcount()} vertices, {graph.ecount()} ties)")
+
+
+def _print_plan(plan: DisruptionPlan, file_name: str) -> None:
+    """Per k, every method's lcc_fraction and Avellino's targets; then the protected people, never targeted."""
+    table = Table(title=f"{file_name}: {plan.nodes} vertices, {plan.edges} ties, largest component {plan.lcc0}")
+    table.add_column("k", justify="right")
+    for name in plan.methods:
+        table.add_column(name, justify="right")
+    table.add_column("Avellino's targets")
+    for i in range(len(plan.methods["avellino"])):
+        row = [str(i + 1)] + [f"{steps[i].lcc_fraction:.3f}" for steps in plan.methods.values()]
+        table.add_row(*row, ", ".join(plan.methods["avellino"][i].removed))
+    out.print(table)
+    for flag in plan.flagged:
+        out.print(f"[yellow]Protected, never targeted:[/] {flag['id']} ({flag['reason']})")
+
+
+def _description(graph: ig.Graph, protection: Protection, top: int) -> dict[str, Any]:
+    """What ``describe`` prints: sizes, communities, the most central and the brokers (both screened by the
+    protection), and the protected people left out of those lists."""
+    from dataclasses import asdict
+
+    from avellino.network.structure import brokerage, centralities, component_summary, leiden_communities
+
+    membership = leiden_communities(graph)
+    cent = centralities(graph)
+    by_betweenness, flagged = protection.screen(sorted(cent, key=lambda n: -cent[n]["betweenness"]))
+    every_broker = brokerage(graph, list(membership), graph.vcount())
+    shown_brokers = set(protection.screen(b.id for b in every_broker)[0])
+    return {
+        "nodes": graph.vcount(),
+        "edges": graph.ecount(),
+        **component_summary(graph),
+        "communities": len(set(membership)),
+        "central": [{"id": n, **cent[n]} for n in by_betweenness[:top]],
+        "brokers": [asdict(b) for b in every_broker if b.id in shown_brokers][:top],
+        "protected": [{"id": n, "reason": protection.reason(n)} for n in flagged],
+    }
+
+
+def _print_description(result: dict[str, Any]) -> None:
+    out.print(
+        f"{result['nodes']} vertices, {result['edges']} ties, {result['components']} components, "
+        f"{result['communities']} Leiden communities"
+    )
+    table = Table(title="Most central (betweenness)")
+    for col in ("id", "degree", "betweenness", "pagerank"):
+        table.add_column(col)
+    for c in result["central"]:
+        table.add_row(c["id"], str(int(c["degree"])), f"{c['betweenness']:.3f}", f"{c['pagerank']:.3f}")
+    out.print(table)
+    brokers = Table(title="Brokers between communities")
+    for col in ("id", "community", "communities reached", "participation"):
+        brokers.add_column(col)
+    for b in result["brokers"]:
+        brokers.add_row(b["id"], str(b["group"]), str(b["groups_reached"]), f"{b['participation']:.2f}")
+    out.print(brokers)
+    if result["protected"]:
+        out.print(
+            f"[yellow]{len(result['protected'])} protected person(s) are never listed here (flag for safeguarding).[/]"
+        )
