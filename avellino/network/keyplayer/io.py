@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 Format = Literal["auto", "edgelist", "matrix", "graphml", "gexf"]
 FORMATS = ("auto", "edgelist", "matrix", "graphml", "gexf")
-GRAPH_FILE_SUFFIXES = (".graphml", ".gexf")
 
 _SOURCE_NAMES = {"source", "src", "from", "u", "node1", "source_id", "id", "ego", "caller", "payer"}
 _TARGET_NAMES = {"target", "dst", "to", "v", "node2", "target_id", "tie_id", "alter", "callee", "payee"}
