@@ -188,6 +188,10 @@ def brief(
     from avellino.settings import shared_data_dir
     from avellino.store import open_store
 
+    if truth is not None and not (truth / "persons.csv").is_file():
+        raise ConfigError(
+            f"No truth file at {truth / 'persons.csv'} (--truth takes the truth folder `avellino sample` writes)."
+        )
     with open_store(workspace, read_only=True) as store, err.status("analysing") as status:
         page = briefing_html(store, analyse(store, truth, shared_data_dir(), status.update))
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,8 @@ def prepare(out_dir: Path) -> tuple[Path, Path]:
         listed = ", ".join(foreign[:SHOWN]) + (f" and {len(foreign) - SHOWN} more" if len(foreign) > SHOWN else "")
         raise ConfigError(
             f"{out_dir} holds files `avellino demo` did not make ({listed}); the demo only writes into an empty "
-            f"folder or its own earlier output. Choose another folder: avellino demo --out demo-out"
+            f"folder or its own earlier output, and deletes nothing else. Choose another folder (avellino demo "
+            f"--out NEW-FOLDER), or, if it is the output of a demo older than the {MARKER} marker, remove it yourself."
         )
     sample_dir, workspace = out_dir / SAMPLE, out_dir / WORKSPACE
     for folder in (sample_dir, workspace):

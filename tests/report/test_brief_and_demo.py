@@ -104,6 +104,13 @@ def test_brief_names_a_missing_workspace(tmp_path: Path) -> None:
     assert not (tmp_path / "b.html").exists() and not (tmp_path / "nowhere").exists()
 
 
+def test_brief_names_a_truth_folder_without_its_file(demo_out: Path, tmp_path: Path) -> None:
+    args = ["brief", "-w", str(demo_out / "workspace"), "-o", str(tmp_path / "b.html"), "--truth", str(tmp_path)]
+    result = _invoke(args)
+    assert isinstance(result.exception, ConfigError) and "persons.csv" in str(result.exception)
+    assert not (tmp_path / "b.html").exists()
+
+
 def test_the_demo_runs_again_on_its_own_output(demo_out: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     shutil.copytree(demo_out, again)
