@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,16 +47,11 @@ def _opener(workspace: Path | None, read_only: bool = False) -> Callable[[], Sto
     return lambda: open_store(workspace, read_only=read_only)
 
 
-def audit(store: Store, purpose: str, action: str, touched: int | list[str]) -> None:
-    """Append to the workspace's audit log (share/audit.py) when that module is present."""
-    import importlib
+def audit(store: Store, purpose: str, action: str, touched: object) -> None:
+    """Append one entry to the workspace's hash-chained audit log (``share/audit.py``)."""
+    from avellino.share.audit import record
 
-    try:
-        audit_log = importlib.import_module("avellino.share.audit")
-    except ImportError:  # pragma: no cover - the audit helper's module lands separately
-        return
-    user = os.environ.get("AVELLINO_USER") or os.environ.get("USER") or "unknown"
-    audit_log.record(store, user=user, purpose=purpose, action=action, touched=touched)
+    record(store, purpose=purpose, action=action, touched=touched)  # type: ignore[arg-type]
 
 
 # -- node ---------------------------------------------------------------------------------------------------
@@ -192,7 +186,10 @@ def share_send(
     partners = [node.partner(name) for name in dict.fromkeys(to)]
     with open_store(workspace) as store:
         result = send_bundle(store, node, partners, purpose, output, wanted or None)
-        audit(store, purpose, f"share send to {', '.join(result.recipients)}", result.statements)
+        from avellino.share.audit import Touched
+
+        touched = Touched(count=result.statements, counts={f"withheld: {k}": v for k, v in result.withheld.items()})
+        audit(store, purpose, f"share send {result.bundle_id} to {', '.join(result.recipients)}", touched)
     if to_outbox:
         for name in result.recipients:
             leave(node, name, output, result.bundle_id)

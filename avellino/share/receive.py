@@ -186,4 +186,14 @@ def _import(open_store: Callable[[], Store], path: Path, header: Header, table: 
         source = f"bundle-{header.bundle_id}-from-{header.sender}"
         batch = BatchInfo(batch_id, source, checksum, BUNDLE_MAPPING, table.num_rows, table.num_rows, dt.datetime.now())
         result.added = store.write_batch(batch, statements, markings)
+        record_receipt(store, header, result.statements, {"added": result.added})
     return result
+
+
+def record_receipt(store: Store, header: Header, statements: int, counts: dict[str, int]) -> None:
+    """The audit entry of a received bundle (who sent it, why, what it touched)."""
+    from avellino.share.audit import Touched, record
+
+    purpose = f"received from {header.sender}: {header.purpose or header.kind}"
+    action = f"share receive {header.kind} {header.bundle_id}"
+    record(store, purpose=purpose, action=action, touched=Touched(count=statements, counts=counts))

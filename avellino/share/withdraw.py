@@ -31,7 +31,7 @@ from avellino.errors import ConfigError
 from avellino.share.bundle import BundleReader, BundleRefused, BundleWriter, Header
 from avellino.share.node import Node, Partner, b64, canonical_json, unb64
 from avellino.share.policy import decide, markings_of_row
-from avellino.share.receive import NOTICES, ReceiveResult, check_facts, in_namespace, lean_tables
+from avellino.share.receive import NOTICES, ReceiveResult, check_facts, in_namespace, lean_tables, record_receipt
 from avellino.share.send import PAYLOAD_COLUMNS, PAYLOAD_SCHEMA, log_sent, protected_rule_applies, request_for
 from avellino.store.base import Store
 from avellino.store.schema import DELETE_SCHEMA, BatchInfo
@@ -247,6 +247,7 @@ def apply_notices(
                 result.added += store.write_batch(batch, statements, markings)
                 result.statements += fresh.num_rows
             _mark_applied(node, notice, deleted)
+        record_receipt(store, header, result.statements, {"withdrawn": result.withdrawn, "added": result.added})
     result.forwarded = forward(node, todo, skip={header.sender})
     return result
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
 
+from avellino.share.audit import entries
 from avellino.share.bundle import BundleRefused, BundleWriter
 from avellino.share.node import Node
 from avellino.share.receive import receive_bundle
@@ -70,6 +71,9 @@ def test_send_and_receive_keep_markings_and_count_what_is_withheld(three: dict[s
     with open_store(fr_ws, read_only=True) as store:
         row = store.read_statements(entity_ids=["uk-nca--p2"]).to_pylist()[0]
     assert (row["evaluation"], row["subject_category"], row["retention_review"]) == ("B2", "suspect", REVIEW)
+    with open_store(fr_ws, read_only=True) as store:
+        logged = [e.fields["action"] for e in entries(store)]
+    assert logged == [f"share receive facts {sent.bundle_id}"]
     # the same bundle again changes nothing; the sent log names what went to whom
     before = counts(fr_ws)
     assert receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "to-fr.avb").skipped
