@@ -106,8 +106,7 @@ def network_findings(
     if truth_dir is not None and (truth_dir / "persons.csv").is_file():
         from avellino.network.evaluate import read_truth, score_roles, truth_labels
 
-        canonical = dict(zip(statements["entity_id"], statements["canonical_id"], strict=True))
-        scores = score_roles(inference.role, truth_labels(read_truth(truth_dir), canonical))
+        scores = score_roles(inference.role, truth_labels(read_truth(truth_dir), sg.canonical))
     communities, count = _communities(graph, inference, sg.protection)
     protected = sg.nodes[sg.nodes["protected"].astype(bool)]["safeguarding"].value_counts()
     return NetworkFindings(
