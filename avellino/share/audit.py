@@ -203,6 +203,8 @@ def _append_postgres(con: Any, user: str, purpose: str, action: str, touched: di
     for _ in range(APPEND_RETRIES):
         try:
             with con.transaction(), con.cursor() as cur:
+                # appenders queue here (any role may take an advisory lock; the function re-checks the head)
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('avellino audit ' || current_schema()))")
                 seq, prev = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
                 text = _build(int(seq) + 1, str(prev), user, purpose, action, touched)
                 digest = cur.execute("SELECT audit_append(%s)", (text,)).fetchone()[0]
