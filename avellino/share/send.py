@@ -31,6 +31,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from avellino.errors import ConfigError
+from avellino.ingest import ids
 from avellino.share.bundle import BundleWriter
 from avellino.share.node import Node, Partner
 from avellino.share.policy import SAFEGUARDING, Reason, Request, decide_table, purpose_kind
@@ -57,6 +58,11 @@ PAYLOAD_COLUMNS = [
 PAYLOAD_SCHEMA = pa.schema([STATEMENT_SCHEMA.field(c) for c in PAYLOAD_COLUMNS])
 SENT_SCHEMA = pa.schema([("statement_id", pa.string()), ("entity_id", pa.string()), ("originator", pa.string())])
 FACTS = "facts"
+#: Withheld: a fact whose entity id is not in its originator's namespace (``ingest/ids.py``) would be refused by
+#: every receiver (a workspace ingested before ids were namespaced must be re-ingested to share).
+OUTSIDE_NAMESPACE = "id outside the originator namespace"
+_SEP = getattr(ids, "NAMESPACE_SEP", "-")
+_SLUG_SQL = "trim(regexp_replace(lower(trim(b.originator)), '[^a-z0-9]+', '-', 'g'), '-')"  # ids.originator_slug
 BATCH_ROWS = 65_536
 
 
@@ -129,6 +135,7 @@ def send_bundle(
     sql = (
         f"SELECT {', '.join('b.' + c for c in PAYLOAD_COLUMNS)}, b.id AS statement_id, "
         f"CASE WHEN d.marking_key IS NULL THEN '{Reason.INVALID.value}' "
+        f"WHEN NOT starts_with(b.entity_id, {_SLUG_SQL} || '{_SEP}') THEN '{OUTSIDE_NAMESPACE}' "
         f"WHEN p.cid IS NOT NULL THEN '{Reason.PROTECTED.value}' ELSE d.reason END AS reason "
         f"FROM batch b LEFT JOIN decisions d ON d.marking_key = {key} LEFT JOIN prot p ON p.cid = b.canonical_id "
         f"{where if entity_ids else ''}"

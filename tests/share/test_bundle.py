@@ -191,3 +191,15 @@ def test_a_bundle_for_another_node_or_from_a_stranger_is_refused(
     with pytest.raises(BundleRefused, match="registered card"):
         receive_bundle(lambda: open_store(fr_ws), fr, forged)
     assert counts(fr_ws) == {"statements": 0, "batches": 0}
+
+
+def test_facts_outside_their_originators_namespace_are_withheld_at_the_sender(
+    three: dict[str, tuple[Path, Node]],
+) -> None:
+    (uk_ws, uk), (fr_ws, fr) = three["UK-NCA"], three["FR-OCRIEST"]
+    write(uk_ws, [*person("uk-nca--ok", "Namespaced", "UK-NCA"), *person("fr-ocriest--x", "Claimed", "UK-NCA")])
+    with open_store(uk_ws) as store:
+        sent = send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "ns.avb")
+    assert sent.withheld == {"id outside the originator namespace": 2}
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "ns.avb")
+    assert {r[0] for r in held(fr_ws)} == {"uk-nca--ok"}
