@@ -89,19 +89,27 @@ def protected_rule_applies(req: Request) -> bool:
     return any(not (r.teams & req.sender_teams) for r in req.recipients)
 
 
-def _decisions(store: Store, req: Request) -> pa.Table:
-    """(marking_key, reason) for every marking set in the store; reason null where all recipients may have it."""
-    sets = store.aggregate(MARKING_FIELDS)
-    con = duckdb.connect()
-    try:
-        con.register("sets", sets)
-        keyed = con.sql(f"SELECT {marking_id_sql()} AS marking_id, * FROM sets").to_arrow_table()
-    finally:
-        con.close()
-    decided = decide_table(keyed, req)
-    ids = keyed.column("marking_id").to_pylist()
-    reasons = [None if decided[i].allowed else str(decided[i].reason or Reason.INVALID) for i in ids]
-    return pa.table({"marking_key": ids, "reason": pa.array(reasons, pa.string())})
+class Decisions:
+    """The policy's answer per marking set, decided the first time a set is met in the stream (a workspace has a
+    few thousand sets; reading them up front with ``Store.aggregate`` cost more memory than the whole send)."""
+
+    def __init__(self, req: Request):
+        self.req = req
+        self.reasons: dict[str, str | None] = {}
+
+    def table(self, con: duckdb.DuckDBPyConnection) -> pa.Table:
+        """(marking_key, reason) for every marking set of the registered ``batch``."""
+        sets = con.sql(f"SELECT DISTINCT {marking_id_sql()} AS marking_id, {', '.join(MARKING_FIELDS)} FROM batch")
+        new = sets.to_arrow_table()
+        new = new.filter(pc.invert(pc.is_in(new.column("marking_id"), pa.array(list(self.reasons), pa.string()))))
+        for marking_id, decision in decide_table(new, self.req).items():
+            self.reasons[marking_id] = None if decision.allowed else str(decision.reason or Reason.INVALID)
+        return pa.table(
+            {
+                "marking_key": pa.array(list(self.reasons), pa.string()),
+                "reason": pa.array(list(self.reasons.values()), pa.string()),
+            }
+        )
 
 
 def _protected_clusters(store: Store) -> pa.Table:
@@ -127,7 +135,7 @@ def send_bundle(
     if not partners:
         raise ConfigError("Give at least one --to PARTNER (see: avellino partner list)")
     req = request_for(node, partners, purpose, today or dt.date.today())
-    decisions = _decisions(store, req)
+    decisions = Decisions(req)
     prot = _protected_clusters(store) if protected_rule_applies(req) else pa.table({"cid": pa.array([], pa.string())})
     wanted = pa.table({"eid": pa.array(sorted(set(entity_ids or [])), pa.string())})
     key = marking_id_sql({f: f"b.{f}" for f in MARKING_FIELDS})
@@ -151,7 +159,6 @@ def send_bundle(
     con = duckdb.connect()
     con.execute("SET threads = 2")
     try:
-        con.register("decisions", decisions)
         con.register("prot", prot)
         con.register("wanted", wanted)
         options = ipc.IpcWriteOptions(compression="zstd")
@@ -161,6 +168,7 @@ def send_bundle(
         ):
             for batch in store.scan_statements(batch_rows=BATCH_ROWS):
                 con.register("batch", batch)
+                con.register("decisions", decisions.table(con))
                 rows = con.sql(sql).to_arrow_table()
                 con.unregister("batch")
                 reasons = rows.column("reason")
