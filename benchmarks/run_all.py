@@ -30,6 +30,7 @@ AVELLINO = str(Path(PYTHON).with_name("avellino"))
 QUICK: dict[str, list[str]] = {
     "flows_backtest": ["--only", "uk", "--cutoff", "2024-09-30"],
     "ingest_throughput": ["--scale", "20000"],
+    "network_build": ["--workspace", "{workspace}", "--repeat", "2"],
     "network_disruption": ["--only", "phase1.csv", "--effort", "2", "--exact-seconds", "5"],
     "network_roles": ["--runs", "41:2000"],
     "network_scale": ["--nodes", "20000", "--edges", "200000", "--k", "5"],
@@ -42,6 +43,7 @@ QUICK: dict[str, list[str]] = {
 }
 #: Arguments with --full: the scripts' own defaults, plus what they require.
 FULL: dict[str, list[str]] = {
+    "network_build": ["--workspace", "{workspace}"],
     "network_targets": ["--workspace", "{workspace}"],
     "resolve_clusters": ["--workspace", "{workspace}", "--truth", "{truth}", "--run"],
 }
