@@ -191,6 +191,9 @@ def targets(
         "network and inferring roles come first and are not counted (their times are printed).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    purpose: str = typer.Option(
+        "analysis", "--purpose", envvar="AVELLINO_PURPOSE", help="Why you read it (recorded in the audit log)."
+    ),
 ) -> None:
     """The k people, phones or accounts whose removal fragments the network most, with the evidence for each.
 
@@ -208,6 +211,7 @@ def targets(
 
     from avellino.network.roles import infer_roles
     from avellino.network.targets import key_players
+    from avellino.share import audit
     from avellino.store import open_store
 
     begun = time.monotonic()
@@ -220,6 +224,14 @@ def targets(
         inferred = time.monotonic()
         with err.status(f"Searching key players (budget {effort:g} s)..."):
             report = key_players(store, sg, inference, k=k, effort_seconds=effort, graph=graph)
+        # before anything is shown: no entry, no output (share/audit.py)
+        touched = audit.Touched(counts={"protected_not_targeted": len(report.protected)})
+        audit.record(
+            store,
+            purpose=purpose,
+            action=f"network targets k={k}",
+            touched=touched.update(t.id for t in report.targets),
+        )
     err.print(
         f"Network built in {built - begun:.1f} s and roles inferred in {inferred - built:.1f} s (before the "
         f"search, not in --effort); key-player search {report.search_seconds:.1f} s (budget {effort:g} s)."

@@ -257,6 +257,9 @@ def explain(
     right: str = typer.Argument(..., help="The other entity id."),
     workspace: Path | None = WorkspaceOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    purpose: str = typer.Option(
+        "analysis", "--purpose", envvar="AVELLINO_PURPOSE", help="Why you read it (recorded in the audit log)."
+    ),
 ) -> None:
     """Show why two records were (not) joined: each comparison's level and match weight, shared
     identifiers, and the analysts' judgements.
@@ -264,10 +267,13 @@ def explain(
     Example:  avellino resolve explain uk-nca-1a2b fr-ocriest-9c8d
     """
     from avellino.resolve import store_io
+    from avellino.share import audit
     from avellino.store import open_store
 
     with open_store(workspace, read_only=True) as store:
         result = store_io.explain(store, left, right)
+        # before anything is shown: no entry, no output (share/audit.py)
+        audit.record(store, purpose=purpose, action="resolve explain", touched=[left, right])
     if as_json:
         typer.echo(json.dumps(result, default=str))
         return

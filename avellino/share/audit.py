@@ -10,9 +10,14 @@ last entry, is found and the first bad entry named. (Someone who can rewrite the
 changed entry onwards could forge a consistent chain: ``audit show`` prints the head hash, and ``audit verify
 --head SEQ:HASH`` checks the log against a head written down earlier, somewhere else.)
 
-A read-only DuckDB workspace cannot be appended to: :func:`record` then closes the read connection and opens a short
-write connection, waiting on the workspace like any writer (``AVELLINO_LOCK_WAIT``). If the entry cannot be written
-the command fails with :class:`AuditError` and its output is not released: an entry is never silently lost.
+Where the log lives: on PostgreSQL, in the workspace's schema (migration 4; appended to only through the
+``audit_append`` function, see ``audit_sql.py``). On DuckDB, in a file of its own beside the workspace's
+(``WORKSPACE/audit.duckdb``): read commands open the workspace read-only and run side by side, and a DuckDB file
+takes one writer or many readers, so an entry written into the workspace's own file would make every audited read
+a writer that waits for all other readers. Appending to ``audit.duckdb`` takes that small file's write lock for
+milliseconds, waiting like any writer (``AVELLINO_LOCK_WAIT``) while another command appends or reads the log. If
+the entry cannot be written the command fails with :class:`AuditError` and its output is not released: an entry
+is never silently lost.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from avellino.errors import StoreError
@@ -68,16 +74,19 @@ def default_user() -> str:
 @dataclass
 class Touched:
     """What a command touched, gathered as it goes (exports add ids while they stream): up to
-    ``MAX_LISTED_IDS`` ids are listed, and every id feeds a count and a running sha256. ``counts`` holds other
-    figures (e.g. statements withheld by reason)."""
+    ``MAX_LISTED_IDS`` ids are listed, beyond that the entry keeps a running sha256 of them; each id adds to
+    ``count``, which may also be given directly (``Touched(count=n)``) when no ids are kept. ``counts`` holds
+    other figures (e.g. statements withheld by reason)."""
 
     count: int = 0
     ids: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     _digest: Any = field(default_factory=hashlib.sha256, repr=False)
+    _added: int = field(default=0, repr=False)  #: ids given (``count`` may also be set directly)
 
     def add(self, id_: str) -> None:
         self.count += 1
+        self._added += 1
         if len(self.ids) <= MAX_LISTED_IDS:
             self.ids.append(id_)
         self._digest.update(id_.encode("utf-8") + b"\n")
@@ -89,9 +98,9 @@ class Touched:
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"count": self.count}
-        if self.count <= MAX_LISTED_IDS:
-            out["ids"] = self.ids[: self.count]
-        else:
+        if 0 < self._added <= MAX_LISTED_IDS:
+            out["ids"] = self.ids[: self._added]
+        elif self._added:
             out["ids_sha256"] = self._digest.hexdigest()
         if self.counts:
             out["counts"] = dict(sorted(self.counts.items()))
@@ -126,37 +135,53 @@ class AuditEntry:
 # -- backends --------------------------------------------------------------------------------------------------
 
 
-def _duckdb_con(store: Store) -> Any:
+#: The DuckDB backend's audit log, beside the workspace's own file (see the module docstring).
+AUDIT_FILE = "audit.duckdb"
+
+
+def _audit_file(store: Store) -> Path | None:
+    """The audit file of a DuckDB workspace; None on PostgreSQL (the log is in the workspace's schema)."""
     from avellino.store.duckdb_store import DuckDBStore
 
-    return store.con if isinstance(store, DuckDBStore) else None
+    return store.workspace / AUDIT_FILE if isinstance(store, DuckDBStore) else None
+
+
+def _fetch(cur: Any) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:
+    entries = cur.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
+    head = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    return [(int(s), str(e), str(h)) for s, e, h in entries], (int(head[0]), str(head[1])) if head else None
 
 
 def _rows(store: Store) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:
     """Every entry (seq, entry text, hash) ordered by seq, and the head (None where the log was never written)."""
-    duck = _duckdb_con(store)
-    if duck is not None:
-        tables = {r[0] for r in duck.execute("SELECT table_name FROM information_schema.tables").fetchall()} & {
-            "audit_log",
-            "audit_head",
-        }
-        entries = (
-            duck.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
-            if "audit_log" in tables
-            else []
-        )
-        head = (
-            duck.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone() if "audit_head" in tables else None
-        )
-        return [(int(s), str(e), str(h)) for s, e, h in entries], (int(head[0]), str(head[1])) if head else None
+    path = _audit_file(store)
+    if path is not None:
+        from avellino.store.duckdb_store import connect
+
+        if not path.exists():
+            return [], None
+        duck = connect(path, path.parent, read_only=True)
+        try:
+            names = {r[0] for r in duck.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "audit_log" not in names:
+                return [], None
+            if "audit_head" not in names:
+                return _fetch_entries_only(duck), None
+            return _fetch(duck)
+        finally:
+            duck.close()
     con: Any = getattr(store, "con")  # noqa: B009 (PostgresStore's connection; Store declares none)
     with con.transaction(), con.cursor() as cur:
-        exists = cur.execute("SELECT to_regclass('audit_log') IS NOT NULL").fetchone()[0]
-        if not exists:
+        if not cur.execute("SELECT to_regclass('audit_log') IS NOT NULL").fetchone()[0]:
             return [], None
-        entries = cur.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
-        head = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-    return [(int(s), str(e), str(h)) for s, e, h in entries], (int(head[0]), str(head[1])) if head else None
+        if not cur.execute("SELECT to_regclass('audit_head') IS NOT NULL").fetchone()[0]:
+            return _fetch_entries_only(cur), None
+        return _fetch(cur)
+
+
+def _fetch_entries_only(cur: Any) -> list[tuple[int, str, str]]:
+    rows = cur.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
+    return [(int(s), str(e), str(h)) for s, e, h in rows]
 
 
 def _build(seq: int, prev: str, user: str, purpose: str, action: str, touched: dict[str, object]) -> str:
@@ -225,12 +250,7 @@ def record(
 ) -> AuditEntry:
     """Append one entry: ``user`` (default :func:`default_user`) did ``action`` for ``purpose``, touching
     ``touched``. Call it before the command's output is released; it raises :class:`AuditError` when the entry
-    cannot be written.
-
-    A read-only DuckDB ``store`` is closed and the workspace reopened briefly for writing (see the module
-    docstring): call ``record`` after the last read of ``store``."""
-    from avellino.store.duckdb_store import DuckDBStore
-
+    cannot be written. ``store`` may be open read-only; it stays open."""
     who = (user or default_user()).strip()
     if not who:
         raise AuditError("an audit entry needs a user (set AVELLINO_USER)")
@@ -238,15 +258,15 @@ def record(
         raise AuditError(f"{action}: a purpose is required (it is recorded in the audit log)")
     what = _touched_json(touched)
     try:
-        if isinstance(store, DuckDBStore):
-            if not store.read_only:
-                return _append_duckdb(store.con, who, purpose.strip(), action, what)
-            store.close()
-            writer = DuckDBStore(store.workspace)
+        path = _audit_file(store)
+        if path is not None:
+            from avellino.store.duckdb_store import connect
+
+            con = connect(path, path.parent, read_only=False)
             try:
-                return _append_duckdb(writer.con, who, purpose.strip(), action, what)
+                return _append_duckdb(con, who, purpose.strip(), action, what)
             finally:
-                writer.close()
+                con.close()
         return _append_postgres(getattr(store, "con"), who, purpose.strip(), action, what)  # noqa: B009
     except AuditError:
         raise

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from avellino.cli import app
 from avellino.share import audit
-from avellino.share.audit import AuditBroken, AuditError, Touched, check_chain
+from avellino.share.audit import AUDIT_FILE, AuditBroken, AuditError, Touched, check_chain
 from avellino.share.audit_sql import GENESIS
 from avellino.store.base import Store
 from avellino.store.duckdb_store import DuckDBStore
@@ -81,20 +81,24 @@ def filled(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sto
 
 
 def tampered(store: Store, backend: str, sqls: list[tuple[str, list[object]]]) -> AuditBroken | None:
-    """Apply the SQL, run verify, roll everything back; the error verify raised (None if it passed)."""
-    con: Any = getattr(store, "con")  # noqa: B009
+    """Apply the SQL, run verify, undo everything; the error verify raised (None if it passed)."""
     if backend == "duckdb":
-        con.begin()
+        import duckdb
+
+        path = store.workspace / AUDIT_FILE  # type: ignore[attr-defined]
+        kept = path.read_bytes()
         try:
+            con = duckdb.connect(str(path))
             for sql, params in sqls:
                 con.execute(sql, params)
+            con.close()
             audit.verify(store)
             return None
         except AuditBroken as exc:
             return exc
         finally:
-            con.rollback()
-    import psycopg
+            path.write_bytes(kept)
+    con: Any = getattr(store, "con")  # noqa: B009
 
     class Rollback(Exception):
         pass
@@ -111,8 +115,6 @@ def tampered(store: Store, backend: str, sqls: list[tuple[str, list[object]]]) -
             raise Rollback
     except Rollback:
         pass
-    except psycopg.Error:
-        raise
     return found
 
 
@@ -251,37 +253,61 @@ def test_random_byte_changes_to_the_chain_are_all_found() -> None:
 # -- read-only workspaces and the CLI ---------------------------------------------------------------------------
 
 
-def test_a_read_only_workspace_is_reopened_for_the_entry(tmp_path: Path) -> None:
-    DuckDBStore(tmp_path / "ws", create=True).close()
-    reader = DuckDBStore(tmp_path / "ws", read_only=True)
-    entry = audit.record(reader, user="a", purpose="investigation", action="network targets", touched=["x"])
-    with DuckDBStore(tmp_path / "ws", read_only=True) as again:
-        assert audit.entries(again) == [entry] and audit.verify(again) == 1
+def test_a_read_only_workspace_gets_its_entry_and_stays_read_only(tmp_path: Path) -> None:
+    """The entry goes to the audit file beside the workspace's: the workspace file is not touched, and a reader
+    of it elsewhere does not stop the entry."""
+    import duckdb
 
-
-def test_an_entry_that_cannot_be_written_stops_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Another analyst's process reads the workspace the whole time: the entry cannot be appended, so record
-    raises (the command prints nothing) and no entry is half-written."""
     DuckDBStore(tmp_path / "ws", create=True).close()
-    reader = DuckDBStore(tmp_path / "ws", read_only=True)
-    holder = subprocess.Popen(
+    db = tmp_path / "ws" / "avellino.duckdb"
+    before = db.read_bytes()
+    other_reader = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('reading', flush=True); time.sleep(60)", str(tmp_path / "ws" / "avellino.duckdb")],
+         "print('reading', flush=True); time.sleep(60)", str(db)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "reading"
+        assert other_reader.stdout is not None and other_reader.stdout.readline().strip() == "reading"
+        with DuckDBStore(tmp_path / "ws", read_only=True) as reader:
+            entry = audit.record(reader, user="a", purpose="investigation", action="network targets", touched=["x"])
+            assert reader.read_statements().num_rows == 0  # still open, still usable
+            assert audit.entries(reader) == [entry] and audit.verify(reader) == 1
+    finally:
+        other_reader.kill()
+        other_reader.wait()
+    assert db.read_bytes() == before
+    with duckdb.connect(str(tmp_path / "ws" / AUDIT_FILE), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM audit_log").fetchone() == (1,)
+
+
+def test_an_entry_that_cannot_be_written_stops_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds the audit file the whole time: record raises (the command prints nothing), and no
+    entry is half-written."""
+    with DuckDBStore(tmp_path / "ws", create=True) as store:
+        audit.record(store, user="a", purpose="investigation", action="export", touched=1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('holding', flush=True); time.sleep(60)", str(tmp_path / "ws" / AUDIT_FILE)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         monkeypatch.setenv("AVELLINO_LOCK_WAIT", "0.3")
-        with pytest.raises(AuditError, match="could not be written, so nothing was released"):
-            audit.record(reader, user="a", purpose="investigation", action="export", touched=1)
+        with (
+            DuckDBStore(tmp_path / "ws", read_only=True) as reader,
+            pytest.raises(AuditError, match="could not be written, so nothing was released"),
+        ):
+            audit.record(reader, user="a", purpose="investigation", action="export", touched=2)
     finally:
         holder.kill()
         holder.wait()
     with DuckDBStore(tmp_path / "ws", read_only=True) as store:
-        assert audit.entries(store) == []
+        assert len(audit.entries(store)) == 1 and audit.verify(store) == 1
 
 
 def test_cli_verify_exit_codes(tmp_path: Path) -> None:
+    import duckdb
+
     ws = tmp_path / "ws"
     with DuckDBStore(ws, create=True) as store:
         fill(store, 5)
@@ -291,8 +317,8 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     assert "intact: 5 entries" in ok.stderr
     shown = CliRunner().invoke(app, ["audit", "show", "-w", str(ws), "--json", "--limit", "2"])
     assert [json.loads(line)["seq"] for line in shown.stdout.splitlines()] == [4, 5]
-    with DuckDBStore(ws) as store:
-        store.con.execute("UPDATE audit_log SET entry = replace(entry, 'analyst0', 'analyst9') WHERE seq = 4")
+    with duckdb.connect(str(ws / AUDIT_FILE)) as con:
+        con.execute("UPDATE audit_log SET entry = replace(entry, 'analyst0', 'analyst9') WHERE seq = 4")
     bad = subprocess.run([*run, "audit", "verify", "-w", str(ws)], capture_output=True, text=True)
     assert bad.returncode == 4
     assert "audit entry 4" in bad.stderr and "edited" in bad.stderr
