@@ -15,6 +15,7 @@ from avellino.ingest import cli as ingest_cli
 from avellino.network.cli import app as network_app
 from avellino.resolve.cli import app as resolve_app
 from avellino.share import cli as share_cli
+from avellino.share import export_cli
 from avellino.share.audit_cli import audit_app, retention_app
 
 err = Console(stderr=True)
@@ -36,7 +37,7 @@ app = typer.Typer(
 app.command()(commands.init)
 app.command()(commands.sample)
 app.command()(ingest_cli.ingest)
-app.command()(ingest_cli.export)
+app.command()(export_cli.export)
 app.command()(commands.stats)
 app.command()(commands.demo)
 app.command()(commands.brief)

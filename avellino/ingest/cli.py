@@ -1,8 +1,7 @@
-"""``avellino ingest`` and ``avellino export``."""
+"""``avellino ingest`` (``avellino export`` lives in ``avellino/share/export_cli.py``)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,33 +167,3 @@ def _manifest_jobs(manifest: Path) -> list[tuple[Path, Path]]:
         raise ConfigError(f"Cannot read manifest {manifest}: {exc}") from exc
     base = manifest.parent
     return [(base / f["path"], base / f["mapping"]) for f in data.get("files", [])]
-
-
-def export(
-    out: Path = typer.Option(Path("-"), "--out", "-o", help="Output file, or - for standard output."),
-    fmt: str = typer.Option("ftm", "--format", "-f", help="ftm (FtM JSON lines), stix (STIX 2.1 bundle) or graphml."),
-    schema: list[str] = typer.Option(None, "--schema", "-s", help="Only these schemata (repeatable)."),
-    markings: bool = typer.Option(True, help="Include each entity's markings (originator, handling, TLP)."),
-    workspace: Path = WorkspaceOpt,
-) -> None:
-    """Export the workspace's entities, merged across partners by resolution.
-
-    Examples:
-
-      avellino export --format ftm -o entities.ftm.json
-
-      avellino export --format stix -o bundle.json --schema Person
-    """
-    from avellino.ingest.export import export_entities
-    from avellino.store import open_store
-
-    with open_store(workspace, read_only=True) as store:
-        if str(out) == "-":
-            count = export_entities(store, sys.stdout, fmt, schema or None, markings)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(out.name + ".partial")
-            with tmp.open("w", encoding="utf-8") as fh:
-                count = export_entities(store, fh, fmt, schema or None, markings)
-            tmp.replace(out)
-    err.print(f"exported {count:,} entities as {fmt}")

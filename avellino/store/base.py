@@ -147,6 +147,16 @@ class Store(ABC):
         Backends override this to stream; this fallback reads the whole table first."""
         yield from self.read_statements(columns=columns or STATEMENT_COLUMNS).to_batches(max_chunksize=batch_rows)
 
+    def stream_query(
+        self, sql: str, schema: pa.Schema, batch_rows: int = 65_536, memory_limit: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Record batches of a read-only query over the ``statements`` view and the ``canon`` table (which both
+        backends have under those names), in the query's order. Why a query and not more read_statements
+        options: an export orders, groups and rewrites references in one pass the database can spill to disk,
+        where Python would hold the workspace. ``schema`` types the columns the query selects. ``memory_limit``
+        (e.g. ``"1GB"``): what an embedded database may hold before spilling (a server manages its own)."""
+        raise NotImplementedError(f"{type(self).__name__} does not stream queries")
+
     def count_statements(self) -> int:
         table = self.aggregate([])
         return int(table.column("statements")[0].as_py() or 0) if table.num_rows else 0

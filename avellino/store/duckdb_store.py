@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -161,6 +162,26 @@ class DuckDBStore(Store):
             yield from cursor.sql(f"SELECT {cols} FROM statements").to_arrow_reader(batch_rows)
         finally:
             cursor.close()
+
+    def stream_query(
+        self, sql: str, schema: pa.Schema, batch_rows: int = 65_536, memory_limit: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        # its own cursor, so the caller may query the store meanwhile. Under a memory limit DuckDB sorts and groups
+        # within it and spills the rest to a temp folder of its own (the workspace may be read-only, and DuckDB's
+        # default, beside the file, would be written into it); measured on the 200k sample's GraphML export:
+        # 2.9 GB peak without a limit, 0.7 GB with 500 MB
+        cursor = self.con.cursor()
+        spill = tempfile.TemporaryDirectory(prefix="avellino-spill-") if memory_limit else None
+        try:
+            if spill is not None:
+                cursor.execute(f"SET memory_limit = '{memory_limit}'")
+                cursor.execute(f"SET temp_directory = '{spill.name}'")
+            yield from (b.cast(schema) for b in cursor.sql(sql).to_arrow_reader(batch_rows))
+        finally:
+            cursor.close()
+            if spill is not None:
+                self.con.execute("RESET memory_limit")
+                spill.cleanup()
 
     def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
         name = check_table_name(name)

@@ -10,7 +10,6 @@ import duckdb
 import pytest
 
 from avellino.errors import ConfigError, InputRejected, UnreadableFile
-from avellino.ingest.export import export_entities
 from avellino.ingest.ids import entity_id
 from avellino.ingest.run import ingest_file
 from avellino.store.base import Store
@@ -99,29 +98,6 @@ def test_missing_column_is_reported(tmp_path: Path, store: Store) -> None:
     with pytest.raises(InputRejected) as info:
         ingest_file(store, FIX / "persons.csv", mapping)
     assert info.value.problems[0].column == "telephone"
-
-
-@pytest.mark.parametrize("fmt", ["ftm", "stix", "graphml"])
-def test_exports_carry_markings(store: Store, tmp_path: Path, fmt: str) -> None:
-    ingest_file(store, FIX / "persons.csv", FIX / "persons.yml")
-    ingest_file(store, FIX / "calls.json", FIX / "calls.yml")
-    out = tmp_path / f"out.{fmt}"
-    with out.open("w") as fh:
-        count = export_entities(store, fh, fmt, None, True)
-    text = out.read_text()
-    assert count > 0
-    if fmt == "ftm":
-        lines = [json.loads(line) for line in text.splitlines()]
-        victim = next(e for e in lines if e["properties"].get("name") == ["Samira Tesfay"])
-        assert victim["avellino:markings"]["safeguarding"] is True
-    elif fmt == "stix":
-        bundle = json.loads(text)
-        types = {o["type"] for o in bundle["objects"]}
-        assert {"identity", "relationship", "marking-definition"} <= types
-        rel = next(o for o in bundle["objects"] if o["type"] == "relationship")
-        assert rel["object_marking_refs"] and rel["x_avellino_handling_code"] == "H2"
-    else:
-        assert "<graphml" in text and "<edge " in text and "Samira Tesfay" in text
 
 
 def test_parallel_ingest_rejects_only_the_bad_file(tmp_path: Path) -> None:

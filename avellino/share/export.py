@@ -1,0 +1,312 @@
+"""Exports: FtM JSON lines, STIX 2.1, GraphML and GEXF, streamed from the store, under the sharing policy.
+
+Two levels, chosen per format (docs/sharing.md, "Exports"):
+
+* **FtM JSON lines are record level**: the statements exactly as stored, one line per record and marking set,
+  references unchanged (they name records, all in the file), each line's markings carried with it, and the
+  resolved id a record belongs to in ``avellino:canonical``. Ingesting the file gives back the same statements
+  with the same markings (``ftm_out.py``).
+* **STIX, GraphML and GEXF are resolved (canonical) level**: one object or node per resolved entity, and every
+  reference rewritten through the canonical map, so the links between people survive ``resolve run``; each
+  object lists the records it merges and carries the strictest markings of its statements.
+
+Either way a reference is written only when the entity it names is in the same file (left out by ``--schema``
+or withheld for a partner, the link goes with it), so no export points at an id it does not hold.
+
+Everything streams: the database orders, filters and rewrites the statements (spilling to disk if it must) and
+hands them over in Arrow record batches, one entity after another; writers keep one entity in memory, plus,
+for links, the ids written (see ``graph.py`` and ``stix.py``).
+
+With no recipient an export is an internal copy: every statement, markings kept. For a registered partner
+(``--for``) every statement goes through ``avellino.share.policy`` (decided once per distinct marking set),
+protected people are left out whole unless the policy lets them go (a safeguarding purpose or a joint team),
+graph files sent out never hold them, and what was withheld is counted by reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO
+
+import pyarrow as pa
+
+from avellino.errors import ConfigError
+from avellino.model import model
+from avellino.model.markings import TLP, HandlingCode, Markings, SubjectCategory
+from avellino.network.protect import Protection
+from avellino.share.entities import PROTECTED
+from avellino.share.ftm_out import LINE_KEY, Written, model_folder, write_ftm, write_model
+from avellino.store.base import Store
+from avellino.store.schema import BASE_PROP, MARKING_FIELDS, STATEMENT_SCHEMA, marking_id_sql
+
+#: Format -> what it is, for help texts and errors.
+FORMATS = {
+    "ftm": "FtM JSON lines (record level, markings per statement)",
+    "stix": "STIX 2.1 bundle",
+    "graphml": "GraphML",
+    "gexf": "GEXF 1.3",
+}
+RECORD_LEVEL = frozenset({"ftm"})
+GRAPH_FORMATS = frozenset({"graphml", "gexf"})
+COLUMNS = ("entity_id", "canonical_id", "schema", "prop", "prop_type", "value", *MARKING_FIELDS, "first_seen",
+           "last_seen")  # fmt: skip
+TEXTS = pa.list_(pa.string())
+#: Record level (FtM): one row per line, a record's statements of one schema and marking set.
+LINE_GROUP = ("entity_id", "canonical_id", "schema", *MARKING_FIELDS)
+LINE_SCHEMA = pa.schema(
+    [*(STATEMENT_SCHEMA.field(c) for c in LINE_GROUP), ("props", TEXTS), ("vals", TEXTS), ("n", pa.int64()),
+     ("refs", pa.int64())]
+)  # fmt: skip
+#: Resolved level (STIX, graphs): one row per entity, its records, distinct values and distinct marking sets.
+MARK_LISTS = {"originator": "originators", "handling_code": "handling_codes", "handling_note": "handling_notes",
+              "tlp": "tlps", "subject_category": "categories", "evaluation": "evaluations"}  # fmt: skip
+ENTITY_SCHEMA = pa.schema(
+    [("canonical_id", pa.string()), ("records", TEXTS), ("schemata", TEXTS), ("props", TEXTS), ("vals", TEXTS),
+     *((name, TEXTS) for name in MARK_LISTS.values()), ("first_seens", pa.list_(pa.timestamp("us"))),
+     ("last_seens", pa.list_(pa.timestamp("us")))]
+)  # fmt: skip
+MARKING_TABLE_SCHEMA = pa.schema(
+    [("marking_id", pa.string()), *(STATEMENT_SCHEMA.field(f) for f in MARKING_FIELDS), ("n", pa.int64())]
+)
+BATCH_ROWS = 10_000
+#: What the embedded database may hold while it orders and groups an export (``AVELLINO_EXPORT_MEMORY``); the
+#: rest spills to disk. With the writers' own needs, the 1M sample exports within 2 GB (benchmarks/export_memory.py).
+DEFAULT_DATABASE_MEMORY = "1GB"
+
+
+def database_memory() -> str:
+    raw = os.environ.get("AVELLINO_EXPORT_MEMORY", "").strip() or DEFAULT_DATABASE_MEMORY
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, re.IGNORECASE):
+        raise ConfigError(f"AVELLINO_EXPORT_MEMORY must be a size such as 1GB or 500MB, not {raw!r}")
+    return raw
+
+
+@dataclass
+class Outcome:
+    """What an export wrote and what it withheld (statements, by the policy's reason)."""
+
+    fmt: str
+    written: Written
+    withheld: Counter[str] = field(default_factory=Counter)
+    model: Path | None = None
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown export format {fmt!r}: use {', '.join(FORMATS)}")
+    return fmt
+
+
+def check_schemata(schemata: Sequence[str] | None) -> list[str]:
+    names = list(schemata or [])
+    unknown = [n for n in names if model.get(n) is None]
+    if unknown:
+        raise ConfigError(
+            f"unknown schema {', '.join(map(repr, unknown))} for --schema (FtM schema names, e.g. Person)"
+        )
+    return names
+
+
+def _where(schemata: Sequence[str], allowed: set[str] | None, withhold_protected: bool) -> str:
+    clauses = []
+    if schemata:
+        clauses.append(f"schema IN ({_quoted(schemata)})")
+    if allowed is not None:
+        clauses.append(f"{marking_id_sql()} IN ({_quoted(sorted(allowed))})")
+    if withhold_protected:
+        clauses.append(f"canonical_id NOT IN ({_protected_sql()})")
+    return f" WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def _protected_sql() -> str:
+    """Resolved ids (or record ids, where unresolved) any statement marks as victim, witness or informant."""
+    return f"SELECT canonical_id FROM statements WHERE subject_category IN ({_quoted(sorted(PROTECTED))})"
+
+
+def export_sql(
+    fmt: str, schemata: Sequence[str] = (), allowed: set[str] | None = None, withhold_protected: bool = False
+) -> str:
+    """The one query an export reads (valid on DuckDB and PostgreSQL): the statements it may write, grouped by
+    the database into one row per FtM line (record level) or per resolved entity (with references rewritten to
+    canonical ids), ordered for the writer; references to entities not in the export are left out."""
+    cols = ", ".join(COLUMNS)
+    base = f"WITH s AS (SELECT {cols} FROM statements{_where(schemata, allowed, withhold_protected)})"
+    if fmt in RECORD_LEVEL:
+        group = ", ".join(LINE_GROUP)
+        order = ", ".join(LINE_KEY)
+        return (
+            f"{base} SELECT {group}, {_agg('prop', BY_VALUE)} AS props, {_agg('value', BY_VALUE)} AS vals, "
+            "count(*) AS n, count(*) FILTER (WHERE prop_type = 'entity') AS refs FROM s "
+            f"WHERE prop_type <> 'entity' OR value IN (SELECT entity_id FROM s) GROUP BY {group} ORDER BY {order}"
+        )
+    marks = ("originator", "handling_code", "handling_note", "tlp", "subject_category", "evaluation")
+    by_marks = "originator, handling_code, coalesce(handling_note, ''), tlp, subject_category, coalesce(evaluation, '')"
+    rewritten = (
+        f"r AS (SELECT s.canonical_id, s.entity_id, s.schema, s.prop, "
+        "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) ELSE s.value END AS value, "
+        f"{', '.join(f's.{m}' for m in marks)}, s.first_seen, s.last_seen "
+        "FROM s LEFT JOIN canon c ON s.prop_type = 'entity' AND c.entity_id = s.value "
+        "WHERE s.prop_type <> 'entity' OR coalesce(c.canonical_id, s.value) IN (SELECT canonical_id FROM s))"
+    )
+    records = (
+        "e AS (SELECT canonical_id, array_agg(entity_id ORDER BY entity_id, schema) AS records, "
+        "array_agg(schema ORDER BY entity_id, schema) AS schemata "
+        "FROM (SELECT DISTINCT canonical_id, entity_id, schema FROM r) x GROUP BY canonical_id)"
+    )
+    values = (
+        f"v AS (SELECT canonical_id, {_agg('prop', BY_VALUE, False)} AS props, {_agg('value', BY_VALUE, False)} "
+        f"AS vals FROM (SELECT DISTINCT canonical_id, prop, value FROM r WHERE prop <> '{BASE_PROP}') x "
+        "GROUP BY canonical_id)"
+    )
+    aggs = ", ".join(f"array_agg({m} ORDER BY {by_marks}) AS {MARK_LISTS[m]}" for m in marks)
+    sets = (
+        f"m AS (SELECT canonical_id, {aggs}, array_agg(first_seen ORDER BY {by_marks}) AS first_seens, "
+        f"array_agg(last_seen ORDER BY {by_marks}) AS last_seens FROM (SELECT canonical_id, {', '.join(marks)}, "
+        f"min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM r GROUP BY canonical_id, "
+        f"{', '.join(marks)}) x GROUP BY canonical_id)"
+    )
+    picked = ", ".join(f"m.{c}" if c not in {"canonical_id", "records", "schemata", "props", "vals"} else c
+                       for c in ENTITY_SCHEMA.names)  # fmt: skip
+    return (
+        f"{base}, {rewritten}, {records}, {values}, {sets} SELECT {picked} FROM e JOIN m USING (canonical_id) "
+        "LEFT JOIN v USING (canonical_id) ORDER BY canonical_id"
+    )
+
+
+BY_VALUE = "prop, value"
+
+
+def _agg(column: str, order: str, skip_id: bool = True) -> str:
+    """array_agg of a column in a fixed order (so props and vals line up), without the entity's id statement."""
+    where = f" FILTER (WHERE prop <> '{BASE_PROP}')" if skip_id else ""
+    return f"array_agg({column} ORDER BY {order}){where}"
+
+
+def statement_batches(
+    store: Store,
+    fmt: str,
+    schemata: Sequence[str] = (),
+    allowed: set[str] | None = None,
+    withhold_protected: bool = False,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """What an export writes, in record batches for ``write_statements``: one row per FtM line (``LINE_SCHEMA``)
+    or per resolved entity (``ENTITY_SCHEMA``)."""
+    sql = export_sql(check_format(fmt), check_schemata(schemata), allowed, withhold_protected)
+    schema = LINE_SCHEMA if fmt in RECORD_LEVEL else ENTITY_SCHEMA
+    yield from store.stream_query(sql, schema, batch_rows, memory_limit=database_memory())
+
+
+def write_statements(
+    batches: Iterable[pa.RecordBatch],
+    fmt: str,
+    out: IO[str],
+    *,
+    sent_out: bool = False,
+    protection: Protection | None = None,
+) -> Written:
+    """Write the batches :func:`statement_batches` gives (of any store, filtered by any policy) in one format, as
+    they arrive: bundles and other writers reuse it for their payload. ``sent_out``: a graph file for a partner
+    (protected people left out)."""
+    check_format(fmt)
+    if fmt == "ftm":
+        return write_ftm(batches, out)
+    if fmt == "stix":
+        from avellino.share.stix import write_stix
+
+        return write_stix(batches, out)
+    from avellino.share.graph import write_graph
+
+    return write_graph(batches, fmt, out, protection, sent_out)
+
+
+def marking_sets(store: Store, schemata: Sequence[str] = ()) -> pa.Table:
+    """The distinct marking sets of the statements an export may read, with their statement counts: what the
+    policy decides on (a few thousand rows, whatever the workspace's size)."""
+    fields = ", ".join(MARKING_FIELDS)
+    groups = ", ".join(str(i) for i in range(2, len(MARKING_FIELDS) + 2))
+    sql = (
+        f"SELECT {marking_id_sql()} AS marking_id, {fields}, count(*) AS n FROM statements"
+        f"{_where(schemata, None, False)} GROUP BY {groups}"
+    )
+    return pa.Table.from_batches(list(store.stream_query(sql, MARKING_TABLE_SCHEMA)), MARKING_TABLE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which statements a partner may have: marking sets allowed (None: all), and whether protected people are
+    left out whole; with the statements withheld, by reason."""
+
+    allowed: set[str] | None
+    withhold_protected: bool
+    withheld: Counter[str]
+
+
+INTERNAL = Plan(None, False, Counter())
+
+
+def plan_for(store: Store, request: object, fmt: str, schemata: Sequence[str] = ()) -> Plan:
+    """Ask the policy about every marking set once; protected people go whole unless the policy would let a
+    victim's fact go to these recipients for this purpose (and never in a graph file)."""
+    from avellino.share import policy
+
+    assert isinstance(request, policy.Request)
+    table = marking_sets(store, schemata)
+    weights = {str(m): int(n) for m, n in zip(table["marking_id"].to_pylist(), table["n"].to_pylist(), strict=True)}
+    allowed, withheld = policy.allowed_marking_ids(table, request, weights)
+    probe = Markings(request.sender, HandlingCode.H0, TLP.CLEAR, "A1", SubjectCategory.VICTIM)
+    protected = fmt in GRAPH_FORMATS or not policy.decide(probe, request).allowed
+    if protected:
+        counted = (
+            f"SELECT count(*) AS n FROM statements{_where(schemata, allowed, False)} "
+            f"AND canonical_id IN ({_protected_sql()})"
+        )
+        n = next(iter(store.stream_query(counted, pa.schema([("n", pa.int64())]))), None)
+        extra = int(n.column(0)[0].as_py() or 0) if n is not None and n.num_rows else 0
+        if extra:
+            withheld[policy.Reason.PROTECTED.value] += extra
+    return Plan(allowed, protected, withheld)
+
+
+def export(
+    store: Store,
+    out: IO[str],
+    fmt: str,
+    schemata: Sequence[str] = (),
+    request: object = None,
+    model_beside: Path | None = None,
+) -> Outcome:
+    """Export the workspace to ``out``: an internal copy when ``request`` is None, else only what the policy lets
+    go to its recipients. ``model_beside``: the export's path, to write FtM's model folder beside it."""
+    check_format(fmt)
+    names = check_schemata(schemata)
+    plan = INTERNAL if request is None else plan_for(store, request, fmt, names)
+    protection = _network_protection(store) if fmt in GRAPH_FORMATS else None
+    batches = statement_batches(store, fmt, names, plan.allowed, plan.withhold_protected)
+    written = write_statements(batches, fmt, out, sent_out=request is not None, protection=protection)
+    folder = write_model(model_folder(model_beside)) if fmt == "ftm" and model_beside is not None else None
+    return Outcome(fmt, written, plan.withheld, folder)
+
+
+def _network_protection(store: Store) -> Protection:
+    """Who ``network build`` found protected beyond data-subject categories (migrant boat pilots), by node id:
+    graph files mark them and never send them out. Empty when the network was never built."""
+    nodes = store.read_table("network_nodes")
+    if nodes is None or not {"id", "protected"} <= set(nodes.column_names):
+        return Protection()
+    reasons = nodes.column("safeguarding").to_pylist() if "safeguarding" in nodes.column_names else None
+    found: dict[str, str] = {}
+    for i, (node, flag) in enumerate(zip(nodes["id"].to_pylist(), nodes["protected"].to_pylist(), strict=True)):
+        if flag is True or str(flag).lower() == "true":
+            found[str(node)] = str(reasons[i]) if reasons and reasons[i] else "protected person (network build)"
+    return Protection(MappingProxyType(found))
