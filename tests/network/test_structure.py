@@ -5,8 +5,6 @@ import xml.etree.ElementTree as ET
 import igraph as ig
 
 from avellino.network.export import write_gexf, write_graphml
-from avellino.network.keyplayer.io import read_network
-from avellino.network.keyplayer.scale import key_players_scalable
 from avellino.network.structure import (
     brokerage,
     brokerage_across,
@@ -75,9 +73,3 @@ def test_gexf_and_graphml_round_trip(tmp_path):
     assert root.find(".//g:node", ns).get("label") == "v0"
     back = ig.Graph.Read_GraphML(str(write_graphml(g, tmp_path / "g.graphml")))
     assert back.vcount() == 11 and back.ecount() == g.ecount()
-
-
-def test_scalable_key_players_hit_the_bridges(fixtures):
-    g = read_network(fixtures / "network" / "cells.txt")
-    targets, lcc = key_players_scalable(g, 3)
-    assert len(targets) == 3 and lcc < g.vcount() - 3
