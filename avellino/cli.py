@@ -11,6 +11,7 @@ from rich.markup import escape
 from avellino import commands
 from avellino.errors import AvellinoError
 from avellino.flows.cli import app as flows_app
+from avellino.hitcheck.cli import app as hitcheck_app
 from avellino.ingest import cli as ingest_cli
 from avellino.network.cli import app as network_app
 from avellino.resolve.cli import app as resolve_app
@@ -50,6 +51,7 @@ app.add_typer(share_cli.node_app, name="node")
 app.add_typer(share_cli.partner_app, name="partner")
 app.add_typer(share_cli.share_app, name="share")
 app.command()(share_cli.serve)
+app.add_typer(hitcheck_app, name="hitcheck")
 
 
 def main() -> None:
