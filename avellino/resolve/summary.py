@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
 import pandas as pd
@@ -97,23 +96,16 @@ def _things(store: Store) -> ThingsSummary | None:
     )
 
 
-def _pairs(groups: pd.Series) -> set[tuple[str, str]]:
-    """All record pairs that share a group, as sorted tuples."""
-    out: set[tuple[str, str]] = set()
-    for members in groups.groupby(groups).groups.values():
-        ids = sorted(str(m) for m in members)
-        out.update(combinations(ids, 2))
-    return out
-
-
 def truth_scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     """Pairwise precision, recall and F1 of ``clusters`` (entity_id, cluster_id) against truth (entity_id,
     person_id), over the records both know."""
+    from avellino.resolve.metrics import cluster_scores
+
     both = clusters.merge(truth[["entity_id", "person_id"]], on="entity_id")
-    predicted = _pairs(both.set_index("entity_id")["cluster_id"])
-    actual = _pairs(both.set_index("entity_id")["person_id"])
-    hits = len(predicted & actual)
-    precision = hits / len(predicted) if predicted else 1.0
-    recall = hits / len(actual) if actual else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(actual)}
+    s = cluster_scores(both, dict(zip(both["entity_id"], both["person_id"], strict=True)))
+    return {
+        "precision": s["cluster_precision"],
+        "recall": s["cluster_recall"],
+        "f1": s["cluster_f1"],
+        "true_pairs": s["cluster_true_pairs"],
+    }
