@@ -17,7 +17,7 @@ from avellino.ingest.ids import entity_id_sql
 from avellino.ingest.mapping import EntitySpec, Mapping, PropertySpec, ValueSpec
 from avellino.ingest.readers import MULTI
 from avellino.model import model
-from avellino.model.markings import VOCABULARIES
+from avellino.model.markings import VOCABULARIES, protected_sql
 from avellino.store.schema import BASE_PROP, MARKING_FIELDS, marking_id_sql
 
 #: Default review periods when a mapping sets none: protected people are kept under stricter retention.
@@ -130,9 +130,7 @@ class EntitySQL:
             cat = self.marking("subject_category")
             short = (self.today + dt.timedelta(days=PROTECTED_RETENTION_DAYS)).isoformat()
             long = (self.today + dt.timedelta(days=DEFAULT_RETENTION_DAYS)).isoformat()
-            return (
-                f"(CASE WHEN {cat} IN ('victim', 'witness', 'informant') THEN DATE {q(short)} ELSE DATE {q(long)} END)"
-            )
+            return f"(CASE WHEN {protected_sql(cat)} THEN DATE {q(short)} ELSE DATE {q(long)} END)"
         return self.raw(field)
 
     def frame_columns(self) -> list[str]:

@@ -41,6 +41,21 @@ class SubjectCategory(StrEnum):
 
 #: Categories that are never disruption targets and carry safeguarding flags.
 PROTECTED_CATEGORIES = frozenset({SubjectCategory.VICTIM, SubjectCategory.WITNESS, SubjectCategory.INFORMANT})
+#: The same, as the plain strings statements carry (for SQL, Arrow and pandas filters), in a stable order.
+PROTECTED_VALUES: tuple[str, ...] = tuple(sorted(c.value for c in PROTECTED_CATEGORIES))
+#: Categories an originator uses for people it suspects.
+OFFENDER_CATEGORIES = frozenset({SubjectCategory.SUSPECT, SubjectCategory.POTENTIAL_OFFENDER})
+
+#: Strictness: each list runs from the least to the most restrictive (a summary of facts is marked with the
+#: strictest of them; markings are never weakened on the way out).
+TLP_ORDER: tuple[TLP, ...] = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
+HANDLING_ORDER: tuple[HandlingCode, ...] = (HandlingCode.H0, HandlingCode.H1, HandlingCode.H2, HandlingCode.H3)
+
+
+def protected_sql(column: str) -> str:
+    """SQL that is true when ``column`` holds a protected category (the same in DuckDB and PostgreSQL)."""
+    return f"{column} IN ({', '.join(repr(v) for v in PROTECTED_VALUES)})"
+
 
 HANDLING_MEANING = {
     HandlingCode.H0: "For law-enforcement purposes only (prevention and combating of crime)",

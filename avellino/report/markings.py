@@ -11,11 +11,9 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from avellino.model.markings import HANDLING_MEANING, TLP, HandlingCode
+from avellino.model.markings import HANDLING_MEANING, HANDLING_ORDER, TLP, TLP_ORDER, HandlingCode
 from avellino.store.base import Store
 
-TLP_ORDER = list(TLP)
-HANDLING_ORDER = list(HandlingCode)
 #: Entity ids per query when reading a section's markings (keeps the query's parameter list small).
 CHUNK = 5_000
 #: TLP 2.0 colours: the label in this colour on black.

@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from avellino.model.markings import PROTECTED_CATEGORIES, SubjectCategory
+from avellino.model.markings import OFFENDER_CATEGORIES as OFFENDERS
+from avellino.model.markings import PROTECTED_VALUES
 from avellino.resolve.model import ID_COLUMNS
 
 STRONG_ID_COLUMNS = ("passports", "id_numbers")
-OFFENDER_CATEGORIES = frozenset({SubjectCategory.SUSPECT.value, SubjectCategory.POTENTIAL_OFFENDER.value})
-PROTECTED = frozenset(c.value for c in PROTECTED_CATEGORIES)
+OFFENDER_CATEGORIES = frozenset(c.value for c in OFFENDERS)
+PROTECTED = frozenset(PROTECTED_VALUES)
 
 
 def one_edit(a: str, b: str) -> bool:
