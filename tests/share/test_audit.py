@@ -350,3 +350,55 @@ def test_concurrent_appends_keep_one_chain() -> None:
     assert errors == []
     assert audit.verify(first) == 60
     first.close()
+
+
+CHANGES = (
+    "UPDATE audit_log SET entry = 'x'",
+    "DELETE FROM audit_log",
+    "INSERT INTO audit_log VALUES (99, 'x', 'y')",
+    "UPDATE audit_head SET seq = 0",
+)
+
+
+@pytest.mark.postgres
+def test_no_role_but_the_owner_can_change_the_postgres_log() -> None:
+    """Analysts and writers append through audit_append only: UPDATE, DELETE and INSERT are refused, and the
+    function refuses an entry that does not continue the chain."""
+    if not PG_URL:
+        pytest.skip("AVELLINO_TEST_PG_URL is not set (CI starts PostgreSQL and sets it)")
+    import uuid
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    import psycopg
+
+    from avellino.store.postgres_schema import init_workspace
+    from avellino.store.postgres_store import PostgresStore
+
+    url = pg_schema_url()
+    roles = {kind: (f"avellino_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex) for kind in ("analyst", "writer")}
+    with psycopg.connect(str(PG_URL), autocommit=True) as admin:
+        for role, password in roles.values():
+            admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")  # type: ignore[arg-type]
+    try:
+        init_workspace(url, analysts=[roles["analyst"][0]], writers=[roles["writer"][0]])
+        parts = urlsplit(url)
+        for kind, (role, password) in roles.items():
+            as_role = urlunsplit(
+                parts._replace(netloc=f"{quote(role)}:{quote(password)}@{parts.hostname}:{parts.port}")
+            )
+            with PostgresStore(as_role) as store:
+                entry = audit.record(store, user=kind, purpose="p", action="read", touched=["e1"])
+                con: Any = getattr(store, "con")  # noqa: B009
+                for sql in CHANGES:
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        con.execute(sql)
+                forged = audit.canonical_json({**entry.fields, "seq": entry.seq + 1})  # prev is not the head's hash
+                assert con.execute("SELECT audit_append(%s)", (forged,)).fetchone() == (None,)
+        with PostgresStore(url) as owner:
+            assert audit.verify(owner) == 2
+            assert [e.fields["user"] for e in audit.entries(owner)] == ["analyst", "writer"]
+    finally:
+        with psycopg.connect(str(PG_URL), autocommit=True) as admin:
+            for role, _ in roles.values():
+                admin.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
+                admin.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
