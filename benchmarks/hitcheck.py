@@ -247,11 +247,12 @@ def tune(workspace: Path, truth_file: Path, budget: float) -> dict[str, object]:
     """The grid search behind DEFAULT_RULE: the highest recall whose false-hit rate stays within ``budget``."""
     truth = _truth(truth_file)
     grid = {
-        "document": [0.4, 0.5, 0.6],
-        "exact": [0.4, 0.45, 0.5, 0.55, 0.6],
-        "partial": [0.65, 0.7, 0.75, 0.8, 0.85],
-        "year": [0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
-        "missing": [0.85, 0.9, 0.95, 1.01],
+        "document": [0.3, 0.4, 0.5],
+        "exact": [0.5, 0.55, 0.6, 0.65],
+        "partial": [0.75, 0.8, 0.85],
+        "daymonth": [0.85, 0.9, 0.95, 1.01],
+        "year": [0.75, 0.8, 0.85, 0.9],
+        "missing": [0.95, 1.01],
     }
     best: tuple[float, float, match.Rule] | None = None
     pairs = _pairs(workspace, truth_file)

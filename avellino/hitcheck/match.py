@@ -38,8 +38,8 @@ from avellino.hitcheck.persons import PersonValues
 
 MAX_BUCKET = 1_000
 
-LEVELS = ("exact", "partial", "year", "missing", "conflict")
-EXACT, PARTIAL, YEAR, MISSING, CONFLICT = range(5)
+LEVELS = ("exact", "partial", "daymonth", "year", "missing", "conflict")
+EXACT, PARTIAL, DAYMONTH, YEAR, MISSING, CONFLICT = range(6)
 #: test kinds besides the levels: the year of a held full date (a year level only when the query has no day)
 #: and a document number
 YEAR_OF_FULL, DOCUMENT = 10, -1
@@ -48,8 +48,10 @@ YEAR_OF_FULL, DOCUMENT = 10, -1
 def _element_level(element: str, held_day: bool) -> int:
     if element.startswith("ymd"):
         return EXACT
-    if element.startswith(("ym", "md")):
+    if element.startswith("ym"):
         return PARTIAL
+    if element.startswith("md"):
+        return DAYMONTH
     return YEAR_OF_FULL if held_day else YEAR
 
 
@@ -57,16 +59,17 @@ def _element_level(element: str, held_day: bool) -> int:
 class Rule:
     """Name-Dice thresholds: with a shared document, and per date level (above 1 = never a hit)."""
 
-    document: float = 0.40
+    document: float = 0.30
     exact: float = 0.60
     partial: float = 0.85
-    year: float = 0.85
+    daymonth: float = 0.95
+    year: float = 0.80
     missing: float = 1.01
     conflict: float = 1.01
     blend: float = 0.25  #: weight of the overlap coefficient against the Dice coefficient in the name similarity
 
     def thresholds(self) -> np.ndarray:
-        return np.array([self.exact, self.partial, self.year, self.missing, self.conflict])
+        return np.array([self.exact, self.partial, self.daymonth, self.year, self.missing, self.conflict])
 
 
 DEFAULT_RULE = Rule()
