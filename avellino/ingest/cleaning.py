@@ -10,6 +10,8 @@ from __future__ import annotations
 from followthemoney import registry
 from followthemoney.exc import InvalidData
 
+from avellino.ingest.sql import q
+
 #: Types cleaned in SQL (see compile.py) rather than through FtM's Python cleaners.
 SQL_TYPES = {"date", "number", "entity", "name", "string", "text", "address", "phone"}
 #: SQL tests (over ``value``) for values FtM's cleaner provably returns unchanged, so they skip the Python
@@ -82,13 +84,9 @@ def phone_e164_sql(raw: str, country: str | None, digits: str | None = None) -> 
             intl = str(meta.international_prefix) if (meta.international_prefix or "").isdigit() else "00"
             trunk = meta.national_prefix or ""
             rest = f"substr({d}, {len(trunk) + 1})" if trunk else d
-            test = f"starts_with({d}, {q_(trunk)})" if trunk else "true"
+            test = f"starts_with({d}, {q(trunk)})" if trunk else "true"
             national = f"'+{meta.country_code}' || (CASE WHEN {test} THEN {rest} ELSE {d} END)"
     return (
         f"(CASE WHEN starts_with(ltrim({raw}), '+') THEN '+' || {d} "
-        f"WHEN starts_with({d}, {q_(intl)}) THEN '+' || substr({d}, {len(intl) + 1}) ELSE {national} END)"
+        f"WHEN starts_with({d}, {q(intl)}) THEN '+' || substr({d}, {len(intl) + 1}) ELSE {national} END)"
     )
-
-
-def q_(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -16,6 +16,7 @@ from avellino.ingest.cleaning import phone_digits_sql, phone_e164_sql, phone_sql
 from avellino.ingest.ids import entity_id_sql
 from avellino.ingest.mapping import EntitySpec, Mapping, PropertySpec, ValueSpec
 from avellino.ingest.readers import MULTI
+from avellino.ingest.sql import ident, q
 from avellino.model import model
 from avellino.model.markings import VOCABULARIES, protected_sql
 from avellino.store.schema import BASE_PROP, MARKING_FIELDS, marking_id_sql
@@ -24,15 +25,6 @@ from avellino.store.schema import BASE_PROP, MARKING_FIELDS, marking_id_sql
 DEFAULT_RETENTION_DAYS = 3 * 365
 PROTECTED_RETENTION_DAYS = 365
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?)?$"
-
-
-def q(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def col(name: str) -> str:

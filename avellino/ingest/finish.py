@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from avellino.ingest.cleaning import SQL_TYPES, UNCHANGED_SQL, clean_distinct
-from avellino.ingest.compile import q
+from avellino.ingest.sql import q
 from avellino.store.duckdb_tx import registered
 
 #: Statements kept once per (entity, property, value, markings); the first row wins.

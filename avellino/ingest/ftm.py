@@ -25,10 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from avellino.errors import InputRejected, RowProblem
-from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS, _typed, q, value_checks_sql
+from avellino.ingest.compile import DEFAULT_RETENTION_DAYS, PROTECTED_RETENTION_DAYS, _typed, value_checks_sql
 from avellino.ingest.ids import NAMESPACE_SEP, namespaced_sql, originator_slug
 from avellino.ingest.mapping import Mapping, PropertySpec, did_you_mean
 from avellino.ingest.readers import LONE_SURROGATE, lone_surrogates
+from avellino.ingest.sql import q
 from avellino.model import model
 from avellino.model.markings import MarkingError, Markings
 from avellino.store.duckdb_tx import registered

@@ -17,6 +17,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+from avellino.ingest.sql import q
+
 SEP = "\x1f"
 #: Between an originator's slug and the id inside its namespace; never part of a slug.
 NAMESPACE_SEP = "--"
@@ -59,7 +61,7 @@ def namespaced_sql(prefix_expr: str, id_expr: str) -> str:
 
 def entity_id_sql(originator_expr: str, key_literal: str, key_exprs: Sequence[str]) -> str:
     """The DuckDB expression equal to :func:`entity_id` for the given column expressions."""
-    lit = key_literal.replace("'", "''")
+    lit = q(key_literal)
     trimmed = [f"NULLIF(TRIM({k}), '')" for k in key_exprs]
-    joined = f"concat_ws(chr(31), '{lit}', {', '.join(trimmed)})" if trimmed else f"'{lit}'"
+    joined = f"concat_ws(chr(31), {lit}, {', '.join(trimmed)})" if trimmed else lit
     return f"({slug_sql(originator_expr)} || '{NAMESPACE_SEP}' || substr(sha1({joined}), 1, 24))"
