@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from avellino.errors import ConfigError
 from avellino.share import audit
 from avellino.store.base import Store
-from avellino.store.schema import DELETE_SCHEMA
+from avellino.store.schema import DELETE_SCHEMA, STATEMENT_SCHEMA
 
 COLUMNS = ["id", "entity_id", "originator", "subject_category", "retention_review"]
 
@@ -57,10 +57,14 @@ class Due:
 
 def due(store: Store, before: date) -> Due:
     """The statements whose retention review date is before ``before`` (usually today)."""
-    table = store.read_statements(columns=COLUMNS)
-    review = table.column("retention_review")
-    mask = pc.fill_null(pc.less(review, pa.scalar(before, pa.date32())), False)
-    return Due(before, table.filter(mask).sort_by([("originator", "ascending"), ("id", "ascending")]))
+    cutoff = pa.scalar(before, pa.date32())
+    parts = [
+        batch.filter(pc.fill_null(pc.less(batch.column("retention_review"), cutoff), False))
+        for batch in store.scan_statements(columns=COLUMNS)  # streamed: only what is due is kept
+    ]
+    schema = pa.schema([STATEMENT_SCHEMA.field(c) for c in COLUMNS])
+    table = pa.Table.from_batches([p for p in parts if p.num_rows], schema=schema)
+    return Due(before, table.sort_by([("originator", "ascending"), ("id", "ascending")]))
 
 
 @dataclass(frozen=True)
