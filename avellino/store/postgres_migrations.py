@@ -5,13 +5,15 @@ each in ``schema_version`` (``postgres_schema.py`` runs them; opening a store on
 migration's SQL is frozen once released: a later change is a new migration, never an edit of an old one, so
 every server reaches the same schema whatever version it started from.
 
-To add one (an audit log, partner tables...), append one line to ``MIGRATIONS`` with the next number::
+To add one (partner tables...), append one line to ``MIGRATIONS`` with the next number::
 
-    Migration(4, "audit log", AUDIT_SQL, writer={"audit": "INSERT"}),
+    Migration(6, "partner nodes", PARTNERS_SQL, writer={"partners": "INSERT, UPDATE"}),
 
 ``writer`` names the tables the migration creates that a writer role (``avellino init --grant-writer``) may
-change, and how; analyst roles may read every table. ``avellino init --upgrade`` then applies it on each server
-and grants the roles already recorded. Statements run one by one, separated by ``;`` at the end of a line.
+change, and how (``writer_functions``: the functions it may run); analyst roles may read every table. ``avellino
+init --upgrade`` then applies it on each server and grants the roles already recorded. Statements run one by one,
+separated by ``;`` at the end of a line. tests/store/test_postgres_schema.py upgrades a version-1 workspace through
+every migration.
 """
 
 from __future__ import annotations
@@ -74,14 +76,40 @@ CREATE TABLE role_grants (role TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind 
 """
 
 
+#: Version 5: derived tables (x_...: clusters, judgements, the network) are made and remade through one function
+#: that runs as the workspace's owner, so that writer roles need no DDL right at all, every derived table belongs
+#: to the owner whoever made it (any writer may remake it later), and each is granted to the recorded roles when
+#: made. It accepts only an x_ name and the column types the backend writes. No ';' ends a line inside it:
+#: migrations are split into statements there.
+DERIVED_TABLES_SQL = (
+    "CREATE OR REPLACE FUNCTION avellino_derived_table(name TEXT, col_names TEXT[], col_types TEXT[]) "
+    "RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER AS $$ DECLARE cols TEXT; g RECORD; BEGIN "
+    "IF name !~ '^x_[a-z][a-z0-9_]*$' THEN RAISE EXCEPTION 'invalid derived table name %', name; END IF; "
+    "IF coalesce(array_length(col_names, 1), 0) <> coalesce(array_length(col_types, 1), 0) "
+    "OR EXISTS (SELECT 1 FROM unnest(col_types) t WHERE t NOT IN ('TEXT', 'TIMESTAMP', 'DATE', 'BIGINT', "
+    "'INTEGER', 'DOUBLE PRECISION', 'BOOLEAN')) THEN RAISE EXCEPTION 'invalid columns for %', name; END IF; "
+    "SELECT string_agg(format('%I %s', n, t), ', ') INTO cols FROM unnest(col_names, col_types) AS u(n, t); "
+    "EXECUTE format('DROP TABLE IF EXISTS %I', name); "
+    "EXECUTE format('CREATE TABLE %I (%s)', name, coalesce(cols, '')); "
+    "FOR g IN SELECT r.role, r.kind FROM role_grants r JOIN pg_roles p ON p.rolname = r.role LOOP "
+    "EXECUTE format('GRANT %s ON %I TO %I', CASE WHEN g.kind = 'writer' THEN 'SELECT, INSERT, UPDATE, DELETE' "
+    "ELSE 'SELECT' END, name, g.role); END LOOP; END $$;\n"
+    "DO $$ BEGIN EXECUTE format('ALTER FUNCTION avellino_derived_table(TEXT, TEXT[], TEXT[]) "
+    "SET search_path = %I, pg_temp', current_schema()); END $$;\n"
+    "REVOKE EXECUTE ON FUNCTION avellino_derived_table(TEXT, TEXT[], TEXT[]) FROM PUBLIC;\n"
+)
+
+
 @dataclass(frozen=True)
 class Migration:
-    """One numbered step of the schema. ``writer``: table -> privileges a writer role gets on it."""
+    """One numbered step of the schema. ``writer``: table -> privileges a writer role gets on it;
+    ``writer_functions``: functions (with their argument types) a writer role may execute."""
 
     version: int
     name: str
     sql: str
     writer: dict[str, str] = field(default_factory=dict)
+    writer_functions: tuple[str, ...] = ()
 
     def statements(self) -> list[str]:
         return [s.strip() for s in self.sql.split(";\n") if s.strip()]
@@ -95,10 +123,17 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "recorded role grants", ROLES_SQL),
     # share/audit_sql.py: appended to only through its audit_append function, so no role gets to change it
     Migration(4, "audit log", POSTGRES_MIGRATION_SQL),
+    Migration(5, "derived tables made by the owner's function", DERIVED_TABLES_SQL,
+              writer_functions=("avellino_derived_table(TEXT, TEXT[], TEXT[])",)),
 ]  # fmt: skip
 
 #: The schema version this Avellino reads and writes.
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def writer_functions() -> list[str]:
+    """Every function a writer role may execute (the others are the owner's, or everyone's)."""
+    return [f for migration in MIGRATIONS for f in migration.writer_functions]
 
 
 def writer_tables() -> dict[str, str]:

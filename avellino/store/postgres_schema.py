@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from avellino.errors import ConfigError, StoreError
-from avellino.store.postgres_migrations import MIGRATIONS, SCHEMA_VERSION, writer_tables
+from avellino.store.postgres_migrations import MIGRATIONS, SCHEMA_VERSION, writer_functions, writer_tables
 from avellino.store.schema import prop_types_table
 
 #: The command messages give for an upgrade; ``where`` is the redacted URL.
@@ -149,7 +149,7 @@ def migrate(con: Any, where: str, upgrade: bool = False) -> tuple[int, int]:
                     "INSERT INTO schema_version (version, name) VALUES (%s, %s)", (migration.version, migration.name)
                 )
         _refresh_prop_types(cur)
-        for role, kind in cur.execute("SELECT role, kind FROM role_grants ORDER BY role").fetchall():
+        for role, kind in recorded_roles(cur):
             _apply_grant(cur, role, kind)
     return before, SCHEMA_VERSION
 
@@ -197,11 +197,13 @@ def _apply_grant(cur: Any, role: str, kind: str) -> None:
     schema = sql.Identifier(_one(cur, "SELECT current_schema()"))
     cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who))
     if kind == "writer":
-        # derived tables (x_...: clusters, judgements, the network) are kept by writers: they may create new
-        # ones in the schema, and change the rows of those that exist, never the workspace's own tables
-        cur.execute(sql.SQL("GRANT CREATE ON SCHEMA {} TO {}").format(schema, who))
+        # derived tables (x_...: clusters, judgements, the network) are made through the owner's function
+        # (migration 5): a writer changes rows, never a table
+        for function in writer_functions():
+            cur.execute(sql.SQL(f"GRANT EXECUTE ON FUNCTION {function} TO {{}}").format(who))
     writes = writer_tables() if kind == "writer" else {}
-    # tables and views this role may grant (a table a writer made belongs to that writer, who granted it then)
+    # the tables and views this role may grant (a derived table made by an earlier Avellino belongs to whoever
+    # made it, who granted it then)
     owned = cur.execute(
         "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
         "AND c.relkind IN ('r', 'v', 'p') AND pg_has_role(current_user, c.relowner, 'MEMBER') ORDER BY 1"
@@ -224,4 +226,11 @@ def grant_derived(cur: Any, table: str, roles: list[tuple[str, str]]) -> None:
 
 
 def recorded_roles(cur: Any) -> list[tuple[str, str]]:
-    return [(r, k) for r, k in cur.execute("SELECT role, kind FROM role_grants ORDER BY role").fetchall()]
+    """The roles granted by ``avellino init``, less those dropped from the server since."""
+    return [
+        (r, k)
+        for r, k in cur.execute(
+            "SELECT role, kind FROM role_grants g WHERE EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = g.role) "
+            "ORDER BY role"
+        ).fetchall()
+    ]

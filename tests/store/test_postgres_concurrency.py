@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -143,20 +144,30 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     query(str(PG_URL), f"DROP SCHEMA {schema} CASCADE")
 
 
+@contextmanager
+def granted(url: str, *kinds: str) -> Iterator[list[str]]:
+    """A login role of its own per kind (``analyst``, ``writer``), granted by `avellino init --grant-KIND`; the
+    URLs to connect as each. The roles are dropped afterwards, with what they own and were granted."""
+    roles = [(f"avellino_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex) for _ in kinds]
+    try:
+        args = []
+        for kind, (role, password) in zip(kinds, roles, strict=True):
+            query(str(PG_URL), f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+            args += [f"--grant-{kind}", role]
+        done = avellino("init", "--workspace", url, *args)
+        assert done.returncode == 0, done.stderr
+        yield [_as(url, role, password) for role, password in roles]
+    finally:
+        for role, _password in roles:
+            if query(str(PG_URL), "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)):
+                query(str(PG_URL), f"DROP OWNED BY {role}")
+                query(str(PG_URL), f"DROP ROLE {role}")
+
+
 @pytest.fixture()
 def analyst(analysed: tuple[str, Path]) -> Iterator[str]:
-    """A login role of its own, granted read access by `avellino init --grant-analyst`; dropped afterwards."""
-    url, _root = analysed
-    role, password = f"avellino_test_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    query(str(PG_URL), f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-    try:
-        done = avellino("init", "--workspace", url, "--grant-analyst", role)
-        assert done.returncode == 0, done.stderr
-        assert f"{role} may read it" in done.stderr
-        yield _as(url, role, password)
-    finally:
-        query(str(PG_URL), f"DROP OWNED BY {role}")
-        query(str(PG_URL), f"DROP ROLE {role}")
+    with granted(analysed[0], "analyst") as (url,):
+        yield url
 
 
 def test_an_analyst_role_without_ddl_rights_runs_every_read_command(analyst: str, analysed: tuple[str, Path]) -> None:
@@ -190,3 +201,29 @@ def test_an_analyst_role_without_ddl_rights_runs_every_read_command(analyst: str
     message = " ".join(refused.stderr.split())
     assert refused.returncode == 1 and "this database role may only read it" in message, refused.stderr
     assert "--grant-writer" in message
+
+
+def test_a_writer_role_imports_resolves_and_builds_but_never_changes_a_table(analysed: tuple[str, Path]) -> None:
+    url, _root = analysed
+    with granted(url, "writer", "analyst") as (writer, analyst):
+        with psycopg.connect(writer, autocommit=True) as con:
+            for ddl in ("DROP TABLE stmt", "ALTER TABLE stmt ADD COLUMN b TEXT", "TRUNCATE batches",
+                        "DROP VIEW statements", "DELETE FROM schema_version"):  # fmt: skip
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    con.execute(ddl)  # type: ignore[arg-type]
+        pairs = avellino("resolve", "clusters", "--workspace", writer, "--limit", "1", "--pairs")
+        left, right = pairs.stdout.split()[:2]
+        writes = [
+            ["ingest", str(FIXTURES / "ingest" / "persons.csv"), "--mapping", str(MAPPING)],
+            ["resolve", "judge", left, right, "--verdict", "different", "--user", "w.riter", "--reason", "test"],
+            ["resolve", "run"],  # replaces the rows of derived tables the administrator's run made
+            ["network", "build"],
+        ]
+        for args in writes:
+            done = avellino(*args, "--workspace", writer)
+            assert done.returncode == 0, f"{args}: {done.stderr}"
+        # what the writer kept, the analyst reads (a derived table the writer made was granted when made)
+        explained = avellino("resolve", "explain", left, right, "--workspace", analyst)
+        assert explained.returncode == 0, explained.stderr
+        assert "judgement: negative" in explained.stdout
+        assert query(analyst, "SELECT count(*) FROM x_network_nodes")[0][0] > 0
