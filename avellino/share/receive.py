@@ -109,9 +109,12 @@ def _show(row: dict[str, object]) -> str:
     return ", ".join(f"{k}={row.get(k)}" for k in MARKING_FIELDS)
 
 
-def lean_tables(table: pa.Table, batch_id: str) -> tuple[pa.Table, pa.Table]:
-    """The payload as the store's lean statements and marking sets (the path ingest writes by)."""
-    con = duckdb.connect()
+def lean_tables(
+    table: pa.Table, batch_id: str, engine: duckdb.DuckDBPyConnection | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """The payload as the store's lean statements and marking sets (the path ingest writes by). ``engine``: an
+    in-memory DuckDB to reuse (a bundle read batch by batch uses one)."""
+    con = (engine or duckdb.connect()).cursor()
     try:
         con.register("t", table)
         mid = marking_id_sql()
@@ -127,11 +130,40 @@ def lean_tables(table: pa.Table, batch_id: str) -> tuple[pa.Table, pa.Table]:
     return statements.cast(STORED_SCHEMA), markings.cast(MARKING_SCHEMA)
 
 
-def read_payload(path: Path, reader: BundleReader) -> pa.Table:
-    """Every record batch of the payload, read to the very end (where the second hash is checked)."""
+#: Columns of a bundle's lean statements kept dictionary-encoded while a bundle is read (few distinct values).
+_ENCODED = ("entity_id", "schema", "prop", "marking_id", "batch_id")
+
+
+def read_checked(
+    path: Path, reader: BundleReader, check: Callable[[pa.Table], None], batch_id: str
+) -> tuple[pa.Table, pa.Table, int]:
+    """Read the payload batch by batch to its very end (where the second hash is checked), checking each batch
+    and keeping it only as lean, dictionary-encoded statements: memory grows with what the store will hold, not
+    with the payload's full-width text (a 2.8M-statement bundle: 1.75 GB peak read whole, see docs/nodes.md)."""
+    parts: list[pa.Table] = []
+    marks: dict[str, dict[str, object]] = {}
+    rows = 0
+    engine = duckdb.connect()
+    engine.execute("SET threads = 1")  # small batches; threads only add buffers
     try:
         stream = ipc.open_stream(reader)
-        table = stream.read_all()
+        for batch in stream:
+            table = pa.Table.from_batches([batch])
+            check(table)
+            statements, markings = lean_tables(table, batch_id, engine)
+            # copied into Arrow's own memory (DuckDB's result buffers are far larger than their rows)
+            parts.append(
+                pa.table(
+                    {
+                        name: pc.dictionary_encode(col) if name in _ENCODED else pa.concat_arrays(col.chunks)
+                        for name, col in zip(statements.schema.names, statements.columns, strict=True)
+                    }
+                )
+            )
+            del statements
+            for m in markings.to_pylist():
+                marks.setdefault(str(m["marking_id"]), m)
+            rows += table.num_rows
     except BundleRefused:
         raise
     except (pa.ArrowInvalid, pa.ArrowException, OSError, ValueError) as exc:
@@ -139,9 +171,16 @@ def read_payload(path: Path, reader: BundleReader) -> pa.Table:
         if cause is not None:
             raise cause from exc
         raise BundleRefused(str(path), f"the payload is not readable ({exc})") from exc
+    finally:
+        engine.close()
     if reader.read(1):
         raise BundleRefused(str(path), "data follows the end of the payload")
-    return table
+    if not parts:
+        empty = lean_tables(pa.Table.from_pylist([], schema=PAYLOAD_SCHEMA), batch_id)
+        return empty[0], empty[1], 0
+    statements = pa.concat_tables(parts).unify_dictionaries()
+    markings = pa.Table.from_pylist(list(marks.values()), schema=MARKING_SCHEMA)
+    return statements, markings, rows
 
 
 def receive_bundle(
@@ -162,9 +201,13 @@ def receive_bundle(
     today = today or dt.date.today()
     try:
         if header.kind == FACTS:
-            table = read_payload(path, reader)
-            check_facts(path, table, node, header, sender, today)
-            return _import(open_store, path, header, table)
+            batch_id = uuid.uuid4().hex
+
+            def check(table: pa.Table) -> None:
+                check_facts(path, table, node, header, sender, today)
+
+            statements, markings, rows = read_checked(path, reader, check, batch_id)
+            return _import(open_store, path, header, batch_id, statements, markings, rows)
         if header.kind == NOTICES:
             from avellino.share.withdraw import apply_notices
 
@@ -174,17 +217,23 @@ def receive_bundle(
         reader.close()
 
 
-def _import(open_store: Callable[[], Store], path: Path, header: Header, table: pa.Table) -> ReceiveResult:
-    result = ReceiveResult(path, header.bundle_id, header.kind, header.sender, statements=table.num_rows)
+def _import(
+    open_store: Callable[[], Store],
+    path: Path,
+    header: Header,
+    batch_id: str,
+    statements: pa.Table,
+    markings: pa.Table,
+    rows: int,
+) -> ReceiveResult:
+    result = ReceiveResult(path, header.bundle_id, header.kind, header.sender, statements=rows)
     checksum = file_sha256(path)
-    batch_id = uuid.uuid4().hex
-    statements, markings = lean_tables(table, batch_id)
     with open_store() as store:
         if store.find_batch(checksum, BUNDLE_MAPPING) is not None:
             result.skipped = True
             return result
         source = f"bundle-{header.bundle_id}-from-{header.sender}"
-        batch = BatchInfo(batch_id, source, checksum, BUNDLE_MAPPING, table.num_rows, table.num_rows, dt.datetime.now())
+        batch = BatchInfo(batch_id, source, checksum, BUNDLE_MAPPING, rows, rows, dt.datetime.now())
         result.added = store.write_batch(batch, statements, markings)
         record_receipt(store, header, result.statements, {"added": result.added})
     return result
