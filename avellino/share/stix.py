@@ -46,11 +46,11 @@ TLP2_CREATED = "2022-10-01T00:00:00.000Z"
 
 #: Avellino's own STIX definitions: the same objects in every bundle, so their ids and dates are constants.
 STIX_NAMESPACE = uuid.UUID("6c1d7a32-7a51-4f0a-9d1e-5b7f2f0f1a11")
-AVELLINO_IDENTITY = "identity--8d0ec1c4-2b8a-5d3e-9a51-6f0b7c2d1e01"
+AVELLINO_IDENTITY = "identity--8d0ec1c4-2b8a-4d3e-9a51-6f0b7c2d1e01"
 HANDLING_EXTENSION = "extension-definition--3f5b8a7e-6c1d-4e2f-9a0b-1c2d3e4f5a61"
 ENTITY_EXTENSION = "extension-definition--7a9c2e4b-5d6f-4a8b-9c0d-2e3f4a5b6c71"
 DEFINED = "2026-12-01T00:00:00.000Z"
-DOCS = "https://github.com/avellino-osint/avellino/blob/main/docs/sharing.md#stix-21"
+DOCS = "https://github.com/avellino-osint/avellino/blob/main/docs/exports.md#stix-21"
 
 
 def stix_time(when: dt.datetime | None) -> str:
@@ -62,8 +62,10 @@ def stix_time(when: dt.datetime | None) -> str:
 
 
 def stix_id(kind: str, key: str) -> str:
-    """A deterministic id: the same entity gets the same STIX id in every export (a new version, not a copy)."""
-    return f"{kind}--{uuid.uuid5(STIX_NAMESPACE, key)}"
+    """A deterministic id: the same entity gets the same STIX id in every export (a new version, not a copy).
+    Shaped as a UUIDv4 (the 122 bits of a name-based hash), as STIX asks of domain objects."""
+    digest = uuid.uuid5(STIX_NAMESPACE, key).bytes
+    return f"{kind}--{uuid.UUID(bytes=digest, version=4)}"
 
 
 def agency_id(name: str) -> str:

@@ -27,11 +27,8 @@ CLUSTER = "cl-0000000000000001"
 #: What a statement is, for a round trip: everything but provenance (which file and row it came from).
 KEPT = ("entity_id", "schema", "prop", "value", "originator", "handling_code", "handling_note", "tlp", "evaluation",
         "subject_category", "retention_review")  # fmt: skip
-EXPORT_MAPPING = (
-    "# any FtM file Avellino exported: each line carries its own markings; these apply to lines without\n"
-    "originator: UNKNOWN\nsource: {format: ftm}\n"
-    "markings: {handling_code: H2, tlp: RED, evaluation: X4, subject_category: other}\n"
-)
+#: The mapping docs/exports.md gives for importing an export: lines keep their own markings.
+EXPORT_MAPPING = Path(__file__).resolve().parent.parent / "fixtures" / "share" / "avellino-export.yml"
 
 
 def resolved(store: Store) -> dict[str, str]:
@@ -73,8 +70,7 @@ def test_ftm_round_trip_gives_back_the_same_statements_and_markings(store: Store
 
     path = tmp_path / "export.ftm.json"
     path.write_text(text, encoding="utf-8")
-    mapping = tmp_path / "export.yml"
-    mapping.write_text(EXPORT_MAPPING)
+    mapping = EXPORT_MAPPING
     with open_store(tmp_path / "fresh", create=True) as fresh:
         ingest_file(fresh, path, mapping)
         assert statements(fresh) == statements(store)
@@ -97,8 +93,7 @@ def test_ftm_round_trip_keeps_each_statements_own_markings(tmp_path: Path) -> No
                                             "evaluation": "B2", "subject_category": "victim",
                                             "retention_review": "2027-06-30"}}) + "\n"
     )  # fmt: skip
-    mapping = tmp_path / "m.yml"
-    mapping.write_text(EXPORT_MAPPING)
+    mapping = EXPORT_MAPPING
     with open_store(tmp_path / "a", create=True) as first:
         ingest_file(first, src, mapping)
         kept = statements(first)
@@ -120,8 +115,7 @@ def test_bad_markings_in_a_line_are_named(store: Store, tmp_path: Path) -> None:
     good = {"id": "p1", "schema": "Person", "properties": {"name": ["A"]}}
     bad = {**good, "id": "p2", "avellino:markings": {"originator": "UK-NCA", "tlp": "PURPLE"}}
     src.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
-    mapping = tmp_path / "m.yml"
-    mapping.write_text(EXPORT_MAPPING)
+    mapping = EXPORT_MAPPING
     before = store.counts()
     with pytest.raises(InputRejected) as info:
         ingest_file(store, src, mapping)
