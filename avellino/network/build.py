@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from avellino.model.markings import PROTECTED_CATEGORIES
+from avellino.model.markings import PROTECTED_VALUES
 from avellino.network.protect import Protection, network_protection, presented_categories
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def _canonical_map(st: pd.DataFrame) -> dict[str, str]:
 def _marked_protected(st: pd.DataFrame) -> set[str]:
     """The records, and the clusters they are merged into, that any statement marks victim, witness or
     informant (the rule of ``Store.protected_entity_ids``, on the statements already read)."""
-    marked = st[st["subject_category"].isin([c.value for c in PROTECTED_CATEGORIES])]
+    marked = st[st["subject_category"].isin(PROTECTED_VALUES)]
     return set(marked["entity_id"]) | set(marked["canonical_id"])
 
 

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from avellino.errors import AvellinoError
-from avellino.model.markings import PROTECTED_CATEGORIES, SubjectCategory
+from avellino.model.markings import OFFENDER_CATEGORIES, PROTECTED_CATEGORIES
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
     from avellino.network.build import StoreGraph
 
-#: Categories that present a person as an offender: never written for a protected person.
-OFFENDER_CATEGORIES = frozenset({SubjectCategory.SUSPECT, SubjectCategory.POTENTIAL_OFFENDER})
 MIGRANT_PILOT = "boat pilot who is a migrant: flag for safeguarding, not a target"
 CATEGORY_REASON = "victim, witness or informant (data-subject category)"
 FILE_REASON = "protected person (marked in the network file)"
@@ -128,8 +126,9 @@ def _truthy(value: object) -> bool:
 
 
 def presented_categories(categories: str, protected: bool) -> str:
-    """The data-subject categories shown for a person: a protected person's offender categories are dropped
-    (a coerced pilot a partner recorded as a suspect is shown as protected, never as a suspect)."""
+    """The data-subject categories shown for a person: a protected person's offender categories
+    (``markings.OFFENDER_CATEGORIES``) are dropped (a coerced pilot a partner recorded as a suspect is shown as
+    protected, never as a suspect)."""
     if not protected:
         return categories
     return ";".join(c for c in str(categories).split(";") if c and c not in OFFENDER_CATEGORIES)

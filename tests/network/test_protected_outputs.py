@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from avellino.model.markings import OFFENDER_CATEGORIES
 from avellino.network.build import build_graph, read_statements
 from avellino.network.cli import app
 from avellino.network.evaluate import read_truth
 from avellino.network.keyplayer.io import read_network
-from avellino.network.protect import MIGRANT_PILOT, OFFENDER_CATEGORIES
+from avellino.network.protect import MIGRANT_PILOT
 from avellino.network.roles import infer_roles
 
 runner = CliRunner()
