@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from avellino.errors import ConfigError
 from avellino.share.bundle import BundleReader, BundleRefused, BundleWriter, Header
@@ -272,4 +273,28 @@ def forward(node: Node, notices: Sequence[Notice], skip: set[str]) -> dict[str, 
         target = outbox(node, name) / f"forward-{uuid.uuid4().hex}.avb"
         write_notices(node, [partner], items, target, purpose=f"forwarded {items[0].body['kind']}")
         written[name] = target
+    return written
+
+
+def withdraw_purged(node: Node, targets: pa.Table, reason: str = "retention review passed") -> dict[str, Path]:
+    """After a retention purge (``retention.Purged.targets``, DELETE_SCHEMA rows): a withdrawal of this node's
+    own purged statements, left in the outbox of every partner the sent log says received any of them. Facts
+    other agencies originated are theirs to withdraw. Returns the bundles written, by partner."""
+    mine = targets.filter(pc.equal(targets.column("originator"), node.name))
+    statements = [str(s) for s in mine.column("statement_id").to_pylist() if s]
+    if not statements:
+        return {}
+    from avellino.share.send import who_received
+
+    reached = who_received(node, node.name, [], statements)
+    partners = node.partners()
+    written: dict[str, Path] = {}
+    if not reached:
+        return written
+    notice = make_notice(node, WITHDRAWAL, statements=statements, reason=reason)
+    for name in reached:
+        if name in partners:
+            target = outbox(node, name) / f"withdrawal-{notice.notice_id}.avb"
+            write_notices(node, [partners[name]], [notice], target, purpose=f"withdrawal: {reason}")
+            written[name] = target
     return written

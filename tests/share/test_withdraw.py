@@ -133,3 +133,22 @@ def test_a_node_that_does_not_know_the_originator_refuses_its_withdrawal(tmp_pat
         receive_bundle(lambda: open_store(_nl_ws), nl, tmp_path / "fwd.avb")
     assert counts(_nl_ws) == before
     assert uk_ws.exists() and fr_ws.exists()
+
+
+def test_a_retention_purge_is_withdrawn_from_the_partners_that_received_the_facts(
+    chain: dict[str, tuple[Path, Node]],
+) -> None:
+    from avellino.share.withdraw import withdraw_purged
+
+    (uk_ws, uk), (fr_ws, fr) = chain["UK-NCA"], chain["FR-OCRIEST"]
+    with open_store(uk_ws, read_only=True) as store:
+        rows = store.read_statements(entity_ids=["uk-nca--p0"]).to_pylist()
+    purged = pa.Table.from_pylist(
+        [{"originator": r["originator"], "entity_id": r["entity_id"], "statement_id": r["id"]} for r in rows]
+        + [{"originator": "DE-BPOL", "entity_id": "de-bpol--z", "statement_id": "not-ours"}],
+        schema=DELETE_SCHEMA,
+    )
+    written = withdraw_purged(uk, purged)
+    assert set(written) == {"FR-OCRIEST"}
+    got = receive_bundle(lambda: open_store(fr_ws), fr, written["FR-OCRIEST"])
+    assert got.withdrawn == 2 and "Person 0" not in _names(fr_ws)
