@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from avellino.share.node import Node, Partner, init_node, read_card
 from avellino.store import open_store
+from avellino.store.base import Store
 from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
 
 REVIEW = dt.date(2099, 1, 1)
@@ -64,6 +65,11 @@ def held(ws: Path) -> set[tuple[str, str, str, str, str, str]]:
     with open_store(ws, read_only=True) as store:
         rows = store.read_statements().to_pylist()
     return {(r["entity_id"], r["prop"], r["value"], r["originator"], r["handling_code"], r["tlp"]) for r in rows}
+
+
+def statements_of(store: Store) -> set[tuple[str, str, str]]:
+    """(entity, prop, value) of every statement of an open store."""
+    return {(r["entity_id"], r["prop"], r["value"]) for r in store.read_statements().to_pylist()}
 
 
 def counts(ws: Path) -> dict[str, int]:

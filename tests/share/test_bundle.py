@@ -13,10 +13,11 @@ import pytest
 
 from avellino.share.audit import entries
 from avellino.share.bundle import BundleRefused, BundleWriter
-from avellino.share.node import Node
+from avellino.share.node import Node, init_node
 from avellino.share.receive import receive_bundle
 from avellino.share.send import FACTS, PAYLOAD_SCHEMA, send_bundle, sent_log
 from avellino.store import open_store
+from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
 from tests.share.nodes import REVIEW, counts, fact, held, make_node, person, register, write
 
 PAST = dt.date(2020, 1, 1)
@@ -203,3 +204,36 @@ def test_facts_outside_their_originators_namespace_are_withheld_at_the_sender(
     assert sent.withheld == {"id outside the originator namespace": 2}
     receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "ns.avb")
     assert {r[0] for r in held(fr_ws)} == {"uk-nca--ok"}
+
+
+@pytest.mark.postgres
+def test_postgresql_workspaces_send_receive_and_withdraw(tmp_path: Path) -> None:
+    """Two nodes whose workspaces are PostgreSQL schemas (keys in --node-dir folders): the same bundle path."""
+    from avellino.share.withdraw import WITHDRAWAL, make_notice, write_notices
+    from avellino.store.postgres_store import PostgresStore
+    from tests.conftest import PG_URL, pg_schema_url
+    from tests.share.nodes import statements_of
+
+    if not PG_URL:
+        pytest.skip("AVELLINO_TEST_PG_URL is not set (CI starts PostgreSQL and sets it)")
+    uk_url, fr_url = pg_schema_url(), pg_schema_url()
+    uk, fr = init_node(tmp_path / "uk-node", "UK-NCA", "GB"), init_node(tmp_path / "fr-node", "FR-OCRIEST", "FR")
+    register(uk, fr)
+    register(fr, uk)
+    with PostgresStore(uk_url) as store:
+        store.write_batch(
+            BatchInfo("uk", "uk.csv", "uk", "m", 1, 1, dt.datetime.now()),
+            pa.Table.from_pylist(_uk_facts(), schema=STATEMENT_SCHEMA),
+        )
+        sent = send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", tmp_path / "pg.avb")
+    assert sent.statements == 6
+    got = receive_bundle(lambda: PostgresStore(fr_url), fr, tmp_path / "pg.avb")
+    assert got.added == 6
+    with PostgresStore(fr_url) as store:
+        names = statements_of(store)
+    assert {n for _e, p, n in names if p == "name"} == {"Muhammad Al-Hassan", "Dilan Ahmed", "Ali Green"}
+    notice = make_notice(uk, WITHDRAWAL, entities=["uk-nca--p2"])
+    write_notices(uk, [uk.partner("FR-OCRIEST")], [notice], tmp_path / "w.avb", "withdrawal")
+    assert receive_bundle(lambda: PostgresStore(fr_url), fr, tmp_path / "w.avb").withdrawn == 2
+    with PostgresStore(fr_url) as store:
+        assert {e for e, _p, _n in statements_of(store)} == {"uk-nca--p1", "de-bpol--d2"}
