@@ -4,6 +4,7 @@ own connection, against the server of AVELLINO_TEST_PG_URL.
 - 8 writers importing overlapping files at once leave exactly the statements of one serial import.
 - A role granted with `avellino init --grant-analyst`, which may not create or change any table, runs every read
   command; a write command tells it that it may only read.
+- A role granted with `avellino init --grant-writer` runs the write commands without any DDL right.
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def test_an_analyst_role_without_ddl_rights_runs_every_read_command(analyst: str
         ["network", "roles"],
         ["network", "routes"],
         ["flows", "alerts", "--source", "workspace"],
+        ["brief", "-o", str(root / "briefing.html")],
     ]
     for args in reads:
         done = avellino(*args, "--workspace", analyst)
