@@ -124,16 +124,18 @@ def ftm_raw_statements(
         raise InputRejected(str(path), [RowProblem(str(path), 0, "(markings)", str(exc))]) from exc
     read = _read_with_duckdb(con, path)
     rows, single = read if read is not None else (_read_with_python(con, path), False)
-    _line_markings(con, path, defaults, today, rows)
-    scoped = namespaced_sql("k.prefix", "{v}")
+    single_set = _line_markings(con, path, defaults, today, rows)
+    # one marking set (a partner's own file): its code and namespace are constants; else each line's (ftm_lines)
+    prefix, code = (q(single_set), "CAST(0 AS UBIGINT)") if single_set is not None else ("l.prefix", "l._k")
+    scoped = namespaced_sql(prefix, "{v}")
     con.execute(
         "CREATE TEMP TABLE ftm_raw AS "
         "SELECT l._row, 'id' AS _column, "
         f"{scoped.format(v='l.id')} AS entity_id, l.schema, 'id' AS prop, 'id' AS prop_type, '' AS original_value, "
-        "k.h AS _k FROM ftm_lines l JOIN line_k k USING (_row) UNION ALL "
+        f"{code} AS _k FROM ftm_lines l UNION ALL "
         f"SELECT v._row, v.prop, {scoped.format(v='l.id')}, v.schema, v.prop, c.prop_type, "
-        f"CASE WHEN c.prop_type = 'entity' THEN {scoped.format(v='v.raw')} ELSE v.raw END, k.h "
-        "FROM ftm_values v JOIN ftm_lines l USING (_row) JOIN line_k k USING (_row) "
+        f"CASE WHEN c.prop_type = 'entity' THEN {scoped.format(v='v.raw')} ELSE v.raw END, {code} "
+        "FROM ftm_values v JOIN ftm_lines l USING (_row) "
         "JOIN ftm_catalogue c ON c.schema = v.schema AND c.prop = v.prop WHERE v.raw <> ''"
     )
     typed = " ".join(
@@ -164,11 +166,14 @@ def ftm_raw_statements(
     return rows, _free_branches(con) if single else []
 
 
-def _line_markings(con: duckdb.DuckDBPyConnection, path: Path, defaults: Markings, today: dt.date, rows: int) -> None:
-    """Each line's marking set: ``line_k(_row, h, prefix)``, ``marks(h, marking_id)`` and ``file_markings`` (the
-    sets used, as the store's markings table holds them). Lines without ``avellino:markings`` take the mapping's;
-    a line's markings are checked against the vocabularies like a mapping's, every bad set named by its first
-    line. Why per distinct set: an export has few (2,070 in the 200k sample), lines hundreds of thousands."""
+def _line_markings(
+    con: duckdb.DuckDBPyConnection, path: Path, defaults: Markings, today: dt.date, rows: int
+) -> str | None:
+    """The file's marking sets: ``marks(h, marking_id)`` and ``file_markings`` (the sets used, as the store's
+    markings table holds them). Returns the namespace prefix when every line has the same set (code 0); else each
+    line of ``ftm_lines`` gets its set's code ``_k`` and ``prefix``. Lines without ``avellino:markings`` take the
+    mapping's; a line's markings are checked against the vocabularies like a mapping's, every bad set named by its
+    first line. Why per distinct set: an export has few (2,070 in the 200k sample), lines hundreds of thousands."""
     cols = ", ".join(LINE_MARKS)
     found = con.execute(f"SELECT {cols}, min(_row) FROM ftm_lines GROUP BY ALL ORDER BY min(_row)").fetchall()
     sets: list[Markings] = []
@@ -214,11 +219,10 @@ def _line_markings(con: duckdb.DuckDBPyConnection, path: Path, defaults: Marking
     )
     same = " AND ".join(f"l.{c} IS NOT DISTINCT FROM s.{c}" for c in LINE_MARKS)
     with registered(con, line_sets=keys, mark_sets=table):
-        if len(found) == 1:  # every line alike (a partner's file): no join per line
-            con.execute("CREATE TEMP TABLE line_k AS SELECT _row, s.h, s.prefix FROM ftm_lines, line_sets s")
-        else:
+        if len(found) > 1:
             con.execute(
-                f"CREATE TEMP TABLE line_k AS SELECT l._row, s.h, s.prefix FROM ftm_lines l JOIN line_sets s ON {same}"
+                "CREATE OR REPLACE TEMP TABLE ftm_lines AS SELECT l.*, s.h AS _k, s.prefix FROM ftm_lines l "
+                f"JOIN line_sets s ON {same}"
             )
         exprs = {f: f for f in MARKING_FIELDS}
         exprs["retention_review"] = "CAST(retention_review AS DATE)"
@@ -229,6 +233,7 @@ def _line_markings(con: duckdb.DuckDBPyConnection, path: Path, defaults: Marking
         )
     con.execute("CREATE TEMP TABLE marks AS SELECT h, marking_id FROM file_markings")
     con.execute("ALTER TABLE file_markings DROP COLUMN h")
+    return str(keys["prefix"][0]) if len(found) == 1 else None
 
 
 def _free_branches(con: duckdb.DuckDBPyConnection) -> list[int]:
