@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
 from avellino.errors import ConfigError
+from avellino.share.bundle import file_sha256
 from avellino.share.http_auth import sign_request
 from avellino.share.node import Node, Partner
 
@@ -22,10 +25,15 @@ def _base(partner: Partner, url: str | None) -> str:
     return base.rstrip("/")
 
 
-def _call(node: Node, method: str, base: str, path: str, body: bytes = b"") -> httpx.Response:
-    headers = sign_request(node, method, path, body)
+def _call(node: Node, method: str, base: str, path: str, upload: Path | None = None) -> httpx.Response:
+    digest = file_sha256(upload) if upload is not None else None
+    headers = sign_request(node, method, path, digest=digest)
     try:
-        response = httpx.request(method, base + path, content=body, headers=headers, timeout=TIMEOUT)
+        if upload is None:
+            response = httpx.request(method, base + path, headers=headers, timeout=TIMEOUT)
+        else:
+            with upload.open("rb") as body:  # streamed, never read whole into memory
+                response = httpx.request(method, base + path, content=_chunks(body), headers=headers, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
         raise ConfigError(f"Cannot reach {base}: {exc}") from exc
     if response.status_code >= 400:
@@ -37,10 +45,14 @@ def _call(node: Node, method: str, base: str, path: str, body: bytes = b"") -> h
     return response
 
 
+def _chunks(fh: BinaryIO) -> Iterator[bytes]:
+    while block := fh.read(1 << 20):
+        yield block
+
+
 def push(node: Node, partner: Partner, bundle: Path, url: str | None = None) -> str:
     """POST a bundle; return the server's one-line answer."""
-    body = bundle.read_bytes()
-    answer = _call(node, "POST", _base(partner, url), "/v1/bundles", body).json()
+    answer = _call(node, "POST", _base(partner, url), "/v1/bundles", bundle).json()
     return str(answer.get("result", answer))
 
 
@@ -57,9 +69,19 @@ def fetch(node: Node, partner: Partner, inbox: Path, url: str | None = None) -> 
         target = inbox / f"{partner.name}-{name}"
         if target.exists():
             continue
-        data = _call(node, "GET", base, f"/v1/outbox/{name}").content
+        path = f"/v1/outbox/{name}"
         tmp = target.with_name(target.name + ".partial")
-        tmp.write_bytes(data)
+        try:
+            with httpx.stream("GET", base + path, headers=sign_request(node, "GET", path), timeout=TIMEOUT) as got:
+                if got.status_code >= 400:
+                    got.read()
+                    raise ConfigError(f"{base}{path} answered {got.status_code}: {got.text}")
+                with tmp.open("wb") as fh:
+                    for block in got.iter_bytes(1 << 20):
+                        fh.write(block)
+        except httpx.HTTPError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ConfigError(f"Cannot fetch {base}{path}: {exc}") from exc
         tmp.replace(target)
         fetched.append(target)
     return fetched

@@ -22,16 +22,21 @@ NONCE = "X-Avellino-Nonce"
 SIGNATURE = "X-Avellino-Signature"
 
 
-def signing_text(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    digest = hashlib.sha256(body).hexdigest()
+def body_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def signing_text(method: str, path: str, timestamp: str, nonce: str, digest: str) -> bytes:
+    """What a request's signature covers; ``digest`` is the SHA-256 (hex) of its body."""
     return "\n".join(["avellino-request-v1", method.upper(), path, timestamp, nonce, digest]).encode("utf-8")
 
 
-def sign_request(node: Node, method: str, path: str, body: bytes = b"") -> dict[str, str]:
-    """The headers that authenticate one request from ``node``."""
+def sign_request(node: Node, method: str, path: str, body: bytes = b"", digest: str | None = None) -> dict[str, str]:
+    """The headers that authenticate one request from ``node`` (``digest``: the body's SHA-256 when the body is
+    streamed from a file rather than given)."""
     timestamp = str(int(time.time()))
     nonce = secrets.token_hex(16)
-    signature = node.sign(signing_text(method, path, timestamp, nonce, body))
+    signature = node.sign(signing_text(method, path, timestamp, nonce, digest or body_sha256(body)))
     return {NODE: node.name, TIME: timestamp, NONCE: nonce, SIGNATURE: b64(signature)}
 
 
@@ -47,8 +52,9 @@ class Verifier:
         self._lock = threading.Lock()
 
     def check(
-        self, headers: dict[str, str], method: str, path: str, body: bytes, partners: dict[str, Partner]
+        self, headers: dict[str, str], method: str, path: str, digest: str | None, partners: dict[str, Partner]
     ) -> Partner:
+        """The partner that signed this request (``digest``: its body's SHA-256; None for no body)."""
         name = headers.get(NODE.lower(), "")
         timestamp = headers.get(TIME.lower(), "")
         nonce = headers.get(NONCE.lower(), "")
@@ -66,7 +72,7 @@ class Verifier:
         now = time.time()
         if abs(now - when) > WINDOW:
             raise Refused(f"request time is more than {WINDOW} s from this server's clock")
-        if not partner.card.verify(signing_text(method, path, timestamp, nonce, body), raw):
+        if not partner.card.verify(signing_text(method, path, timestamp, nonce, digest or body_sha256(b"")), raw):
             raise Refused(f"the request is not signed by {name}'s registered key")
         with self._lock:
             for old, at in list(self._seen.items()):

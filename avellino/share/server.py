@@ -12,16 +12,20 @@ requests; requests that write are serialised by a lock.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from avellino.errors import AvellinoError
 from avellino.share.bundle import BundleRefused
 from avellino.share.http_auth import Refused, Verifier
 from avellino.share.node import Node, Partner
+from avellino.share.receive import ReceiveResult
 from avellino.store import open_store
 
 MAX_BUNDLE = 4 << 30
@@ -32,10 +36,10 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
     verifier = Verifier()
     writing = threading.Lock()
 
-    async def caller(request: Request, body: bytes = b"") -> Partner:
+    async def caller(request: Request, body_sha256: str | None = None) -> Partner:
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            return verifier.check(headers, request.method, request.url.path, body, node.partners())
+            return verifier.check(headers, request.method, request.url.path, body_sha256, node.partners())
         except Refused as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from exc
 
@@ -52,21 +56,36 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
 
     @app.post("/v1/bundles")
     async def receive(request: Request) -> dict[str, object]:
-        body = await request.body()
-        partner = await caller(request, body)
-        if len(body) > MAX_BUNDLE:
-            raise HTTPException(status_code=413, detail="bundle too large")
+        # the body streams to a file (a bundle may be gigabytes), hashed on the way for the request signature
         inbox = node.dir / "inbox"
         inbox.mkdir(mode=0o700, exist_ok=True)
-        path = inbox / f"{partner.name}-{uuid.uuid4().hex}.avb"
-        path.write_bytes(body)
+        path = inbox / f"incoming-{uuid.uuid4().hex}.partial"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with path.open("wb") as fh:
+                async for block in request.stream():
+                    size += len(block)
+                    if size > MAX_BUNDLE:
+                        raise HTTPException(status_code=413, detail="bundle too large")
+                    digest.update(block)
+                    fh.write(block)
+            partner = await caller(request, digest.hexdigest())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        kept = path.with_name(f"{partner.name}-{uuid.uuid4().hex}.avb")
+        path.replace(kept)
         from avellino.share.receive import receive_bundle
 
-        try:
+        def run() -> ReceiveResult:
             with writing:
-                result = receive_bundle(lambda: open_store(workspace), node, path)
+                return receive_bundle(lambda: open_store(workspace), node, kept)
+
+        try:
+            result = await run_in_threadpool(run)
         except BundleRefused as exc:
-            path.unlink(missing_ok=True)
+            kept.unlink(missing_ok=True)
             raise HTTPException(status_code=422, detail=exc.reason) from exc
         except AvellinoError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
@@ -82,17 +101,17 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
         partner = await caller(request)
         box = node.dir / "outbox" / partner.name
         names = sorted(p.name for p in box.glob("*.avb")) if box.is_dir() else []
-        audited(partner, "api read outbox list", names)
+        await run_in_threadpool(audited, partner, "api read outbox list", names)
         return {"bundles": [{"name": n, "bytes": (box / n).stat().st_size} for n in names]}
 
     @app.get("/v1/outbox/{name}")
-    async def download(name: str, request: Request) -> Response:
+    async def download(name: str, request: Request) -> FileResponse:
         partner = await caller(request)
         box = node.dir / "outbox" / partner.name
         path = box / name
         if "/" in name or not name.endswith(".avb") or not path.is_file():
             raise HTTPException(status_code=404, detail="no such bundle for you")
-        audited(partner, "api read bundle", [name])
-        return Response(path.read_bytes(), media_type="application/octet-stream")
+        await run_in_threadpool(audited, partner, "api read bundle", [name])
+        return FileResponse(path, media_type="application/octet-stream")
 
     return app
