@@ -184,7 +184,7 @@ def share_send(
         raise ConfigError("Give either --entities IDS or --all")
     node = _node(workspace, node_dir)
     partners = [node.partner(name) for name in dict.fromkeys(to)]
-    with open_store(workspace) as store:
+    with open_store(workspace, read_only=True) as store:  # other readers go on; the audit entry reopens briefly
         result = send_bundle(store, node, partners, purpose, output, wanted or None)
         from avellino.share.audit import Touched
 

@@ -237,3 +237,15 @@ def test_postgresql_workspaces_send_receive_and_withdraw(tmp_path: Path) -> None
     assert receive_bundle(lambda: PostgresStore(fr_url), fr, tmp_path / "w.avb").withdrawn == 2
     with PostgresStore(fr_url) as store:
         assert {e for e, _p, _n in statements_of(store)} == {"uk-nca--p1", "de-bpol--d2"}
+
+
+def test_send_only_the_named_entities(three: dict[str, tuple[Path, Node]]) -> None:
+    (uk_ws, uk), (fr_ws, fr) = three["UK-NCA"], three["FR-OCRIEST"]
+    write(uk_ws, _uk_facts())
+    with open_store(uk_ws) as store:
+        sent = send_bundle(
+            store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "some.avb", ["uk-nca--p1", "uk-nca--p3"]
+        )
+    assert (sent.statements, sent.withheld) == (2, {"protected category": 2})
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "some.avb")
+    assert {r[0] for r in held(fr_ws)} == {"uk-nca--p1"}
