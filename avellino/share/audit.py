@@ -204,9 +204,11 @@ def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict
     for _ in range(APPEND_RETRIES):
         con.begin()
         try:
-            for sql in TABLES_SQL.split(";\n"):
-                if sql.strip():
-                    con.execute(sql)
+            made = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_head'")
+            if not made.fetchone()[0]:  # the first entry of this workspace
+                for sql in TABLES_SQL.split(";\n"):
+                    if sql.strip():
+                        con.execute(sql)
             seq, prev = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
             text = _build(int(seq) + 1, str(prev), user, purpose, action, touched)
             digest = entry_hash(text)
@@ -216,6 +218,9 @@ def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict
             return AuditEntry(int(seq) + 1, text, digest)
         except duckdb.TransactionException:  # another connection of this process appended first
             con.rollback()
+        except duckdb.Error as exc:
+            con.rollback()
+            raise AuditError(f"cannot append to the audit log: {exc}") from exc
         except BaseException:
             con.rollback()
             raise
