@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -15,18 +16,19 @@ from tests.statements import batch, statement_row, statement_table
 TODAY = dt.date(2026, 7, 1)
 
 
-def rows() -> pa.Table:
+def rows(today: dt.date = TODAY) -> pa.Table:
     """e1 (UK suspect) past review, e2 (FR victim) past review on one statement only, e3 not due, e4 no date."""
     out = []
     for entity, originator, category, review in [
-        ("e1", "UK-NCA", "suspect", dt.date(2026, 1, 1)),
-        ("e2", "FR-OCRIEST", "victim", dt.date(2026, 6, 30)),
-        ("e3", "UK-NCA", "suspect", dt.date(2026, 7, 1)),
+        ("e1", "UK-NCA", "suspect", today - dt.timedelta(days=181)),
+        ("e2", "FR-OCRIEST", "victim", today - dt.timedelta(days=1)),
+        ("e3", "UK-NCA", "suspect", today),
         ("e4", "UK-NCA", "suspect", None),
     ]:
         for prop in ("name", "birthDate"):
             row = statement_row(entity, prop, f"{entity} {prop}", originator=originator, category=category)
-            row["retention_review"] = review if not (entity == "e2" and prop == "birthDate") else dt.date(2027, 1, 1)
+            later = today + dt.timedelta(days=184)
+            row["retention_review"] = review if not (entity == "e2" and prop == "birthDate") else later
             out.append(row)
     return statement_table(out)
 
@@ -68,3 +70,34 @@ def test_purge_never_reaches_facts_not_yet_due(store: Store) -> None:
     with pytest.raises(ConfigError, match="reason"):
         retention.purge(store, TODAY, user="j.smith", reason=" ", today=TODAY)
     assert audit.entries(store) == [] and retention.due(store, TODAY).statements.num_rows == 3
+
+
+def test_retention_commands(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from avellino.cli import app
+    from avellino.store.duckdb_store import DuckDBStore
+
+    today = dt.date.today()  # the command judges by the real day
+    ws = tmp_path / "ws"
+    with DuckDBStore(ws, create=True) as store:
+        store.write_batch(batch("b1"), rows(today))
+    runner = CliRunner()
+    due = runner.invoke(app, ["retention", "due", "-w", str(ws), "--on", str(today), "--json"])
+    assert due.exit_code == 0, due.output
+    listed = json.loads(due.stdout)
+    assert listed["entity_ids"] == ["e1", "e2"] and listed["statements"] == 3
+    table = runner.invoke(app, ["retention", "due", "-w", str(ws), "--on", str(today)])
+    assert "UK-NCA" in table.stdout and "3 statements of 2 entities are past review" in table.stdout
+    tomorrow = str(today + dt.timedelta(days=1))
+    refused = runner.invoke(app, ["retention", "purge", "--before", tomorrow, "--user", "u", "--reason", "r",
+                                  "-w", str(ws)])  # fmt: skip
+    assert isinstance(refused.exception, ConfigError)
+    done = runner.invoke(app, ["retention", "purge", "--before", str(today), "--user", "j.smith", "--reason",
+                               "annual review", "-w", str(ws)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    with DuckDBStore(ws, read_only=True) as store:
+        assert retention.due(store, today).statements.num_rows == 0
+        assert audit.entries(store)[-1].fields["action"] == f"retention purge before {today}"
