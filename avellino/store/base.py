@@ -72,6 +72,9 @@ class Store(ABC):
     def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
         """Write one batch atomically: all statements and the batch record, or nothing. A statement already
         stored (same entity, property, value and markings) is skipped. Returns the number of statements added.
+        Where writers run at once (PostgreSQL), a batch whose file and mapping checksums are already stored, as
+        when another writer imported the same file meanwhile, is not written: ``BatchExists`` names the earlier
+        one. (Callers check ``find_batch`` first; a DuckDB workspace has one writer, so the check suffices there.)
 
         ``statements`` is either full width (STATEMENT_SCHEMA, markings inline) with ``markings`` None, or lean
         (STORED_SCHEMA, with ``marking_id``) with ``markings`` the marking sets it refers to (MARKING_SCHEMA). In

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from avellino.errors import ConfigError, StoreError
@@ -107,6 +108,7 @@ def _check_not_newer(version: int) -> None:
         )
 
 
+@lru_cache(maxsize=1)
 def catalogue_fingerprint() -> str:
     """md5 of the model's (schema, property, type) catalogue, as :func:`check` computes it in SQL."""
     rows = sorted(
