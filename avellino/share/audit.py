@@ -146,7 +146,8 @@ def _audit_file(store: Store) -> Path | None:
     return store.workspace / AUDIT_FILE if isinstance(store, DuckDBStore) else None
 
 
-def _fetch(cur: Any) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:
+def fetch_log(cur: Any) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:
+    """The entries and head as :func:`verify` reads them, from a DuckDB connection or a PostgreSQL cursor."""
     entries = cur.execute("SELECT seq, entry, hash FROM audit_log ORDER BY seq").fetchall()
     head = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
     return [(int(s), str(e), str(h)) for s, e, h in entries], (int(head[0]), str(head[1])) if head else None
@@ -167,7 +168,7 @@ def _rows(store: Store) -> tuple[list[tuple[int, str, str]], tuple[int, str] | N
                 return [], None
             if "audit_head" not in names:
                 return _fetch_entries_only(duck), None
-            return _fetch(duck)
+            return fetch_log(duck)
         finally:
             duck.close()
     con: Any = getattr(store, "con")  # noqa: B009 (PostgresStore's connection; Store declares none)
@@ -176,7 +177,7 @@ def _rows(store: Store) -> tuple[list[tuple[int, str, str]], tuple[int, str] | N
             return [], None
         if not cur.execute("SELECT to_regclass('audit_head') IS NOT NULL").fetchone()[0]:
             return _fetch_entries_only(cur), None
-        return _fetch(cur)
+        return fetch_log(cur)
 
 
 def _fetch_entries_only(cur: Any) -> list[tuple[int, str, str]]:
