@@ -40,6 +40,8 @@ from avellino.store.schema import DELETE_SCHEMA, BatchInfo
 NOTICE_CONTEXT = b"avellino-notice-v1"
 WITHDRAWAL = "withdrawal"
 CORRECTION = "correction"
+#: The mapping checksum of a correction's batch (file checksum: the notice id).
+CORRECTION_MAPPING = "avellino-correction-v1"
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,10 @@ def apply_notices(
         return result
     with open_store() as store:
         for notice in todo:
+            if store.find_batch(notice.notice_id, CORRECTION_MAPPING) is not None:
+                # a correction deleted and wrote before a crash, then was not noted as applied: it is done
+                _mark_applied(node, notice, 0)
+                continue
             targets: list[tuple[str, str | None, str | None]] = [(notice.originator, e, None) for e in notice.entities]
             targets += [(notice.originator, None, s) for s in notice.statements]
             table = pa.Table.from_pylist(
@@ -243,7 +249,7 @@ def apply_notices(
                 batch_id = uuid.uuid4().hex
                 statements, markings = lean_tables(fresh, batch_id)
                 source = f"correction-{notice.notice_id}-from-{notice.originator}"
-                batch = BatchInfo(batch_id, source, notice.notice_id, "avellino-correction-v1", fresh.num_rows,
+                batch = BatchInfo(batch_id, source, notice.notice_id, CORRECTION_MAPPING, fresh.num_rows,
                                   fresh.num_rows, dt.datetime.now())  # fmt: skip
                 result.added += store.write_batch(batch, statements, markings)
                 result.statements += fresh.num_rows

@@ -94,6 +94,12 @@ def test_a_correction_replaces_the_facts_everywhere(chain: dict[str, tuple[Path,
     assert _names(fr_ws) == {"Person 0", "Person One (corrected)", "Person 2", "French Fact"}
     receive_bundle(lambda: open_store(de_ws), de, got.forwarded["DE-BPOL"])
     assert _names(de_ws) == _names(fr_ws)
+    # killed after writing, before noting the notice applied: applying it again gives the same holdings
+    before = held(fr_ws)
+    (fr.dir / "notices" / "applied.jsonl").unlink()
+    again = receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "c.avb")
+    assert (again.withdrawn, again.added) == (0, 0)
+    assert held(fr_ws) == before
 
 
 def test_only_the_originator_can_withdraw(chain: dict[str, tuple[Path, Node]], tmp_path: Path) -> None:
