@@ -192,10 +192,43 @@ def names(data: Path, rule: match.Rule = match.DEFAULT_RULE) -> dict[str, object
         for i, d in enumerate(table["dataid"]):
             groups[d].append(i)
         true = [(i, j) for g in groups.values() for i in g for j in g if i < j]
+        out["sdn_primary_asks_aliases"] = _sdn_hits(table, rule)
         out["sdn_aliases"] = {
             f"at_{t}": _name_pairs(recs, recs, true, t, rule.blend, same=True) for t in (rule.exact, rule.year)
         }
     return out
+
+
+def _sdn_hits(table: pd.DataFrame, rule: match.Rule) -> dict[str, object]:
+    """The hit rule on real people: each SDN individual's primary name (with its birth date) asks a node that
+    holds every alias (with the same birth date, as the list gives it). Truly held: the person has an alias."""
+    primary = table[table["name_type"] == "primary"]
+    aliases = table[table["name_type"] != "primary"]
+    asked = [PersonValues(f"p{i}", [n], [d] if isinstance(d, str) else []) for i, n, d in
+             zip(primary["dataid"], primary["name"], primary["dob"], strict=True)]  # fmt: skip
+    node = [PersonValues(f"a{k}", [n], [d] if isinstance(d, str) else []) for k, n, d in
+            zip(range(len(aliases)), aliases["name"], aliases["dob"], strict=True)]  # fmt: skip
+    owner = [str(i) for i in aliases["dataid"]]
+    hasher = Hasher(KEY)
+    held = match.index(node, encode(node, hasher), hasher)
+    answers = match.answer(encode(asked, hasher), held, KEY, rule)
+    have = set(owner)
+    tp = fn = fp = tn = wrong = 0
+    for a, pid in zip(answers, primary["dataid"], strict=True):
+        true = str(pid) in have
+        tp += true and a.hit
+        fn += true and not a.hit
+        fp += (not true) and a.hit
+        tn += (not true) and not a.hit
+        wrong += bool(true and a.hit and a.record is not None and owner[a.record] != str(pid))
+    return {
+        "queries": len(asked),
+        "node": len(node),
+        "truly_held": tp + fn,
+        "recall": _ratio(tp, tp + fn),
+        "false_hit_rate": _ratio(fp, fp + tn),
+        "wrong_reference": wrong,
+    }
 
 
 def _name_pairs(

@@ -147,7 +147,7 @@ def show(
     me = run.identity(sender, _node_dir(workspace, node_dir, key_file), key_file, name)
     sealed = open_sealed(answer_file, me.keys, "answer", me.partner_card(sender))
     for r in sealed.payload.get("results", []):
-        typer.echo(json.dumps(r))
+        typer.echo(json.dumps({"query": r.get("query"), "hit": r.get("hit"), "reference": r.get("reference"), **r}))
 
 
 def _sender(path: Path) -> str | None:

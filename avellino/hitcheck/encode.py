@@ -182,6 +182,7 @@ class Encoded:
     ids: list[str]
     bits: np.ndarray
     tokens: np.ndarray
+    tail: np.ndarray | None = None  #: the date and document fields packed (match.py fills it once)
 
     def __len__(self) -> int:
         return len(self.ids)

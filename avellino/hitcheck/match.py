@@ -85,10 +85,13 @@ class Held:
     ones: np.ndarray  #: set bits of the name field
     dob_code: np.ndarray  #: a code of the whole date field (0 = empty)
     doc_code: np.ndarray
-    tests: np.ndarray  #: (t, k) positions of each held record's own date/document elements
-    test_record: np.ndarray  #: (t,) record of each test
+    masks: np.ndarray  #: (t, words) each held record's own date/document elements as masks of the fields
     test_level: np.ndarray  #: (t,) date level a match gives, or -1 for a document
+    test_first: np.ndarray  #: (n,) each held record's first test (its documents, then its dates)
+    test_docs: np.ndarray  #: (n,) how many document tests it has
+    test_count: np.ndarray  #: (n,) how many tests in all
     day_known: np.ndarray  #: positions of the day-known element
+    has_date: np.ndarray  #: (n,) whether each held record has a birth date
 
 
 def _field_code(bits: np.ndarray) -> np.ndarray:
@@ -116,6 +119,10 @@ def index(persons: Sequence[PersonValues], encoded: Encoded, hasher: Hasher) -> 
     rec: list[int] = []
     lvl: list[int] = []
     for i, person in enumerate(persons):
+        for doc in documents(person):  # documents first: a pair that needs no date tests reads only these
+            tests.append(hasher.positions(2, doc))
+            rec.append(i)
+            lvl.append(DOCUMENT)
         for y, m, d in dates(person.dobs):
             own = [(y, m, d)] + ([(y, d, m)] if m and d and d <= 12 and d != m else [])
             for date in own:
@@ -125,15 +132,12 @@ def index(persons: Sequence[PersonValues], encoded: Encoded, hasher: Hasher) -> 
                     tests.append(hasher.positions(1, element))
                     rec.append(i)
                     lvl.append(_element_level(element, bool(d)))
-        for doc in documents(person):
-            tests.append(hasher.positions(2, doc))
-            rec.append(i)
-            lvl.append(DOCUMENT)
-    k = max((len(t) for t in tests), default=1)
-    table = np.zeros((len(tests), k), dtype=np.int64)
-    for j, t in enumerate(tests):
-        table[j, : len(t)] = t
-        table[j, len(t) :] = t[0]
+    masks = _test_masks(tests)
+    rec_arr, lvl_arr = np.array(rec, dtype=np.int64), np.array(lvl, dtype=np.int64)
+    n = len(persons)
+    first = np.searchsorted(rec_arr, np.arange(n), "left")
+    n_all = np.searchsorted(rec_arr, np.arange(n), "right") - first
+    n_doc = np.bincount(rec_arr[lvl_arr == DOCUMENT], minlength=n).astype(np.int64)
     return Held(
         list(persons),
         encoded,
@@ -141,10 +145,13 @@ def index(persons: Sequence[PersonValues], encoded: Encoded, hasher: Hasher) -> 
         np.bitwise_count(words).sum(axis=1).astype(np.int64),
         _field_code(encoded.bits[:, _DOB_AT:_DOC_AT]),
         _field_code(encoded.bits[:, _DOC_AT:]),
-        table,
-        np.array(rec, dtype=np.int64),
-        np.array(lvl, dtype=np.int64),
+        masks,
+        lvl_arr,
+        first,
+        n_doc,
+        n_all,
         hasher.positions(1, DAY_KNOWN),
+        np.array([bool(dates(p.dobs)) for p in persons], dtype=bool),
     )
 
 
@@ -183,7 +190,10 @@ def candidates(query: Encoded, held: Held) -> tuple[np.ndarray, np.ndarray]:
     ):
         q, r = _join(qc, hc, skip_zero=True)
         qs.append(q * n + r)
-    pairs = np.unique(np.concatenate(qs)) if qs else np.empty(0, np.int64)
+    if not qs:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    pairs = np.sort(np.concatenate(qs))  # sort-based distinct: numpy's hashing unique is slower here
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
     return pairs // n, pairs % n
 
 
@@ -198,10 +208,21 @@ class Scores:
     document: np.ndarray
 
 
-def score(query: Encoded, held: Held, q: np.ndarray, r: np.ndarray, floor: float, blend: float) -> Scores:
+def score(
+    query: Encoded,
+    held: Held,
+    q: np.ndarray,
+    r: np.ndarray,
+    floor: float,
+    blend: float,
+    date_floor: float | None = None,
+) -> Scores:
     """Name similarity of every pair (Dice blended with the overlap coefficient, which forgives the extra
-    parts and aliases of the fuller record), then date levels and documents of the pairs that reach ``floor``.
-    Works through the pairs in chunks, so memory stays flat however many pairs blocking lets through."""
+    parts and aliases of the fuller record), then documents of the pairs that reach ``floor`` and date levels of
+    those that reach ``date_floor`` (default ``floor``; below it no date level can make a hit, and the level is
+    left ``conflict``). Works through the pairs in chunks, so memory stays flat however many pairs blocking lets
+    through."""
+    date_floor = floor if date_floor is None else date_floor
     qwords = query.name_words()
     qones = np.bitwise_count(qwords).sum(axis=1).astype(np.int64)
     query_day = np.asarray(query.bits[:, held.day_known].all(axis=1))
@@ -216,7 +237,7 @@ def score(query: Encoded, held: Held, q: np.ndarray, r: np.ndarray, floor: float
         sim = (1 - blend) * dice + blend * overlap
         keep = sim >= floor
         qq, rr, sim = qq[keep], rr[keep], sim[keep]
-        level, document = _levels(query, held, qq, rr, query_day, query_date)
+        level, document = _levels(query, held, qq, rr, query_day, query_date, sim >= date_floor)
         parts.append(Scores(qq, rr, sim, level, document))
     if not parts:
         empty = np.empty(0, np.int64)
@@ -227,24 +248,29 @@ def score(query: Encoded, held: Held, q: np.ndarray, r: np.ndarray, floor: float
 
 
 def _levels(
-    query: Encoded, held: Held, q: np.ndarray, r: np.ndarray, query_day: np.ndarray, query_date: np.ndarray
+    query: Encoded,
+    held: Held,
+    q: np.ndarray,
+    r: np.ndarray,
+    query_day: np.ndarray,
+    query_date: np.ndarray,
+    dates_needed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Date level and shared document of each pair, by testing the held record's elements in the query."""
+    """Date level and shared document of each pair, by testing the held record's elements in the query (the
+    date elements only for the pairs in ``dates_needed``)."""
     npairs = len(q)
     level = np.full(npairs, CONFLICT, dtype=np.int64)
     document = np.zeros(npairs, dtype=bool)
     if npairs == 0:
         return level, document
-    order = np.argsort(held.test_record, kind="stable")
-    rec_sorted = held.test_record[order]
-    lo = np.searchsorted(rec_sorted, r, "left")
-    hi = np.searchsorted(rec_sorted, r, "right")
-    size = hi - lo
+    lo = held.test_first[r]
+    size = np.where(dates_needed, held.test_count[r], held.test_docs[r])
     total = int(size.sum())
     pair = np.repeat(np.arange(npairs, dtype=np.int64), size)
     starts = np.repeat(lo - np.cumsum(size) + size, size)
-    test = order[starts + np.arange(total, dtype=np.int64)]
-    found = query.bits[q[pair][:, None], held.tests[test]].all(axis=1)
+    test = starts + np.arange(total, dtype=np.int64)
+    masks = held.masks[test]
+    found = ((_tail_words(query)[q[pair]] & masks) == masks).all(axis=1)
     tl = held.test_level[test].copy()
     of_full = tl == YEAR_OF_FULL
     tl[of_full] = np.where(query_day[q[pair[of_full]]], CONFLICT, YEAR)
@@ -254,11 +280,34 @@ def _levels(
     best = np.full(npairs, CONFLICT, dtype=np.int64)
     np.minimum.at(best, pair[date_hit], tl[date_hit])
     level = best
-    held_has_date = np.zeros(npairs, dtype=bool)
-    held_has_date[pair[tl >= 0]] = True
-    query_has_date = query_date[q]
-    level[~held_has_date | ~query_has_date] = MISSING
+    level[~held.has_date[r] | ~query_date[q]] = MISSING
     return level, document
+
+
+def _test_masks(tests: list[np.ndarray], chunk: int = 50_000) -> np.ndarray:
+    """Each test's positions as a mask of the date and document fields (uint64 words), built in chunks."""
+    from avellino.hitcheck.encode import BITS
+
+    out: list[np.ndarray] = []
+    for s in range(0, len(tests), chunk):
+        part = tests[s : s + chunk]
+        table = np.zeros((len(part), BITS), dtype=bool)
+        table[np.repeat(np.arange(len(part)), [len(t) for t in part]), np.concatenate(part)] = True
+        out.append(_pack_tail(table))
+    return np.concatenate(out) if out else np.zeros((0, 8), dtype=np.uint64)
+
+
+def _tail_words(query: Encoded) -> np.ndarray:
+    """The query's date and document fields as uint64 words (computed once per query set)."""
+    if query.tail is None:
+        query.tail = _pack_tail(query.bits)
+    return query.tail
+
+
+def _pack_tail(bits: np.ndarray) -> np.ndarray:
+    from avellino.hitcheck.encode import _DOB_AT
+
+    return np.ascontiguousarray(np.packbits(bits[:, _DOB_AT:], axis=1)).view(np.uint64)
 
 
 def hits(scores: Scores, rule: Rule) -> np.ndarray:
@@ -280,8 +329,8 @@ def answer(query: Encoded, held: Held, keys: PairKeys, rule: Rule = DEFAULT_RULE
     """Hit or no-hit for every queried person; on a hit, the best held record (document first, then the date
     level, then the name Dice)."""
     q, r = candidates(query, held)
-    floor = min(rule.document, float(rule.thresholds().min()))
-    s = score(query, held, q, r, floor, rule.blend)
+    date_floor = float(rule.thresholds().min())
+    s = score(query, held, q, r, min(rule.document, date_floor), rule.blend, date_floor)
     ok = hits(s, rule)
     best: dict[int, tuple[tuple[float, float, float], int]] = {}
     for qi, ri, dice, lv, doc in zip(
