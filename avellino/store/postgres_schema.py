@@ -64,6 +64,18 @@ def _one(cur: Any, sql: str, params: tuple[object, ...] = ()) -> Any:
     return row[0] if row else None
 
 
+def current_schema(cur: Any, where: str) -> str:
+    """The schema the workspace lives in: the first of the search_path that exists and this role may use."""
+    schema = _one(cur, "SELECT current_schema()")
+    if schema is None:
+        raise StoreError(
+            f"The PostgreSQL database at {where} has no schema on the search_path "
+            f"({_one(cur, 'SHOW search_path')}) that exists and that this role may use: create the schema, or "
+            "ask its owner to grant this role (avellino init --grant-analyst ROLE, docs/postgres.md)."
+        )
+    return str(schema)
+
+
 def current_version(cur: Any) -> int:
     """The schema version of the current schema: 0 when empty, 1 for the un-versioned first layout."""
     if _one(cur, "SELECT to_regclass('schema_version')") is not None:
@@ -75,12 +87,12 @@ def check(con: Any, where: str) -> None:
     """Raise StoreError unless the workspace is at this Avellino's schema version with this model's property
     catalogue. Reads only (no DDL, no writes): what every store open runs."""
     with con.transaction(), con.cursor() as cur:
+        schema = current_schema(cur, where)
         version = current_version(cur)
         if version == 0:
             raise StoreError(
-                f"No Avellino workspace in the PostgreSQL database at {where} (schema "
-                f"{_one(cur, 'SELECT current_schema()')}). Create it with: avellino init --workspace {where} "
-                "(as a role that may create tables)."
+                f"No Avellino workspace in the PostgreSQL database at {where} (schema {schema}). Create it with: "
+                f"avellino init --workspace {where} (as a role that may create tables)."
             )
         _check_not_newer(version)
         if version < SCHEMA_VERSION:
@@ -126,7 +138,7 @@ def migrate(con: Any, where: str, upgrade: bool = False) -> tuple[int, int]:
     the model's property catalogue is refreshed and the recorded roles are granted every table."""
     with con.transaction(), con.cursor() as cur:
         # two inits at once (two administrators, a compose restart) queue here instead of racing
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('avellino init ' || current_schema()))")
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('avellino init ' || %s))", (current_schema(cur, where),))
         before = current_version(cur)
         _check_not_newer(before)
         if 0 < before < SCHEMA_VERSION and not upgrade:

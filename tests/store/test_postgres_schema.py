@@ -106,6 +106,11 @@ def test_opening_runs_no_ddl_and_writes_nothing() -> None:
 def test_an_empty_schema_asks_for_init() -> None:
     with pytest.raises(StoreError, match="No Avellino workspace.*avellino init --workspace"):
         PostgresStore(pg_schema_url(init=False))
+    nowhere = f"{PG_URL}?options=-csearch_path%3Dno_such_schema"
+    with pytest.raises(StoreError, match="no schema on the search_path \\(no_such_schema\\)"):
+        PostgresStore(nowhere)
+    with psycopg.connect(nowhere, autocommit=True) as con, pytest.raises(StoreError, match="no schema"):
+        migrate(con, "test")
 
 
 def test_a_newer_or_stale_schema_is_refused() -> None:
