@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -45,6 +45,7 @@ class DuckDBStore(Store):
         self.workspace = workspace
         self.path = workspace / DB_FILE
         self.read_only = read_only
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
         if not self.path.exists() and not create:
             raise StoreError(
                 f"No Avellino workspace at {workspace} (missing {DB_FILE}). "
@@ -171,17 +172,29 @@ class DuckDBStore(Store):
         # default, beside the file, would be written into it); measured on the 200k sample's GraphML export:
         # 2.9 GB peak without a limit, 0.7 GB with 500 MB
         cursor = self.con.cursor()
-        spill = tempfile.TemporaryDirectory(prefix="avellino-spill-") if memory_limit else None
         try:
-            if spill is not None:
+            if memory_limit:
+                self._spill_here()
                 cursor.execute(f"SET memory_limit = '{memory_limit}'")
-                cursor.execute(f"SET temp_directory = '{spill.name}'")
             yield from (b.cast(schema) for b in cursor.sql(sql).to_arrow_reader(batch_rows))
+        except duckdb.OutOfMemoryException as exc:
+            raise StoreError(
+                f"The query needed more than the {memory_limit or 'default'} memory limit it ran under "
+                "(for exports: AVELLINO_EXPORT_MEMORY); raise it and run again."
+            ) from exc
         finally:
             cursor.close()
-            if spill is not None:
+            if memory_limit:
                 self.con.execute("RESET memory_limit")
-                spill.cleanup()
+
+    def _spill_here(self) -> None:
+        """Spill to a temp folder of this store's own, made once (DuckDB cannot switch it once used) and removed
+        at close; if this connection already spilled elsewhere, that folder stays."""
+        if self._spill is not None:
+            return
+        self._spill = tempfile.TemporaryDirectory(prefix="avellino-spill-")
+        with suppress(duckdb.NotImplementedException):
+            self.con.execute(f"SET temp_directory = '{self._spill.name}'")
 
     def write_table(self, name: str, table: pa.Table, mode: str = "replace") -> None:
         name = check_table_name(name)
@@ -236,6 +249,9 @@ class DuckDBStore(Store):
 
     def close(self) -> None:
         self.con.close()
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
 
 
 #: Seconds a command waits for a workspace another process holds (``AVELLINO_LOCK_WAIT``).
