@@ -237,3 +237,22 @@ def test_the_policy_leaves_victims_out_of_a_query_unless_for_safeguarding(
     _cli("hitcheck", "ask", "--to", FR, "--all", "-o", str(query), "-w", str(nodes[UK][0]), "--purpose",
          "safeguarding")  # fmt: skip
     assert "uk-nca-v" in open_sealed(query, pair_keys(nodes[FR][1], UK), "query").payload["ids"]
+
+
+def test_partners_without_node_keys_use_a_key_agreed_out_of_band(
+    nodes: dict[str, tuple[Path, Node]], tmp_path: Path
+) -> None:
+    key = tmp_path / "pair.key"
+    key.write_text("5a" * 32)
+    query, answer = tmp_path / "q.json", tmp_path / "a.json"
+    common = ["--key-file", str(key)]
+    _cli("hitcheck", "ask", "--to", FR, "--entities", "uk-nca-p1,uk-nca-p6", "-o", str(query), "-w",
+         str(nodes[UK][0]), "--as", UK, *common)  # fmt: skip
+    assert "signature" not in json.loads(query.read_text())
+    got = _answers(_cli("hitcheck", "answer", str(query), "-o", str(answer), "-w", str(nodes[FR][0]), "--as", FR,
+                        "--json", *common))  # fmt: skip
+    assert {q: r["hit"] for q, r in got.items()} == {"uk-nca-p1": True, "uk-nca-p6": False}
+    # another key cannot open it
+    key.write_text("5b" * 32)
+    result = CliRunner().invoke(app, ["hitcheck", "show", str(answer), "-w", str(nodes[UK][0]), "--as", UK, *common])
+    assert result.exit_code != 0 and isinstance(result.exception, ExchangeRefused)
