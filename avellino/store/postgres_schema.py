@@ -1,4 +1,5 @@
-"""Setting up, checking and granting a PostgreSQL workspace: the only code of the backend that runs DDL.
+"""Setting up, checking and granting a PostgreSQL workspace: the only code that changes its schema (writes make
+only temporary tables, and derived tables through the owner's function of migration 5).
 
 ``avellino init`` calls :func:`migrate` (and :func:`grant`); opening a store calls :func:`check`, which reads two
 small tables and changes nothing, so an analyst's role needs no right beyond SELECT and a long read never waits
