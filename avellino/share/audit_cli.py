@@ -147,22 +147,46 @@ def purge(
     user: str = typer.Option(..., "--user", help="Who decided the purge (recorded in the audit log)."),
     reason: str = typer.Option(..., "--reason", help="Why (recorded in the audit log)."),
     workspace: Path | None = WorkspaceOpt,
+    node_dir: Path | None = typer.Option(
+        None,
+        "--node-dir",
+        help="This node's folder (default: $AVELLINO_NODE_DIR, else WORKSPACE/node): where the withdrawals of "
+        "purged facts that were shared are left for the partners that received them.",
+    ),
 ) -> None:
     """Delete the facts past review before a day, with an audit entry naming who, why and every statement.
+
+    When this workspace is a node that shared some of them, a withdrawal signed by this node is left in the
+    outbox of every partner that received them (send it with `avellino share push`, or partners fetch it).
 
     Example:  avellino retention purge --before 2026-01-01 --user j.smith --reason "annual review" -w ws
     """
     from rich.console import Console
 
+    from avellino.errors import ConfigError
     from avellino.share import retention
+    from avellino.share.node import load_node
+    from avellino.share.node import node_dir as where
+    from avellino.share.withdraw import withdraw_purged
     from avellino.store import open_store
 
+    console = Console(stderr=True)
     day = _date(before, "--before")
     with open_store(workspace) as store:
         purged = retention.purge(store, day, user=user, reason=reason)
-    Console(stderr=True).print(
-        f"purged {purged.deleted:,} statements past review before {day} (audit entry {purged.audit_seq})"
-    )
+    console.print(f"purged {purged.deleted:,} statements past review before {day} (audit entry {purged.audit_seq})")
+    try:
+        folder: Path | None = where(workspace, node_dir)
+    except ConfigError:
+        folder = None  # a PostgreSQL workspace with no node folder named: it shares nothing through a node
+    if folder is None or not (folder / "node.json").is_file():
+        console.print("no node set up here: nothing was shared, so no withdrawal is needed")
+        return
+    written = withdraw_purged(load_node(folder), purged.targets, reason=f"retention review passed: {reason}")
+    for partner, path in sorted(written.items()):
+        console.print(f"withdrawal for {partner}: {path}")
+    if not written:
+        console.print("none of the purged facts had been shared: no withdrawal needed")
 
 
 def _date(value: str, option: str) -> date:

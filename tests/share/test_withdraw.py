@@ -158,3 +158,30 @@ def test_a_retention_purge_is_withdrawn_from_the_partners_that_received_the_fact
     assert set(written) == {"FR-OCRIEST"}
     got = receive_bundle(lambda: open_store(fr_ws), fr, written["FR-OCRIEST"])
     assert got.withdrawn == 2 and "Person 0" not in _names(fr_ws)
+
+
+def test_retention_purge_on_the_command_line_leaves_withdrawals_for_the_partners(tmp_path: Path) -> None:
+    # UK shared a fact while it was still in review (a year ago); purging it now leaves a withdrawal for France
+    from typer.testing import CliRunner
+
+    from avellino.cli import app
+
+    (uk_ws, uk), (fr_ws, fr) = (make_node(tmp_path, n, c) for n, c in (("UK-NCA", "GB"), ("FR-OCRIEST", "FR")))
+    register(uk, fr)
+    register(fr, uk)
+    today = dt.date.today()
+    due = today - dt.timedelta(days=30)
+    write(uk_ws, person("uk-nca--old", "Old Fact", "UK-NCA", tlp="GREEN", review=due))
+    then = today - dt.timedelta(days=365)
+    with open_store(uk_ws) as store:
+        send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "to-fr.avb", today=then)
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "to-fr.avb", today=then)
+    assert "Old Fact" in _names(fr_ws)
+    done = CliRunner().invoke(
+        app, ["retention", "purge", "--before", str(today), "--user", "j.smith", "--reason", "review", "-w", str(uk_ws)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "withdrawal for FR-OCRIEST" in done.output
+    notice = next((uk_ws / "node" / "outbox" / "FR-OCRIEST").glob("withdrawal-*.avb"))
+    got = receive_bundle(lambda: open_store(fr_ws), fr, notice)
+    assert got.withdrawn == 2 and "Old Fact" not in _names(fr_ws)
