@@ -234,8 +234,10 @@ def _import(
             return result
         source = f"bundle-{header.bundle_id}-from-{header.sender}"
         batch = BatchInfo(batch_id, source, checksum, BUNDLE_MAPPING, rows, rows, dt.datetime.now())
+        # the audit entry goes first: a receipt the log cannot record is not imported (the log may name an
+        # import that then failed, never miss one that happened)
+        record_receipt(store, header, result.statements, {"statements": rows})
         result.added = store.write_batch(batch, statements, markings)
-        record_receipt(store, header, result.statements, {"added": result.added})
     return result
 
 
