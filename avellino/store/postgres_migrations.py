@@ -87,7 +87,7 @@ DERIVED_TABLES_SQL = (
     "IF name !~ '^x_[a-z][a-z0-9_]*$' THEN RAISE EXCEPTION 'invalid derived table name %', name; END IF; "
     "IF coalesce(array_length(col_names, 1), 0) <> coalesce(array_length(col_types, 1), 0) "
     "OR EXISTS (SELECT 1 FROM unnest(col_types) t WHERE t NOT IN ('TEXT', 'TIMESTAMP', 'DATE', 'BIGINT', "
-    "'INTEGER', 'DOUBLE PRECISION', 'BOOLEAN')) THEN RAISE EXCEPTION 'invalid columns for %', name; END IF; "
+    "'INTEGER', 'DOUBLE PRECISION', 'BOOLEAN', 'TEXT[]')) THEN RAISE EXCEPTION 'invalid columns for %', name; END IF; "
     "SELECT string_agg(format('%I %s', n, t), ', ') INTO cols FROM unnest(col_names, col_types) AS u(n, t); "
     "EXECUTE format('DROP TABLE IF EXISTS %I', name); "
     "EXECUTE format('CREATE TABLE %I (%s)', name, coalesce(cols, '')); "

@@ -55,6 +55,8 @@ def _pg_type(dtype: pa.DataType) -> str:
         return "BIGINT"
     if pa.types.is_floating(dtype):
         return "DOUBLE PRECISION"
+    if (pa.types.is_list(dtype) or pa.types.is_large_list(dtype)) and pa.types.is_string(dtype.value_type):
+        return "TEXT[]"  # identifiers and name parts of resolution's features: read back as lists
     return "TEXT"
 
 

@@ -89,6 +89,15 @@ def test_derived_tables(store: Store) -> None:
         store.write_table("statements", pa.Table.from_pylist([row]))
 
 
+def test_derived_tables_keep_lists_of_text(store: Store) -> None:
+    # resolution's features carry identifiers and name parts as lists; `resolve explain` shows them
+    rows = [{"unique_id": "a", "passports": ["0123", "X9"]}, {"unique_id": "b", "passports": None}]
+    store.write_table("features", pa.Table.from_pylist(rows))
+    table = store.read_table("features")
+    assert table is not None
+    assert table.sort_by("unique_id").column("passports").to_pylist() == [["0123", "X9"], None]
+
+
 def test_derived_table_appends_values_to_a_column_that_started_all_null(store: Store) -> None:
     """The judgement log's ``retracts`` is null in every judgement and set in a retraction."""
     first = {"judgement_id": "j1", "verdict": "positive", "retracts": None}
