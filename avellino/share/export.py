@@ -138,58 +138,55 @@ def export_sql(
 ) -> str:
     """The one query an export reads (valid on DuckDB and PostgreSQL): the statements it may write, grouped by
     the database into one row per FtM line (record level) or per resolved entity (with references rewritten to
-    canonical ids), ordered for the writer; references to entities not in the export are left out."""
-    cols = ", ".join(COLUMNS)
-    base = f"WITH s AS (SELECT {cols} FROM statements{_where(schemata, allowed, withhold_protected)})"
+    canonical ids), ordered for the writer; references to entities not in the export are left out.
+
+    Written so that DuckDB can spill every step to disk under its memory limit: no common table expression is
+    read twice (DuckDB would materialise it in memory) and no aggregate is ordered (ordered aggregates hold their
+    groups in memory; the 1M sample's FtM export ran out of 1 GB with them and needs 1.26 GB without). Lists
+    built by aggregates of one GROUP BY line up (props[i] is the property of vals[i]): each aggregate is fed the
+    group's rows in the same order."""
+    where = _where(schemata, allowed, withhold_protected)
+    picked = f"SELECT {{cols}} FROM statements{where}"
     if fmt in RECORD_LEVEL:
         group = ", ".join(LINE_GROUP)
         order = ", ".join(LINE_KEY)
+        targets = picked.format(cols="entity_id")
+        kept = f"{where} {'AND' if where else 'WHERE'} (prop_type <> 'entity' OR value IN ({targets}))"
         return (
-            f"{base} SELECT {group}, {_agg('prop', BY_VALUE)} AS props, {_agg('value', BY_VALUE)} AS vals, "
-            "count(*) AS n, count(*) FILTER (WHERE prop_type = 'entity') AS refs FROM s "
-            f"WHERE prop_type <> 'entity' OR value IN (SELECT entity_id FROM s) GROUP BY {group} ORDER BY {order}"
+            f"SELECT {group}, {_agg('prop')} AS props, {_agg('value')} AS vals, count(*) AS n, "
+            f"count(*) FILTER (WHERE prop_type = 'entity') AS refs FROM statements{kept} "
+            f"GROUP BY {group} ORDER BY {order}"
         )
     marks = ("originator", "handling_code", "handling_note", "tlp", "subject_category", "evaluation")
-    by_marks = "originator, handling_code, coalesce(handling_note, ''), tlp, subject_category, coalesce(evaluation, '')"
-    rewritten = (
-        f"r AS (SELECT s.canonical_id, s.entity_id, s.schema, s.prop, "
-        "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) ELSE s.value END AS value, "
-        f"{', '.join(f's.{m}' for m in marks)}, s.first_seen, s.last_seen "
-        "FROM s LEFT JOIN canon c ON s.prop_type = 'entity' AND c.entity_id = s.value "
-        "WHERE s.prop_type <> 'entity' OR coalesce(c.canonical_id, s.value) IN (SELECT canonical_id FROM s))"
-    )
     records = (
-        "e AS (SELECT canonical_id, array_agg(entity_id ORDER BY entity_id, schema) AS records, "
-        "array_agg(schema ORDER BY entity_id, schema) AS schemata "
-        "FROM (SELECT DISTINCT canonical_id, entity_id, schema FROM r) x GROUP BY canonical_id)"
+        "SELECT canonical_id, array_agg(entity_id) AS records, array_agg(schema) AS schemata "
+        f"FROM (SELECT DISTINCT canonical_id, entity_id, schema FROM statements{where}) x GROUP BY canonical_id"
     )
+    rewritten = "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) ELSE s.value END"
     values = (
-        f"v AS (SELECT canonical_id, {_agg('prop', BY_VALUE, False)} AS props, {_agg('value', BY_VALUE, False)} "
-        f"AS vals FROM (SELECT DISTINCT canonical_id, prop, value FROM r WHERE prop <> '{BASE_PROP}') x "
-        "GROUP BY canonical_id)"
+        f"SELECT canonical_id, array_agg(prop) AS props, array_agg(value) AS vals FROM (SELECT DISTINCT "
+        f"s.canonical_id, s.prop, {rewritten} AS value FROM ({picked.format(cols='*')}) s LEFT JOIN canon c "
+        f"ON s.prop_type = 'entity' AND c.entity_id = s.value WHERE s.prop <> '{BASE_PROP}' AND "
+        f"(s.prop_type <> 'entity' OR coalesce(c.canonical_id, s.value) IN ({picked.format(cols='canonical_id')}))"
+        ") x GROUP BY canonical_id"
     )
-    aggs = ", ".join(f"array_agg({m} ORDER BY {by_marks}) AS {MARK_LISTS[m]}" for m in marks)
+    aggs = ", ".join(f"array_agg({m}) AS {MARK_LISTS[m]}" for m in marks)
     sets = (
-        f"m AS (SELECT canonical_id, {aggs}, array_agg(first_seen ORDER BY {by_marks}) AS first_seens, "
-        f"array_agg(last_seen ORDER BY {by_marks}) AS last_seens FROM (SELECT canonical_id, {', '.join(marks)}, "
-        f"min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM r GROUP BY canonical_id, "
-        f"{', '.join(marks)}) x GROUP BY canonical_id)"
+        f"SELECT canonical_id, {aggs}, array_agg(first_seen) AS first_seens, array_agg(last_seen) AS last_seens "
+        f"FROM (SELECT canonical_id, {', '.join(marks)}, min(first_seen) AS first_seen, max(last_seen) AS last_seen "
+        f"FROM statements{where} GROUP BY canonical_id, {', '.join(marks)}) x GROUP BY canonical_id"
     )
-    picked = ", ".join(f"m.{c}" if c not in {"canonical_id", "records", "schemata", "props", "vals"} else c
-                       for c in ENTITY_SCHEMA.names)  # fmt: skip
+    cols = ", ".join(f"m.{c}" if c not in {"canonical_id", "records", "schemata", "props", "vals"} else c
+                     for c in ENTITY_SCHEMA.names)  # fmt: skip
     return (
-        f"{base}, {rewritten}, {records}, {values}, {sets} SELECT {picked} FROM e JOIN m USING (canonical_id) "
-        "LEFT JOIN v USING (canonical_id) ORDER BY canonical_id"
+        f"SELECT {cols} FROM ({records}) e JOIN ({sets}) m USING (canonical_id) "
+        f"LEFT JOIN ({values}) v USING (canonical_id) ORDER BY canonical_id"
     )
 
 
-BY_VALUE = "prop, value"
-
-
-def _agg(column: str, order: str, skip_id: bool = True) -> str:
-    """array_agg of a column in a fixed order (so props and vals line up), without the entity's id statement."""
-    where = f" FILTER (WHERE prop <> '{BASE_PROP}')" if skip_id else ""
-    return f"array_agg({column} ORDER BY {order}){where}"
+def _agg(column: str) -> str:
+    """array_agg of a column without the entity's id statement (which FtM lines do not list)."""
+    return f"array_agg({column}) FILTER (WHERE prop <> '{BASE_PROP}')"
 
 
 def statement_batches(
