@@ -11,7 +11,7 @@ queried record is truly held when the other partner has a record of the same tru
 truly held, the false-hit rate over the rest; a hit whose reference is a record of another person counts in
 ``wrong_reference``. *speed*: queries are the persons of one half of the workspace, the node the rest
 (replicated with a fresh id, a shifted date and a changed name letter until it has ``--node`` persons, so the
-copies are other people). *tune*: the grid search that chose ``match.DEFAULT_RULE``, run on a training sample
+copies are other people). *tune*: the grid search that chose ``match.DEFAULT_RULE``, run on training samples
 made with another seed (``avellino sample --seed 11``), never on the sets above.
 """
 
@@ -146,16 +146,16 @@ def speed(workspace: Path, n_queries: int, n_node: int) -> dict[str, object]:
         node.append(_variant(base[n % len(base)], n))
         n += 1
     node = node[:n_node]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     hasher = Hasher(KEY)
     held = match.index(node, encode(node, hasher), hasher)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     hasher_q = Hasher(KEY)
     query = encode(asked, hasher_q)
-    t2 = time.perf_counter()
-    q, r = match.candidates(query, held)
+    t2, c2 = time.perf_counter(), time.process_time()
     answers = match.answer(query, held, KEY)
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
+    q, _r = match.candidates(query, held)
     return {
         "queries": len(asked),
         "node_persons": len(node),
@@ -164,11 +164,15 @@ def speed(workspace: Path, n_queries: int, n_node: int) -> dict[str, object]:
         "seconds_answer": round(t3 - t2, 2),
         "seconds_per_10000_queries": round((t3 - t1) * 10_000 / len(asked), 2),
         "seconds_per_10000_with_node_index": round((t3 - t0) * 10_000 / len(asked), 2),
+        "cpu_seconds_index_node": round(c1 - c0, 2),
+        "cpu_seconds_encode_queries": round(c2 - c1, 2),
+        "cpu_seconds_answer": round(c3 - c2, 2),
+        "cpu_seconds_per_10000_queries": round((c3 - c1) * 10_000 / len(asked), 2),
         "candidate_pairs_per_query": round(len(q) / len(asked), 1),
         "hits": sum(a.hit for a in answers),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpus": os.cpu_count(),
-        "load_average": os.getloadavg()[0],
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
 
@@ -277,23 +281,28 @@ def _name_pairs(
 
 
 def tune(workspace: Path, truth_file: Path, budget: float) -> dict[str, object]:
-    """The grid search behind DEFAULT_RULE: the highest recall whose false-hit rate stays within ``budget``."""
+    """The grid search behind DEFAULT_RULE: the highest recall whose false-hit rate stays within ``budget``.
+
+    Run on a 200,000-record training sample of seed 11. The document threshold (0.30), the day-and-month one (0.95)
+    and the blend (0.25) come from an earlier search of the same kind on a 20,000-record sample of seed 11 and are
+    kept fixed here (see docs/hitcheck.md)."""
     truth = _truth(truth_file)
     grid = {
-        "document": [0.3, 0.4, 0.5],
-        "exact": [0.5, 0.55, 0.6, 0.65],
-        "partial": [0.75, 0.8, 0.85],
-        "daymonth": [0.85, 0.9, 0.95, 1.01],
-        "year": [0.75, 0.8, 0.85, 0.9],
-        "missing": [0.95, 1.01],
+        "exact": [0.55, 0.6, 0.65, 0.7],
+        "partial": [0.8, 0.85, 0.9, 1.01],
+        "year": [0.8, 0.85, 0.9, 1.01],
+        "document_conflict": [0.0, 0.1, 0.2, 1.0],
+        "phone_conflict": [0.0, 0.05, 0.1, 0.2],
     }
     best: tuple[float, float, match.Rule] | None = None
     pairs = _pairs(workspace, truth_file)
-    for blend in (0.0, 0.25, 0.5):
+    for blend in (0.25,):
         rows = []
         positives = negatives = 0
         for _a, _b, asker, held in pairs:
-            s, _ = _scored(asker, held, 0.35, blend)
+            s, _ = _scored(asker, held, 0.3, blend)
+            keep = (s.document & (s.dice >= 0.3)) | (s.dice >= 0.55)  # nothing looser is in the grid
+            s = match.Scores(*(getattr(s, f)[keep] for f in s.__dataclass_fields__))
             ids_b = {truth.get(p.id) for p in held}
             true_q = np.array([truth.get(p.id) in ids_b for p in asker])
             positives += int(true_q.sum())

@@ -12,7 +12,8 @@ A person becomes one record-level filter of ``BITS`` bits made of three fields:
 * **date of birth** (``DOB_BITS``): whole-value elements ``ymd``, ``ym``, ``y`` and ``md`` of each date; a
   ``01/01`` placeholder counts as the year only.
 * **documents** (``DOC_BITS``): each passport or identity-card number, normalised
-  (:func:`avellino.resolve.identifiers.normalise_document`), as one element.
+  (:func:`avellino.resolve.identifiers.normalise_document`), and each phone number (E.164), as one element; and
+  a "has a document" / "has a phone" element when the record has any.
 
 Every element is hashed with HMAC-SHA256 under the field's sub-key of the pair (``keys.PairKeys``); each of its
 ``k`` positions is its own 16-bit slice of the MAC ("random hashing"), never the double-hashing scheme that
@@ -122,6 +123,17 @@ def documents(person: PersonValues) -> list[str]:
     return list(dict.fromkeys(docs + phones))
 
 
+#: Document-field elements that say the record has a document number / a phone number at all, so that the
+#: answering side can tell "none in common" (evidence against) from "none on one side" (no evidence).
+HAS_DOCUMENT, HAS_PHONE = "has:doc", "has:tel"
+
+
+def id_markers(ids: list[str]) -> list[str]:
+    return ([HAS_DOCUMENT] if any(i.startswith("doc") for i in ids) else []) + (
+        [HAS_PHONE] if any(i.startswith("tel") for i in ids) else []
+    )
+
+
 def _region(originator: str | None) -> str | None:
     """``UK-NCA`` -> ``GB``: the country of a node named with a leading ISO code (the sample's partners are)."""
     if not originator or len(originator) < 3 or originator[2] != "-":
@@ -227,7 +239,8 @@ def encode(persons: Sequence[PersonValues], hasher: Hasher) -> Encoded:
         positions = [hasher.positions(0, e) for e in sorted(name_elements(person.names))]
         for date in dates(person.dobs):
             positions += [hasher.positions(1, e) for e in date_elements(date)]
-        positions += [hasher.positions(2, d) for d in documents(person)]
+        ids = documents(person)
+        positions += [hasher.positions(2, d) for d in ids + id_markers(ids)]
         if positions:
             flat = np.concatenate(positions)
             cols.append(flat)

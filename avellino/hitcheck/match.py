@@ -10,12 +10,15 @@ sampled bits of unrelated names agreed so often that 8% of all pairs became cand
 
 **Scores**: the Dice coefficient of the two name fields; the date level, from testing the held record's own
 date elements against the query's date field (``exact`` also when day and month are swapped, ``partial`` when
-year and month or day and month agree, ``year``, ``missing`` when either side has no date, else ``conflict``);
-and whether one of the held record's document numbers is in the query's document field.
+year and month agree, ``daymonth``, ``year`` when one side has the year only, ``missing`` when either side has no
+date, else ``conflict``); and whether one of the held record's document or phone numbers is in the query's
+document field, or both have some and none is shared.
 
-**Hit rule** (``Rule``): a document in common with a name Dice of at least ``document``, or a name Dice of at
-least the threshold of the date level. The thresholds were chosen on a training sample operation of another seed
-(``benchmarks/hitcheck.py --tune``), never on the samples and public sets the figures are reported on.
+**Hit rule** (``Rule``): a document or phone number in common with a name similarity of at least ``document``,
+or a name similarity of at least the threshold of the date level, raised when both records have document
+numbers (or phone numbers) and none is shared. The thresholds were chosen on training sample operations of
+another seed (``benchmarks/hitcheck.py tune``), never on the samples and public sets the figures are reported on
+(docs/hitcheck.md says how).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import numpy as np
 
 from avellino.hitcheck.encode import (
     DAY_KNOWN,
+    HAS_DOCUMENT,
+    HAS_PHONE,
     Encoded,
     Hasher,
     date_elements,
@@ -42,7 +47,7 @@ LEVELS = ("exact", "partial", "daymonth", "year", "missing", "conflict")
 EXACT, PARTIAL, DAYMONTH, YEAR, MISSING, CONFLICT = range(6)
 #: test kinds besides the levels: the year of a held full date (a year level only when the query has no day)
 #: and a document number
-YEAR_OF_FULL, DOCUMENT = 10, -1
+YEAR_OF_FULL, DOCUMENT, PHONE = 10, -1, -2
 
 
 def _element_level(element: str, held_day: bool) -> int:
@@ -61,12 +66,14 @@ class Rule:
 
     document: float = 0.30
     exact: float = 0.60
-    partial: float = 0.85
+    partial: float = 1.01
     daymonth: float = 0.95
-    year: float = 0.80
+    year: float = 0.90
     missing: float = 1.01
     conflict: float = 1.01
     blend: float = 0.25  #: weight of the overlap coefficient against the Dice coefficient in the name similarity
+    document_conflict: float = 0.10  #: added to a date level's threshold when both have documents, none shared
+    phone_conflict: float = 0.10  #: ... when both have phone numbers, none shared
 
     def thresholds(self) -> np.ndarray:
         return np.array([self.exact, self.partial, self.daymonth, self.year, self.missing, self.conflict])
@@ -92,6 +99,9 @@ class Held:
     test_count: np.ndarray  #: (n,) how many tests in all
     day_known: np.ndarray  #: positions of the day-known element
     has_date: np.ndarray  #: (n,) whether each held record has a birth date
+    has_doc: np.ndarray  #: (n,) ... a document number
+    has_tel: np.ndarray  #: (n,) ... a phone number
+    markers: np.ndarray  #: masks of the has-document and has-phone elements
 
 
 def _field_code(bits: np.ndarray) -> np.ndarray:
@@ -122,7 +132,7 @@ def index(persons: Sequence[PersonValues], encoded: Encoded, hasher: Hasher) -> 
         for doc in documents(person):  # documents first: a pair that needs no date tests reads only these
             tests.append(hasher.positions(2, doc))
             rec.append(i)
-            lvl.append(DOCUMENT)
+            lvl.append(DOCUMENT if doc.startswith("doc") else PHONE)
         for y, m, d in dates(person.dobs):
             own = [(y, m, d)] + ([(y, d, m)] if m and d and d <= 12 and d != m else [])
             for date in own:
@@ -137,7 +147,8 @@ def index(persons: Sequence[PersonValues], encoded: Encoded, hasher: Hasher) -> 
     n = len(persons)
     first = np.searchsorted(rec_arr, np.arange(n), "left")
     n_all = np.searchsorted(rec_arr, np.arange(n), "right") - first
-    n_doc = np.bincount(rec_arr[lvl_arr == DOCUMENT], minlength=n).astype(np.int64)
+    n_doc = np.bincount(rec_arr[lvl_arr < 0], minlength=n).astype(np.int64)
+    kinds = [set(d[:3] for d in documents(p)) for p in persons]
     return Held(
         list(persons),
         encoded,
@@ -152,6 +163,9 @@ def index(persons: Sequence[PersonValues], encoded: Encoded, hasher: Hasher) -> 
         n_all,
         hasher.positions(1, DAY_KNOWN),
         np.array([bool(dates(p.dobs)) for p in persons], dtype=bool),
+        np.array(["doc" in k for k in kinds], dtype=bool),
+        np.array(["tel" in k for k in kinds], dtype=bool),
+        _test_masks([hasher.positions(2, HAS_DOCUMENT), hasher.positions(2, HAS_PHONE)]),
     )
 
 
@@ -205,7 +219,9 @@ class Scores:
     held: np.ndarray
     dice: np.ndarray  #: the name similarity (see ``score``)
     level: np.ndarray
-    document: np.ndarray
+    document: np.ndarray  #: a document or phone number in common
+    doc_conflict: np.ndarray  #: both have document numbers, none in common
+    tel_conflict: np.ndarray  #: both have phone numbers, none in common
 
 
 def score(
@@ -227,6 +243,8 @@ def score(
     qones = np.bitwise_count(qwords).sum(axis=1).astype(np.int64)
     query_day = np.asarray(query.bits[:, held.day_known].all(axis=1))
     query_date = query.dob_present()
+    tail = _tail_words(query)
+    query_doc, query_tel = (((tail & m) == m).all(axis=1) for m in held.markers)
     parts: list[Scores] = []
     step = 500_000
     for s in range(0, len(q), step):
@@ -237,14 +255,15 @@ def score(
         sim = (1 - blend) * dice + blend * overlap
         keep = sim >= floor
         qq, rr, sim = qq[keep], rr[keep], sim[keep]
-        level, document = _levels(query, held, qq, rr, query_day, query_date, sim >= date_floor)
-        parts.append(Scores(qq, rr, sim, level, document))
+        level, doc, tel = _levels(query, held, qq, rr, query_day, query_date, sim >= date_floor)
+        doc_conflict = held.has_doc[rr] & query_doc[qq] & ~doc
+        tel_conflict = held.has_tel[rr] & query_tel[qq] & ~tel
+        parts.append(Scores(qq, rr, sim, level, doc | tel, doc_conflict, tel_conflict))
     if not parts:
-        empty = np.empty(0, np.int64)
-        return Scores(empty, empty, np.empty(0), empty, np.empty(0, bool))
-    return Scores(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("query", "held", "dice", "level", "document"))
-    )
+        empty, no = np.empty(0, np.int64), np.empty(0, bool)
+        return Scores(empty, empty, np.empty(0), empty, no, no, no)
+    fields = ("query", "held", "dice", "level", "document", "doc_conflict", "tel_conflict")
+    return Scores(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
 def _levels(
@@ -255,14 +274,15 @@ def _levels(
     query_day: np.ndarray,
     query_date: np.ndarray,
     dates_needed: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Date level and shared document of each pair, by testing the held record's elements in the query (the
     date elements only for the pairs in ``dates_needed``)."""
     npairs = len(q)
     level = np.full(npairs, CONFLICT, dtype=np.int64)
     document = np.zeros(npairs, dtype=bool)
+    phone = np.zeros(npairs, dtype=bool)
     if npairs == 0:
-        return level, document
+        return level, document, phone
     lo = held.test_first[r]
     size = np.where(dates_needed, held.test_count[r], held.test_docs[r])
     total = int(size.sum())
@@ -274,14 +294,14 @@ def _levels(
     tl = held.test_level[test].copy()
     of_full = tl == YEAR_OF_FULL
     tl[of_full] = np.where(query_day[q[pair[of_full]]], CONFLICT, YEAR)
-    doc_hit = found & (tl == DOCUMENT)
-    document[pair[doc_hit]] = True
+    document[pair[found & (tl == DOCUMENT)]] = True
+    phone[pair[found & (tl == PHONE)]] = True
     date_hit = found & (tl >= 0)
     best = np.full(npairs, CONFLICT, dtype=np.int64)
     np.minimum.at(best, pair[date_hit], tl[date_hit])
     level = best
     level[~held.has_date[r] | ~query_date[q]] = MISSING
-    return level, document
+    return level, document, phone
 
 
 def _test_masks(tests: list[np.ndarray], chunk: int = 50_000) -> np.ndarray:
@@ -312,7 +332,11 @@ def _pack_tail(bits: np.ndarray) -> np.ndarray:
 
 def hits(scores: Scores, rule: Rule) -> np.ndarray:
     """Which scored pairs are hits under ``rule``."""
-    by_level = rule.thresholds()[scores.level]
+    by_level = (
+        rule.thresholds()[scores.level]
+        + rule.document_conflict * scores.doc_conflict
+        + rule.phone_conflict * scores.tel_conflict
+    )
     return (scores.dice >= by_level) | (scores.document & (scores.dice >= rule.document))
 
 
