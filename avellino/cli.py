@@ -18,6 +18,7 @@ from avellino.resolve.cli import app as resolve_app
 from avellino.share import cli as share_cli
 from avellino.share import export_cli
 from avellino.share.audit_cli import audit_app, retention_app
+from avellino.share.jit_cli import jit_app
 
 err = Console(stderr=True)
 
@@ -52,6 +53,7 @@ app.add_typer(share_cli.partner_app, name="partner")
 app.add_typer(share_cli.share_app, name="share")
 app.command()(share_cli.serve)
 app.add_typer(hitcheck_app, name="hitcheck")
+app.add_typer(jit_app, name="jit")
 
 
 def main() -> None:

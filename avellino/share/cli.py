@@ -167,11 +167,13 @@ def share_send(
     everything: bool = typer.Option(False, "--all", help="Every fact the policy allows."),
     output: Path = typer.Option(..., "--out", "-o", help="The bundle file to write."),
     to_outbox: bool = typer.Option(False, "--outbox", help="Also leave a copy in each recipient's outbox (serve)."),
+    jit: str = typer.Option(None, "--jit", help="Send inside this joint investigation team (see avellino jit)."),
     workspace: Path = WorkspaceOpt,
     node_dir: Path = NodeDirOpt,
 ) -> None:
     """Write a bundle holding only the facts the sharing policy lets go to ALL the recipients, signed by this
-    node and encrypted to them; print what was withheld, counted by reason.
+    node and encrypted to them; print what was withheld, counted by reason. With --jit the bundle is sent inside
+    a JIT in force: every recipient must be a member, and the facts stay inside the JIT at the receivers.
 
     Example:  avellino share send --to FR-OCRIEST --purpose "investigation JIT-CHANNEL" --all -o to-fr.avb -w uk-ws
     """
@@ -185,7 +187,7 @@ def share_send(
     node = _node(workspace, node_dir)
     partners = [node.partner(name) for name in dict.fromkeys(to)]
     with open_store(workspace, read_only=True) as store:  # other readers go on; the audit entry reopens briefly
-        result = send_bundle(store, node, partners, purpose, output, wanted or None)
+        result = send_bundle(store, node, partners, purpose, output, wanted or None, jit=jit)
         from avellino.share.audit import Touched
 
         touched = Touched(count=result.statements, counts={f"withheld: {k}": v for k, v in result.withheld.items()})

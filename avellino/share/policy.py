@@ -10,7 +10,12 @@ so the conditions an originator attached to a fact are enforced in one place. Th
    parse means only the originator may share the fact;
 4. TLP 2.0: recipients outside law enforcement get CLEAR, or GREEN when registered as community; RED, AMBER+STRICT
    and AMBER never travel onward (only the originator sends them, to the recipients it names);
-5. victims, witnesses and informants only for a safeguarding purpose or inside a joint team of the sender.
+5. victims, witnesses and informants only for a safeguarding purpose or to a partner that shares a joint
+   investigation team in force with the sender (a signed JIT agreement, ``share/jit.py``: every member signed,
+   today within its term, the purpose kind allowed by it);
+6. joint investigation teams: a share made inside a JIT (``Request.jit``) needs that JIT in force, the sender and
+   the recipient among its members and the purpose allowed by it; a fact contributed to a JIT (received in one of
+   its bundles: ``within``) leaves a node other than its originator only inside that JIT.
 
 H0 and H1 never withhold: they travel with the fact (``caveat`` gives the text every output shows). Markings are
 never changed on the way out; ``weakened`` names what a changed copy would lose, for writers and receivers to check.
@@ -62,6 +67,10 @@ class Reason(StrEnum):
     AMBER_STRICT_ONWARD = "TLP:AMBER+STRICT onward"
     AMBER_ONWARD = "TLP:AMBER onward"
     PROTECTED = "protected category"
+    JIT_NOT_IN_FORCE = "JIT not in force"
+    JIT_NOT_MEMBER = "JIT recipient not a member"
+    JIT_PURPOSE = "JIT purpose not allowed"
+    JIT_OUTSIDE = "JIT contribution outside its JIT"
     INVALID = "markings not readable"
 
 
@@ -73,7 +82,34 @@ class Recipient:
     country: str  #: ISO 3166 alpha-2, e.g. "FR"
     law_enforcement: bool  #: False for platforms, NGOs...
     community: bool = False  #: registered as part of the sender's TLP:GREEN community
-    teams: frozenset[str] = frozenset()  #: joint investigation teams it belongs to
+    #: joint team labels (``partner add --team``), shown only: the policy reads signed agreements (``Request.jits``)
+    teams: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Jit:
+    """A joint investigation team's agreement as the policy reads it (``share/jit.py`` builds it, having checked
+    every member's signature against the cards this node holds)."""
+
+    name: str
+    members: frozenset[str]  #: current members (those who left are not)
+    purposes: frozenset[str]  #: purpose kinds allowed inside it
+    start: date
+    until: date  #: last day of the term
+    signed: bool  #: every member's signature verified
+    ended: date | None = None  #: the day a member ended it
+
+    def in_force(self, today: date) -> bool:
+        return self.signed and self.ended is None and self.start <= today <= self.until
+
+    def admits(self, sender: str, recipient: str, purpose: str, today: date) -> bool:
+        """Whether ``sender`` may share with ``recipient`` inside this JIT today for ``purpose``."""
+        return (
+            self.in_force(today)
+            and sender in self.members
+            and recipient in self.members
+            and purpose_kind(purpose) in self.purposes
+        )
 
 
 @dataclass(frozen=True)
@@ -84,7 +120,16 @@ class Request:
     recipients: tuple[Recipient, ...]
     purpose: str
     today: date
-    sender_teams: frozenset[str] = field(default=frozenset())
+    sender_teams: frozenset[str] = field(default=frozenset())  #: labels, shown only (see ``Recipient.teams``)
+    jits: tuple[Jit, ...] = ()  #: the JIT agreements the sender holds
+    jit: str | None = None  #: the JIT this share is made inside (``share send --jit``), if any
+
+    def find_jit(self, name: str) -> Jit | None:
+        return next((j for j in self.jits if j.name == name), None)
+
+    def shares_jit(self, recipient: str) -> bool:
+        """Whether the sender and ``recipient`` are members of a JIT in force that allows this purpose."""
+        return any(j.admits(self.sender, recipient, self.purpose, self.today) for j in self.jits)
 
     def __post_init__(self) -> None:
         if not self.recipients:
@@ -194,7 +239,21 @@ def _tlp(m: Markings, r: Recipient, onward: bool) -> Reason | None:
     return None
 
 
-def _rules(m: Markings, req: Request, r: Recipient) -> Reason | None:
+def _jit(m: Markings, req: Request, r: Recipient, within: str | None) -> Reason | None:
+    if req.jit is not None:
+        jit = req.find_jit(req.jit)
+        if jit is None or not jit.in_force(req.today):
+            return Reason.JIT_NOT_IN_FORCE
+        if req.sender not in jit.members or r.name not in jit.members:
+            return Reason.JIT_NOT_MEMBER
+        if purpose_kind(req.purpose) not in jit.purposes:
+            return Reason.JIT_PURPOSE
+    if within is not None and m.originator != req.sender and req.jit != within:
+        return Reason.JIT_OUTSIDE
+    return None
+
+
+def _rules(m: Markings, req: Request, r: Recipient, within: str | None = None) -> Reason | None:
     """The first rule of the table that refuses, or None."""
     onward = m.originator != req.sender
     if m.retention_review is not None and m.retention_review < req.today:
@@ -208,22 +267,23 @@ def _rules(m: Markings, req: Request, r: Recipient) -> Reason | None:
     if (
         m.subject_category in PROTECTED_CATEGORIES
         and purpose_kind(req.purpose) != SAFEGUARDING
-        and not (r.teams & req.sender_teams)
+        and not req.shares_jit(r.name)
     ):
         return Reason.PROTECTED
-    return None
+    return _jit(m, req, r, within)
 
 
-def decide_for(m: Markings, req: Request, r: Recipient) -> Decision:
-    """May recipient ``r`` have a fact with markings ``m``, sent by ``req.sender`` for ``req.purpose``?"""
-    reason = _rules(m, req, r)
+def decide_for(m: Markings, req: Request, r: Recipient, within: str | None = None) -> Decision:
+    """May recipient ``r`` have a fact with markings ``m``, sent by ``req.sender`` for ``req.purpose``?
+    ``within``: the JIT the fact was contributed to (received in one of its bundles), if any."""
+    reason = _rules(m, req, r, within)
     return ALLOWED if reason is None else Decision(False, reason, r.name)
 
 
-def decide(m: Markings, req: Request) -> Decision:
+def decide(m: Markings, req: Request, within: str | None = None) -> Decision:
     """May a fact go to ALL the request's recipients (one bundle)? The first refusal is the answer."""
     for r in req.recipients:
-        decision = decide_for(m, req, r)
+        decision = decide_for(m, req, r, within)
         if not decision.allowed:
             return decision
     return ALLOWED
@@ -281,12 +341,13 @@ def markings_of_row(row: Mapping[str, object]) -> Markings | None:
         return None
 
 
-def decide_table(markings: pa.Table, req: Request) -> dict[str, Decision]:
-    """One decision per marking set of a markings table (``marking_id`` plus MARKING_SCHEMA's fields)."""
+def decide_table(markings: pa.Table, req: Request, within: str | None = None) -> dict[str, Decision]:
+    """One decision per marking set of a markings table (``marking_id`` plus MARKING_SCHEMA's fields), for facts
+    contributed to JIT ``within`` (None: facts outside any JIT)."""
     decisions: dict[str, Decision] = {}
     for row in markings.to_pylist():
         m = markings_of_row(row)
-        decisions[str(row["marking_id"])] = Decision(False, Reason.INVALID) if m is None else decide(m, req)
+        decisions[str(row["marking_id"])] = Decision(False, Reason.INVALID) if m is None else decide(m, req, within)
     return decisions
 
 

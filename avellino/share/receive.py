@@ -77,8 +77,12 @@ def check_facts(path: Path, table: pa.Table, node: Node, header: Header, sender:
         schema = model.get(str(pair["schema"]))
         if schema is None or (pair["prop"] != BASE_PROP and schema.get(str(pair["prop"])) is None):
             raise BundleRefused(where, f"unknown schema or property {pair['schema']}.{pair['prop']}")
+    from avellino.share.jit import policy_jits
+
     me, teams = me_as_recipient(node, header, sender)
-    req = Request(header.sender, (me,), header.purpose or "unstated", today, sender_teams=teams)
+    jit = header.data.get("jit")
+    req = Request(header.sender, (me,), header.purpose or "unstated", today, teams, policy_jits(node),
+                  str(jit) if jit is not None else None)  # fmt: skip
     sets = table.group_by(MARKING_FIELDS).aggregate([]).to_pylist()
     for row in sets:
         markings = markings_of_row(row)
@@ -103,6 +107,30 @@ def check_facts(path: Path, table: pa.Table, node: Node, header: Header, sender:
                 f"entity id {outside[0].as_py()!r} is not in the namespace of its originator {originator} "
                 f"(ids of {originator} start with {prefix!r}); {len(outside)} such statement(s)",
             )
+
+
+def check_jit(path: Path, node: Node, header: Header, today: dt.date) -> str | None:
+    """The JIT a bundle was sent inside (None: outside any), refused unless this node holds that agreement, in
+    force, the same text as the sender's, with the sender and this node among its members and the purpose allowed."""
+    name = header.data.get("jit")
+    if name is None:
+        return None
+    from avellino.share.jit import load
+
+    try:
+        agreement = load(node, str(name))
+    except Exception as exc:  # ConfigError: no such agreement here
+        raise BundleRefused(str(path), f"sent inside JIT {name}, which this node does not hold") from exc
+    if header.data.get("jit_agreement") != agreement.agreement_id:
+        raise BundleRefused(str(path), f"sent inside JIT {name} under another agreement text than this node's")
+    view = agreement.policy_view(node)
+    if not view.admits(header.sender, node.name, header.purpose, today):
+        raise BundleRefused(
+            str(path),
+            f"sent inside JIT {name}, which does not let {header.sender} share with {node.name} for "
+            f"{header.purpose!r} today ({agreement.state(node, today)})",
+        )
+    return str(name)
 
 
 def _show(row: dict[str, object]) -> str:
@@ -206,7 +234,12 @@ def receive_bundle(
             def check(table: pa.Table) -> None:
                 check_facts(path, table, node, header, sender, today)
 
+            jit = check_jit(path, node, header, today)
             statements, markings, rows = read_checked(path, reader, check, batch_id)
+            if jit is not None:  # noted before the import: a JIT's facts are never held unmarked as such
+                from avellino.share.jit import note_received
+
+                note_received(node, jit, header.bundle_id, batch_id, header.sender, rows)
             return _import(open_store, path, header, batch_id, statements, markings, rows)
         if header.kind == NOTICES:
             from avellino.share.withdraw import apply_notices

@@ -76,17 +76,24 @@ class SendResult:
     withheld: dict[str, int]
 
 
-def request_for(node: Node, partners: Sequence[Partner], purpose: str, today: dt.date) -> Request:
+def request_for(
+    node: Node, partners: Sequence[Partner], purpose: str, today: dt.date, jit: str | None = None
+) -> Request:
+    """The policy's request for this node's share: with every JIT agreement it holds (judged with its cards) and
+    the JIT the share is made inside, if any."""
+    from avellino.share.jit import policy_jits
+
     if not purpose.strip():
         raise ConfigError("Give --purpose: why these facts are shared (it is logged and checked by H3 notes)")
-    return Request(node.name, tuple(p.recipient() for p in partners), purpose, today, sender_teams=node.teams)
+    recipients = tuple(p.recipient() for p in partners)
+    return Request(node.name, recipients, purpose, today, node.teams, jits=policy_jits(node), jit=jit)
 
 
 def protected_rule_applies(req: Request) -> bool:
     """Whether the protected-category rule withholds victims, witnesses and informants from this request."""
     if purpose_kind(req.purpose) == SAFEGUARDING:
         return False
-    return any(not (r.teams & req.sender_teams) for r in req.recipients)
+    return any(not req.shares_jit(r.name) for r in req.recipients)
 
 
 class Decisions:
@@ -130,11 +137,32 @@ def send_bundle(
     out: Path,
     entity_ids: Sequence[str] | None = None,
     today: dt.date | None = None,
+    jit: str | None = None,
 ) -> SendResult:
-    """Write the bundle for ``partners`` (all of them may have every fact in it) and log it as sent."""
+    """Write the bundle for ``partners`` (all of them may have every fact in it) and log it as sent. ``jit``: the
+    JIT the bundle is sent inside (its receivers keep the facts inside it)."""
+    from avellino.share.jit import batch_jits, load
+
     if not partners:
         raise ConfigError("Give at least one --to PARTNER (see: avellino partner list)")
-    req = request_for(node, partners, purpose, today or dt.date.today())
+    req = request_for(node, partners, purpose, today or dt.date.today(), jit)
+    fields: dict[str, Any] = {"purpose": purpose, "payload": "arrow-ipc-stream"}
+    if jit is not None:
+        agreement = load(node, jit)
+        view = agreement.policy_view(node)
+        outside = [p.name for p in partners if not view.admits(node.name, p.name, purpose, req.today)]
+        if outside:
+            raise ConfigError(
+                f"JIT {jit} ({agreement.state(node, req.today)}) does not let {node.name} share with "
+                f"{', '.join(outside)} for {purpose!r} (members: {', '.join(sorted(view.members))}; purposes: "
+                f"{', '.join(agreement.purposes)}); nothing was written"
+            )
+        fields |= {"jit": jit, "jit_agreement": agreement.agreement_id}
+    # facts received inside a JIT leave this node (not their originator) only inside that JIT
+    jit_batches = batch_jits(node)
+    jb = pa.table(
+        {"batch_id": pa.array(list(jit_batches), pa.string()), "jit": pa.array(list(jit_batches.values()), pa.string())}
+    )
     decisions = Decisions(req)
     prot = _protected_clusters(store) if protected_rule_applies(req) else pa.table({"cid": pa.array([], pa.string())})
     wanted = pa.table({"eid": pa.array(sorted(set(entity_ids or [])), pa.string())})
@@ -144,14 +172,17 @@ def send_bundle(
         f"SELECT {', '.join('b.' + c for c in PAYLOAD_COLUMNS)}, b.id AS statement_id, "
         f"CASE WHEN d.marking_key IS NULL THEN '{Reason.INVALID.value}' "
         f"WHEN NOT starts_with(b.entity_id, {_SLUG_SQL} || '{_SEP}') THEN '{OUTSIDE_NAMESPACE}' "
-        f"WHEN p.cid IS NOT NULL THEN '{Reason.PROTECTED.value}' ELSE d.reason END AS reason "
+        f"WHEN p.cid IS NOT NULL THEN '{Reason.PROTECTED.value}' WHEN d.reason IS NOT NULL THEN d.reason "
+        f"WHEN j.jit IS NOT NULL AND b.originator <> $sender AND j.jit IS DISTINCT FROM $jit "
+        f"THEN '{Reason.JIT_OUTSIDE.value}' ELSE NULL END AS reason "
         f"FROM batch b LEFT JOIN decisions d ON d.marking_key = {key} LEFT JOIN prot p ON p.cid = b.canonical_id "
+        "LEFT JOIN jb j ON j.batch_id = b.batch_id "
         f"{where if entity_ids else ''}"
     )
     sent_dir = node.dir / "sent"
     sent_dir.mkdir(mode=0o700, exist_ok=True)
     recipients = [(p.card, {"community": p.community, "teams": sorted(p.teams)}) for p in partners]
-    writer = BundleWriter(out, node, FACTS, recipients, {"purpose": purpose, "payload": "arrow-ipc-stream"})
+    writer = BundleWriter(out, node, FACTS, recipients, fields)
     sent_path = sent_dir / f"{writer.bundle_id}.parquet"
     withheld: Counter[str] = Counter()
     statements = 0
@@ -161,6 +192,7 @@ def send_bundle(
     try:
         con.register("prot", prot)
         con.register("wanted", wanted)
+        con.register("jb", jb)
         options = ipc.IpcWriteOptions(compression="zstd")
         with (
             ipc.new_stream(writer, PAYLOAD_SCHEMA, options=options) as stream,
@@ -169,7 +201,7 @@ def send_bundle(
             for batch in store.scan_statements(batch_rows=BATCH_ROWS):
                 con.register("batch", batch)
                 con.register("decisions", decisions.table(con))
-                rows = con.sql(sql).to_arrow_table()
+                rows = con.sql(sql, params={"sender": node.name, "jit": jit}).to_arrow_table()
                 con.unregister("batch")
                 reasons = rows.column("reason")
                 go = pc.is_null(reasons)
@@ -191,7 +223,7 @@ def send_bundle(
     result = SendResult(
         out, writer.bundle_id, tuple(p.name for p in partners), statements, len(entities), dict(withheld)
     )
-    log_sent(node, writer.bundle_id, FACTS, result.recipients, purpose, statements, dict(withheld), out)
+    log_sent(node, writer.bundle_id, FACTS, result.recipients, purpose, statements, dict(withheld), out, jit)
     return result
 
 
@@ -204,6 +236,7 @@ def log_sent(
     statements: int,
     withheld: dict[str, int],
     path: Path,
+    jit: str | None = None,
 ) -> None:
     """One line of the sent log (what went to whom; the statement ids are in ``sent/BUNDLE.parquet``)."""
     line = {
@@ -216,6 +249,8 @@ def log_sent(
         "withheld": withheld,
         "file": str(path),
     }
+    if jit is not None:
+        line["jit"] = jit
     log = node.dir / "sent" / "log.jsonl"
     log.parent.mkdir(mode=0o700, exist_ok=True)
     with log.open("a", encoding="utf-8") as fh:

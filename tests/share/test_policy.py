@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pyarrow as pa
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from avellino.model.markings import Markings
 from avellino.share.policy import (
     Decision,
+    Jit,
     Reason,
     Recipient,
     Request,
@@ -129,8 +131,37 @@ def test_row12_protected_people(category: str) -> None:
     m = fact(category=category)
     assert reason(m, req(UK, FR)) == Reason.PROTECTED
     assert decide(m, req(UK, FR, purpose="Safeguarding: boat 12")).allowed
-    assert decide(m, req(UK, FR_JIT, teams=frozenset({"JIT-CHANNEL"}))).allowed
-    assert reason(m, req(UK, FR_JIT, teams=frozenset({"JIT-OTHER"}))) == Reason.PROTECTED
+    # a team label alone (partner add --team) is not a joint team: only a signed JIT agreement in force is
+    assert reason(m, req(UK, FR_JIT, teams=frozenset({"JIT-CHANNEL"}))) == Reason.PROTECTED
+    members = frozenset({UK, "FR-OCRIEST"})
+    jit = Jit("JIT-CHANNEL", members, frozenset({"investigation"}), TODAY, TODAY, signed=True)
+    assert decide(m, Request(UK, (FR,), "investigation", TODAY, jits=(jit,))).allowed
+    for other in (
+        replace(jit, signed=False),  # not signed by every member
+        replace(jit, until=TODAY - timedelta(days=1)),  # term over
+        replace(jit, start=TODAY + timedelta(days=1)),  # not begun
+        replace(jit, ended=TODAY),  # ended by a member
+        replace(jit, members=frozenset({UK, "DE-BKA"})),  # FR not a member (or left)
+        replace(jit, purposes=frozenset({"safeguarding2"})),  # purpose not allowed by it
+    ):
+        assert reason(m, Request(UK, (FR,), "investigation", TODAY, jits=(other,))) == Reason.PROTECTED
+
+
+def test_jit_rules() -> None:
+    """Shares made inside a JIT, and facts contributed to one (rows 13-16)."""
+    members = frozenset({UK, "FR-OCRIEST", "DE-BKA"})
+    jit = Jit("JIT-CHANNEL", members, frozenset({"investigation"}), TODAY, TODAY, signed=True)
+    inside = Request("FR-OCRIEST", (DE,), "investigation", TODAY, jits=(jit,), jit="JIT-CHANNEL")
+    green = fact(tlp="GREEN")
+    assert decide(green, inside, within="JIT-CHANNEL").allowed
+    assert reason(green, replace(inside, jits=(replace(jit, signed=False),))) == Reason.JIT_NOT_IN_FORCE
+    assert reason(green, replace(inside, jits=())) == Reason.JIT_NOT_IN_FORCE
+    assert reason(green, replace(inside, recipients=(NL,))) == Reason.JIT_NOT_MEMBER
+    assert reason(green, replace(inside, purpose="analysis")) == Reason.JIT_PURPOSE
+    outside = Request("FR-OCRIEST", (DE,), "investigation", TODAY, jits=(jit,))
+    assert decide(green, outside).allowed  # not a JIT contribution: the other rows decide
+    assert decide(green, outside, within="JIT-CHANNEL").reason == Reason.JIT_OUTSIDE
+    assert decide(fact(tlp="GREEN", originator="FR-OCRIEST"), outside, within="JIT-CHANNEL").allowed  # its own
 
 
 def test_first_refusing_row_gives_the_reason_and_every_recipient_must_pass() -> None:
