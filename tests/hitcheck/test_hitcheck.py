@@ -108,6 +108,17 @@ def test_uk_asks_france_hits_across_spellings_and_says_nothing_else(
     # the asker reads the same answer with `show`
     shown = _answers(_cli("hitcheck", "show", str(answer), "-w", str(uk)))
     assert shown == got
+    # both sides audited the exchange: who was asked about, which records were hit
+    from avellino.share.audit import entries
+
+    with open_store(uk, read_only=True) as store:
+        asked = [e.fields for e in entries(store) if e.fields["action"].startswith("hitcheck ask")]
+    with open_store(fr, read_only=True) as store:
+        answered = [e.fields for e in entries(store) if e.fields["action"].startswith("hitcheck answer")]
+    assert len(asked) == 1 and asked[0]["purpose"] == "safeguarding" and FR in asked[0]["action"]
+    assert set(asked[0]["touched"]["ids"]) == {p[0] for p in UK_PERSONS}
+    assert len(answered) == 1 and UK in answered[0]["action"]
+    assert set(answered[0]["touched"]["ids"]) == {"fr-ocriest-a", "fr-ocriest-b", "fr-ocriest-d"}
 
 
 def test_an_answer_holds_no_personal_value(nodes: dict[str, tuple[Path, Node]], tmp_path: Path) -> None:
