@@ -3,7 +3,8 @@
 * The asking side encodes only what the sharing policy lets go to the partner (``share.policy.decide_for`` per
   marking set, for the query's purpose): a query is decodable by the partner that holds the pair key, so it is a
   disclosure to that partner and goes through the one policy like any other. Victims, witnesses and informants
-  are therefore asked about only for a safeguarding purpose or inside a joint team.
+  are therefore asked about only for a safeguarding purpose or inside a joint investigation team in force with
+  that partner (``share/jit.py``).
 * The answering side answers only for records it originated (what it received from others it may not vouch for
   or pass on; the asker should ask their originator). Informants never take part: a hit would tell a partner that
   the agency knows the person, which can endanger an informant, and a separate "withheld" answer would say the
@@ -109,12 +110,15 @@ def policy_filter(me: Identity, partner: str, purpose: str) -> Any:
     from avellino.share.policy import Recipient, Request, decide_for, markings_of_row
 
     if me.node is not None:
+        from avellino.share.jit import policy_jits
+
         recipient = me.node.partner(partner).recipient()
-        teams = frozenset(me.node.teams)
+        request = Request(
+            me.name, (recipient,), purpose, date.today(), frozenset(me.node.teams), jits=policy_jits(me.node)
+        )
     else:
         recipient = Recipient(partner, "", True)
-        teams = frozenset()
-    request = Request(me.name, (recipient,), purpose, date.today(), teams)
+        request = Request(me.name, (recipient,), purpose, date.today())
 
     def keep(row: dict[str, object]) -> bool:
         m = markings_of_row(row)
