@@ -1,0 +1,185 @@
+"""Joint investigation teams between real nodes (a DuckDB workspace and keys each): the agreement is created,
+signed by every member (exchanged as files), used (a bundle sent inside it and received) and ended; after the end
+the former member holds nothing of the JIT and the policy refuses every further share inside it or of its facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from avellino.errors import ConfigError
+from avellino.share import jit
+from avellino.share.bundle import BundleRefused
+from avellino.share.node import Node
+from avellino.share.policy import Reason
+from avellino.share.receive import receive_bundle
+from avellino.share.send import send_bundle
+from avellino.store import open_store
+from tests.share.nodes import held, make_node, person, register, write
+
+TODAY = dt.date.today()
+UNTIL = TODAY + dt.timedelta(days=90)
+
+Nodes = dict[str, tuple[Path, Node]]
+
+
+@pytest.fixture()
+def nodes(tmp_path: Path) -> Nodes:
+    """UK and FR (members to be), DE (a partner of both, never a member); every node knows every card. UK holds
+    a suspect (GREEN) and a victim; FR a suspect of its own."""
+    made = {n: make_node(tmp_path, n, c) for n, c in (("UK-NCA", "GB"), ("FR-OCRIEST", "FR"), ("DE-BKA", "DE"))}
+    for a in made.values():
+        for b in made.values():
+            if a[1].name != b[1].name:
+                register(a[1], b[1])
+    uk_ws, fr_ws = made["UK-NCA"][0], made["FR-OCRIEST"][0]
+    rows = person("uk-nca--s1", "Karim Haddad", "UK-NCA", tlp="GREEN")
+    rows += person("uk-nca--v1", "Dilan Ahmed", "UK-NCA", tlp="GREEN", category="victim")
+    write(uk_ws, rows)
+    write(fr_ws, person("fr-ocriest--s9", "Jean Morel", "FR-OCRIEST", tlp="GREEN"), name="fr-own")
+    return made
+
+
+def _exchange(src: Node, dst: Node, name: str) -> jit.Agreement:
+    """``src`` gives its copy of the agreement to ``dst`` as a file (`jit import`)."""
+    path = src.dir.parent / f"{name}-from-{src.name}.json"
+    path.write_text(json.dumps(jit.load(src, name).to_json()))
+    return jit.merge(dst, jit.read_file(path), str(path))
+
+
+def _signed_jit(uk: Node, fr: Node, on_end: str = "delete") -> jit.Agreement:
+    agreement = jit.create(uk, "JIT-CHANNEL", ["UK-NCA", "FR-OCRIEST"], UNTIL, ["investigation"], on_end=on_end)
+    assert agreement.state(uk, TODAY).startswith("draft: waiting for the signature of FR-OCRIEST")
+    jit.sign(fr, _exchange(uk, fr, "JIT-CHANNEL"))
+    return _exchange(fr, uk, "JIT-CHANNEL")
+
+
+def _names(ws: Path) -> set[str]:
+    return {r[2] for r in held(ws) if r[1] == "name"}
+
+
+def test_a_jit_created_signed_used_and_ended(nodes: Nodes) -> None:
+    (uk_ws, uk), (fr_ws, fr), (_, de) = nodes["UK-NCA"], nodes["FR-OCRIEST"], nodes["DE-BKA"]
+    to_fr = [uk.partner("FR-OCRIEST")]
+    jit.create(uk, "JIT-CHANNEL", ["UK-NCA", "FR-OCRIEST"], UNTIL, ["investigation"])
+    with open_store(uk_ws, read_only=True) as store:
+        with pytest.raises(ConfigError, match="draft: waiting"):  # not signed by FR yet
+            send_bundle(store, uk, to_fr, "investigation", uk_ws / "early.avb", jit="JIT-CHANNEL")
+        # and not a joint team yet: the victim is withheld from FR
+        plain = send_bundle(store, uk, to_fr, "investigation", uk_ws / "plain.avb")
+    assert plain.withheld == {Reason.PROTECTED.value: 2} and plain.statements == 2
+    jit.sign(fr, _exchange(uk, fr, "JIT-CHANNEL"))
+    agreement = _exchange(fr, uk, "JIT-CHANNEL")
+    assert agreement.state(uk, TODAY) == "active" and jit.load(fr, "JIT-CHANNEL").state(fr, TODAY) == "active"
+
+    # used: inside the JIT the victim goes to FR, with her markings
+    with open_store(uk_ws, read_only=True) as store:
+        inside = send_bundle(store, uk, to_fr, "investigation: boat 12", uk_ws / "in.avb", jit="JIT-CHANNEL")
+        with pytest.raises(ConfigError, match="does not let UK-NCA share with DE-BKA"):
+            send_bundle(store, uk, [uk.partner("DE-BKA")], "investigation", uk_ws / "de.avb", jit="JIT-CHANNEL")
+        with pytest.raises(ConfigError, match="does not let"):  # a purpose the agreement does not allow
+            send_bundle(store, uk, to_fr, "analysis", uk_ws / "an.avb", jit="JIT-CHANNEL")
+    assert inside.withheld == {} and inside.statements == 4
+    got = receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")
+    assert got.added == 4
+    assert _names(fr_ws) == {"Karim Haddad", "Dilan Ahmed", "Jean Morel"}
+    assert ("uk-nca--v1", "name", "Dilan Ahmed", "UK-NCA", "H0", "GREEN") in held(fr_ws)
+
+    # the view: contributions by originator at both ends
+    with open_store(fr_ws, read_only=True) as store:
+        contributions, resolved = jit.contributions(store, fr, jit.load(fr, "JIT-CHANNEL"))
+    assert [(c.originator, c.entities, c.statements) for c in contributions] == [("UK-NCA", 2, 4)]
+    assert resolved == []  # no person resolved across the two members here
+    with open_store(uk_ws, read_only=True) as store:
+        sent, _ = jit.contributions(store, uk, jit.load(uk, "JIT-CHANNEL"))
+    assert [(c.originator, c.statements) for c in sent] == [("UK-NCA (sent)", 4)]
+
+    # nothing leaves the JIT: FR may not pass UK's (GREEN!) contribution to DE, only its own fact goes
+    with open_store(fr_ws, read_only=True) as store:
+        onward = send_bundle(store, fr, [fr.partner("DE-BKA")], "investigation", fr_ws / "to-de.avb")
+    assert onward.withheld == {Reason.JIT_OUTSIDE.value: 2, Reason.PROTECTED.value: 2}
+    assert onward.statements == 2  # Jean Morel's, FR's own
+
+    # ended by the UK; FR takes the ended agreement and its JIT facts are deleted (on_end: delete)
+    jit.add_event(uk, jit.load(uk, "JIT-CHANNEL"), jit.END, TODAY)
+    ended = _exchange(uk, fr, "JIT-CHANNEL")
+    assert ended.state(fr, TODAY) == f"ended on {TODAY}"
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, ended) == 4
+    assert _names(fr_ws) == {"Jean Morel"}  # the former member can no longer read the JIT's facts
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, ended) == 0  # applying it again changes nothing
+
+    # and the policy refuses: no send inside the ended JIT, no bundle of it received (the one sent before)
+    with open_store(uk_ws, read_only=True) as store, pytest.raises(ConfigError, match="ended on"):
+        send_bundle(store, uk, to_fr, "investigation", uk_ws / "late.avb", jit="JIT-CHANNEL")
+    with pytest.raises(BundleRefused, match="does not let UK-NCA share with FR-OCRIEST"):
+        receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")  # re-delivered after the end
+    assert _names(fr_ws) == {"Jean Morel"}
+    assert de.name not in ended.members
+
+
+def test_keep_seals_the_contributions_and_leave_ends_access(nodes: Nodes) -> None:
+    """on_end keep: after FR leaves it still holds UK's facts, but cannot pass them to anyone, not even inside
+    the JIT; DE never was a member."""
+    (uk_ws, uk), (fr_ws, fr) = nodes["UK-NCA"], nodes["FR-OCRIEST"]
+    _signed_jit(uk, fr, on_end="keep")
+    with open_store(uk_ws, read_only=True) as store:
+        send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "in.avb", jit="JIT-CHANNEL")
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")
+    agreement = jit.load(fr, "JIT-CHANNEL")
+    jit.add_event(fr, agreement, jit.LEAVE, TODAY)
+    assert agreement.state(fr, TODAY) == "left (this node)"
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, agreement) == 0  # kept
+    assert "Dilan Ahmed" in _names(fr_ws)
+    with open_store(fr_ws, read_only=True) as store:
+        with pytest.raises(ConfigError, match="left"):
+            send_bundle(store, fr, [fr.partner("UK-NCA")], "investigation", fr_ws / "x.avb", jit="JIT-CHANNEL")
+        back = send_bundle(store, fr, [fr.partner("UK-NCA")], "investigation", fr_ws / "y.avb")
+    assert back.withheld.get(Reason.JIT_OUTSIDE.value) == 2  # Karim Haddad's two statements stay sealed
+    # the UK learns FR left: FR is no longer a member there, so nothing more goes to it inside the JIT
+    left = _exchange(fr, uk, "JIT-CHANNEL")
+    assert left.policy_view(uk).members == {"UK-NCA"}
+
+
+def test_leave_with_delete_purges_at_the_leaver(nodes: Nodes) -> None:
+    (uk_ws, uk), (fr_ws, fr) = nodes["UK-NCA"], nodes["FR-OCRIEST"]
+    _signed_jit(uk, fr, on_end="delete")
+    with open_store(uk_ws, read_only=True) as store:
+        send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "in.avb", jit="JIT-CHANNEL")
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")
+    agreement = jit.load(fr, "JIT-CHANNEL")
+    jit.add_event(fr, agreement, jit.LEAVE, TODAY)
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, agreement) == 4
+    assert _names(fr_ws) == {"Jean Morel"}
+
+
+def test_an_altered_or_foreign_agreement_is_refused(nodes: Nodes, tmp_path: Path) -> None:
+    (_, uk), (_, fr), (_, de) = nodes["UK-NCA"], nodes["FR-OCRIEST"], nodes["DE-BKA"]
+    _signed_jit(uk, fr)
+    data = jit.load(uk, "JIT-CHANNEL").to_json()
+    forged = json.loads(json.dumps(data))
+    forged["agreement"]["until"] = "2099-12-31"  # a longer term than was signed
+    del forged["agreement_id"]
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged))
+    with pytest.raises(ConfigError, match="differs from the agreement"):
+        jit.merge(fr, jit.read_file(path), str(path))
+    # the same forged text at a node that has no copy: the signatures do not verify, nothing is saved
+    forged["agreement"]["members"] = ["DE-BKA", "FR-OCRIEST", "UK-NCA"]
+    path.write_text(json.dumps(forged))
+    with pytest.raises(ConfigError, match="does not verify"):
+        jit.merge(de, jit.read_file(path), str(path))
+    assert jit.load_all(de) == []
+    # an event signed by someone else than the member it names is refused
+    data["events"] = [{"event": {"agreement": data["agreement_id"], "kind": "end", "member": "FR-OCRIEST",
+                                 "on": TODAY.isoformat()}, "signature": data["signatures"]["UK-NCA"]}]  # fmt: skip
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="not signed by the member it names"):
+        jit.merge(fr, jit.read_file(path), str(path))
+    assert jit.load(fr, "JIT-CHANNEL").state(fr, TODAY) == "active"
