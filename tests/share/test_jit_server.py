@@ -1,0 +1,75 @@
+"""A JIT between two nodes on loopback, through the command line: the agreement goes between members as files,
+the bundle inside it over FR's node server (`share push`), the view shows the contribution, and after the UK ends
+the JIT FR's copy of its facts is gone and the server refuses the same bundle again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.share.nodes import avellino, env, held
+from tests.share.test_server import FIX, _free_port, _run, _serve
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("jit-loopback")
+    fr_port = _free_port()
+    for ws, name, cc in (("uk", "UK-NCA", "GB"), ("fr", "FR-OCRIEST", "FR")):
+        _run("init", "-w", ws, cwd=root)
+        _run("node", "init", "--name", name, "--country", cc, "-w", ws, cwd=root)
+        _run("node", "card", "-o", f"{ws}.json", "-w", ws, cwd=root)
+    _run("partner", "add", "fr.json", "--url", f"http://127.0.0.1:{fr_port}", "-w", "uk", cwd=root)
+    _run("partner", "add", "uk.json", "-w", "fr", cwd=root)
+    _run("ingest", str(FIX / "persons.csv"), "-m", str(FIX / "persons.yml"), "-w", "uk", cwd=root)
+    server = _serve("fr", fr_port, root)
+    try:
+        yield root
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _fails(*args: str, cwd: Path) -> str:
+    done = subprocess.run([*avellino(), *args], cwd=cwd, env=env(), capture_output=True, text=True)
+    assert done.returncode != 0, f"avellino {' '.join(args)} should have failed"
+    return done.stderr
+
+
+def test_a_jit_over_the_node_server(two_nodes: Path) -> None:
+    root = two_nodes
+    until = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    _run("jit", "create", "JIT-CHANNEL", "--members", "UK-NCA,FR-OCRIEST", "--until", until, "--purpose",
+         "investigation", "-o", "jit.json", "-w", "uk", cwd=root)  # fmt: skip
+    assert "draft: waiting" in _fails("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose",
+                                     "investigation", "--all", "-o", "x.avb", "-w", "uk", cwd=root)  # fmt: skip
+    _run("jit", "sign", "jit.json", "-o", "signed.json", "-w", "fr", cwd=root)
+    _run("jit", "import", "signed.json", "-w", "uk", cwd=root)
+    sent = _run("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose", "investigation: boat 12",
+                "--all", "-o", "in.avb", "-w", "uk", cwd=root)  # fmt: skip
+    assert "29 statements of 4 entities" in sent.stderr  # the victim too: FR is in a JIT in force with the UK
+    pushed = _run("share", "push", "in.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
+    assert "29 new" in pushed.stderr
+    view = json.loads(_run("jit", "show", "JIT-CHANNEL", "--json", "-w", "fr", cwd=root).stdout)
+    assert view["state"] == "active" and view["members"] == {"FR-OCRIEST": "signed", "UK-NCA": "signed"}
+    assert view["contributions"] == [{"originator": "UK-NCA", "entities": 4, "statements": 29}]
+
+    _run("jit", "end", "JIT-CHANNEL", "-o", "ended.json", "-w", "uk", cwd=root)
+    done = _run("jit", "import", "ended.json", "-w", "fr", cwd=root)
+    assert "29 statements deleted" in done.stderr
+    assert not [r for r in held(root / "fr") if r[3] == "UK-NCA"], "the former member still holds the JIT's facts"
+    assert "ended" in _fails("share", "push", "in.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
+    assert not held(root / "fr")
+    assert "ended on" in _fails("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose",
+                                "investigation", "--all", "-o", "late.avb", "-w", "uk", cwd=root)  # fmt: skip
+    audit = _run("audit", "show", "-w", "fr", cwd=root).stdout
+    assert "jit purge JIT-CHANNEL" in audit
