@@ -49,15 +49,18 @@ def main() -> None:
         target = out / f"export.{fmt}"
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", CHILD, str(args.workspace), fmt, str(target)],
-                              capture_output=True, text=True, check=True)  # fmt: skip
+                              capture_output=True, text=True)  # fmt: skip
         wall = time.perf_counter() - t0
+        if done.returncode != 0:  # e.g. out of the database's memory limit: say so, measure the others
+            results["formats"][fmt] = {"error": done.stderr.strip().splitlines()[-1], "wall_seconds": round(wall, 1)}  # type: ignore[index]
+            continue
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         results["formats"][fmt] = {  # type: ignore[index]
             **figures,
             "wall_seconds": round(wall, 1),
             "file_mb": round(target.stat().st_size / 1e6, 1),
         }
-        target.unlink()
+        target.unlink(missing_ok=True)
     print(json.dumps(results, indent=1))
 
 
