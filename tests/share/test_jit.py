@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from avellino.errors import ConfigError
@@ -88,11 +89,16 @@ def test_a_jit_created_signed_used_and_ended(nodes: Nodes) -> None:
     assert _names(fr_ws) == {"Karim Haddad", "Dilan Ahmed", "Jean Morel"}
     assert ("uk-nca--v1", "name", "Dilan Ahmed", "UK-NCA", "H0", "GREEN") in held(fr_ws)
 
-    # the view: contributions by originator at both ends
+    # the view: contributions by originator at both ends, and a person both members hold, once resolved
     with open_store(fr_ws, read_only=True) as store:
         contributions, resolved = jit.contributions(store, fr, jit.load(fr, "JIT-CHANNEL"))
     assert [(c.originator, c.entities, c.statements) for c in contributions] == [("UK-NCA", 2, 4)]
-    assert resolved == []  # no person resolved across the two members here
+    assert resolved == []  # nothing resolved yet
+    write(fr_ws, person("fr-ocriest--k1", "HADDAD Karim", "FR-OCRIEST", tlp="GREEN"), name="fr-karim")
+    with open_store(fr_ws) as store:  # as `resolve run` would record the match
+        store.set_canonical(pa.table({"entity_id": ["uk-nca--s1", "fr-ocriest--k1"], "canonical_id": ["c-karim"] * 2}))
+        contributions, resolved = jit.contributions(store, fr, jit.load(fr, "JIT-CHANNEL"))
+    assert resolved == ["c-karim"]
     with open_store(uk_ws, read_only=True) as store:
         sent, _ = jit.contributions(store, uk, jit.load(uk, "JIT-CHANNEL"))
     assert [(c.originator, c.statements) for c in sent] == [("UK-NCA (sent)", 4)]
@@ -101,7 +107,7 @@ def test_a_jit_created_signed_used_and_ended(nodes: Nodes) -> None:
     with open_store(fr_ws, read_only=True) as store:
         onward = send_bundle(store, fr, [fr.partner("DE-BKA")], "investigation", fr_ws / "to-de.avb")
     assert onward.withheld == {Reason.JIT_OUTSIDE.value: 2, Reason.PROTECTED.value: 2}
-    assert onward.statements == 2  # Jean Morel's, FR's own
+    assert onward.statements == 4  # FR's own: Jean Morel and its own record of Karim Haddad
 
     # ended by the UK; FR takes the ended agreement and its JIT facts are deleted (on_end: delete)
     jit.add_event(uk, jit.load(uk, "JIT-CHANNEL"), jit.END, TODAY)
@@ -109,7 +115,7 @@ def test_a_jit_created_signed_used_and_ended(nodes: Nodes) -> None:
     assert ended.state(fr, TODAY) == f"ended on {TODAY}"
     with open_store(fr_ws) as store:
         assert jit.follow_agreement(store, fr, ended) == 4
-    assert _names(fr_ws) == {"Jean Morel"}  # the former member can no longer read the JIT's facts
+    assert _names(fr_ws) == {"Jean Morel", "HADDAD Karim"}  # the former member can no longer read the JIT's facts
     with open_store(fr_ws) as store:
         assert jit.follow_agreement(store, fr, ended) == 0  # applying it again changes nothing
 
@@ -118,7 +124,7 @@ def test_a_jit_created_signed_used_and_ended(nodes: Nodes) -> None:
         send_bundle(store, uk, to_fr, "investigation", uk_ws / "late.avb", jit="JIT-CHANNEL")
     with pytest.raises(BundleRefused, match="does not let UK-NCA share with FR-OCRIEST"):
         receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")  # re-delivered after the end
-    assert _names(fr_ws) == {"Jean Morel"}
+    assert _names(fr_ws) == {"Jean Morel", "HADDAD Karim"}
     assert de.name not in ended.members
 
 
