@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from avellino.errors import ConfigError
 from avellino.share.bundle import BundleReader, BundleRefused, BundleWriter, Header
+from avellino.share.jit import batch_jits, note_received
 from avellino.share.node import Node, Partner, b64, canonical_json, unb64
 from avellino.share.policy import decide, markings_of_row
 from avellino.share.receive import NOTICES, ReceiveResult, check_facts, in_namespace, lean_tables, record_receipt
@@ -242,11 +243,14 @@ def apply_notices(
             table = pa.Table.from_pylist(
                 [dict(zip(DELETE_SCHEMA.names, t, strict=True)) for t in targets], schema=DELETE_SCHEMA
             )
+            fresh = facts.get(notice.notice_id)
+            inside = _jits_of(store, node, notice) if fresh is not None and fresh.num_rows else set()
             deleted = store.delete_statements(table)
             result.withdrawn += deleted
-            fresh = facts.get(notice.notice_id)
             if fresh is not None and fresh.num_rows:
                 batch_id = uuid.uuid4().hex
+                for name in sorted(inside):  # a correction of a JIT's contribution stays inside the JIT
+                    note_received(node, name, notice.notice_id, batch_id, header.sender, fresh.num_rows)
                 statements, markings = lean_tables(fresh, batch_id)
                 source = f"correction-{notice.notice_id}-from-{notice.originator}"
                 batch = BatchInfo(batch_id, source, notice.notice_id, CORRECTION_MAPPING, fresh.num_rows,
@@ -257,6 +261,16 @@ def apply_notices(
         record_receipt(store, header, result.statements, {"withdrawn": result.withdrawn, "added": result.added})
     result.forwarded = forward(node, todo, skip={header.sender})
     return result
+
+
+def _jits_of(store: Store, node: Node, notice: Notice) -> set[str]:
+    """The JITs whose contributions a correction replaces (its entities' statements of the originator came in a
+    JIT's bundle here)."""
+    by_batch = batch_jits(node)
+    if not by_batch or not notice.entities:
+        return set()
+    rows = store.read_statements(entity_ids=notice.entities).to_pylist()
+    return {by_batch[r["batch_id"]] for r in rows if r["originator"] == notice.originator and r["batch_id"] in by_batch}
 
 
 def forward(node: Node, notices: Sequence[Notice], skip: set[str]) -> dict[str, Path]:

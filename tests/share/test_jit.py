@@ -18,8 +18,9 @@ from avellino.share.node import Node
 from avellino.share.policy import Reason
 from avellino.share.receive import receive_bundle
 from avellino.share.send import send_bundle
+from avellino.share.withdraw import CORRECTION, correction_facts, make_notice, write_notices
 from avellino.store import open_store
-from tests.share.nodes import held, make_node, person, register, write
+from tests.share.nodes import fact, held, make_node, person, register, write
 
 TODAY = dt.date.today()
 UNTIL = TODAY + dt.timedelta(days=90)
@@ -189,3 +190,25 @@ def test_an_altered_or_foreign_agreement_is_refused(nodes: Nodes, tmp_path: Path
     with pytest.raises(ConfigError, match="not signed by the member it names"):
         jit.merge(fr, jit.read_file(path), str(path))
     assert jit.load(fr, "JIT-CHANNEL").state(fr, TODAY) == "active"
+
+
+def test_a_correction_of_a_contribution_stays_inside_the_jit(nodes: Nodes) -> None:
+    (uk_ws, uk), (fr_ws, fr) = nodes["UK-NCA"], nodes["FR-OCRIEST"]
+    _signed_jit(uk, fr)
+    to_fr = [uk.partner("FR-OCRIEST")]
+    with open_store(uk_ws, read_only=True) as store:
+        send_bundle(store, uk, to_fr, "investigation", uk_ws / "in.avb", jit="JIT-CHANNEL")
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")
+    write(uk_ws, [fact("uk-nca--s1", "nationality", "sy", "UK-NCA", tlp="GREEN")], name="fix")
+    with open_store(uk_ws, read_only=True) as store:
+        rows = correction_facts(store, uk, to_fr, "investigation", ["uk-nca--s1"], TODAY)
+    notice = make_notice(uk, CORRECTION, entities=["uk-nca--s1"], facts=rows, reason="nationality added")
+    write_notices(uk, to_fr, [notice], uk_ws / "fix.avb", "correction")
+    assert receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "fix.avb").added == 3
+    with open_store(fr_ws, read_only=True) as store:
+        onward = send_bundle(store, fr, [fr.partner("DE-BKA")], "investigation", fr_ws / "to-de.avb")
+    assert onward.withheld.get(Reason.JIT_OUTSIDE.value) == 3  # the corrected Karim Haddad is still the JIT's
+    jit.add_event(fr, jit.load(fr, "JIT-CHANNEL"), jit.LEAVE, TODAY)
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL")) == 5  # 3 corrected + the victim's 2
+    assert _names(fr_ws) == {"Jean Morel"}
