@@ -127,6 +127,7 @@ class Agreement:
             until=self.until,
             signed=self.verified_signers(node) == set(self.members),
             ended=self.ended(node),
+            h1_evidence=self.h1_evidence,
         )
 
     def state(self, node: Node, today: dt.date) -> str:
@@ -383,15 +384,17 @@ def purge(store: Store, node: Node, agreement: Agreement, senders: set[str] | No
     return store.delete_statements(pa.concat_tables(parts))
 
 
-def follow_agreement(store: Store, node: Node, agreement: Agreement) -> int:
-    """Apply the agreement's ``on_end`` to what has ended: when the JIT ended or this node left, ``delete`` and
+def follow_agreement(store: Store, node: Node, agreement: Agreement, today: dt.date | None = None) -> int:
+    """Apply the agreement's ``on_end`` to what has ended: when the JIT ended, its term passed (``today`` after
+    ``until``) or this node left, ``delete`` and
     ``return`` purge everything this node received inside it; when another member left, ``return`` purges that
     member's contributions (they go back to it). ``keep`` keeps them, sealed: the policy lets nothing received
     inside a JIT leave once the JIT is no longer in force."""
     if agreement.on_end == "keep":
         return 0
     left = agreement.left(node)
-    if agreement.ended(node) is not None or node.name in left:
+    expired = (today or dt.date.today()) > agreement.until
+    if agreement.ended(node) is not None or expired or node.name in left:
         return purge(store, node, agreement)
     if agreement.on_end == "return" and left:
         return purge(store, node, agreement, senders=left)

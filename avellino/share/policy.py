@@ -98,6 +98,7 @@ class Jit:
     until: date  #: last day of the term
     signed: bool  #: every member's signature verified
     ended: date | None = None  #: the day a member ended it
+    h1_evidence: bool = False  #: members agreed that H1 facts may serve as evidence inside it
 
     def in_force(self, today: date) -> bool:
         return self.signed and self.ended is None and self.start <= today <= self.until
@@ -289,10 +290,16 @@ def decide(m: Markings, req: Request, within: str | None = None) -> Decision:
     return ALLOWED
 
 
-def caveat(m: Markings) -> str | None:
+def caveat(m: Markings, jit: Jit | None = None) -> str | None:
     """What must be shown wherever the fact is shown: H1's condition (and an H3 note), or None. The policy never
-    strips a handling code; writers print this beside the fact."""
+    strips a handling code; writers print this beside the fact. ``jit``: the JIT the fact is shown inside, whose
+    agreement may give the originator's permission to use H1 facts as evidence among its members."""
     if m.handling_code == HandlingCode.H1:
+        if jit is not None and jit.h1_evidence and m.originator in jit.members:
+            return (
+                f"H1: {HANDLING_MEANING[HandlingCode.H1]}; the originator gave that permission for use inside "
+                f"{jit.name} (JIT agreement)"
+            )
         return f"H1: {HANDLING_MEANING[HandlingCode.H1]}"
     if m.handling_code == HandlingCode.H3 and m.handling_note:
         return f"H3: {m.handling_note}"

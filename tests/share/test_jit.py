@@ -212,3 +212,20 @@ def test_a_correction_of_a_contribution_stays_inside_the_jit(nodes: Nodes) -> No
     with open_store(fr_ws) as store:
         assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL")) == 5  # 3 corrected + the victim's 2
     assert _names(fr_ws) == {"Jean Morel"}
+
+
+def test_the_end_of_the_term_ends_access(nodes: Nodes) -> None:
+    (uk_ws, uk), (fr_ws, fr) = nodes["UK-NCA"], nodes["FR-OCRIEST"]
+    _signed_jit(uk, fr)
+    to_fr = [uk.partner("FR-OCRIEST")]
+    with open_store(uk_ws, read_only=True) as store:
+        send_bundle(store, uk, to_fr, "investigation", uk_ws / "in.avb", jit="JIT-CHANNEL")
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "in.avb")
+    after = UNTIL + dt.timedelta(days=1)
+    assert jit.load(fr, "JIT-CHANNEL").state(fr, after) == f"expired on {UNTIL}"
+    with open_store(uk_ws, read_only=True) as store, pytest.raises(ConfigError, match="expired"):
+        send_bundle(store, uk, to_fr, "investigation", uk_ws / "late.avb", today=after, jit="JIT-CHANNEL")
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL"), today=UNTIL) == 0  # last day: in force
+        assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL"), today=after) == 4
+    assert _names(fr_ws) == {"Jean Morel"}

@@ -147,6 +147,14 @@ def test_row12_protected_people(category: str) -> None:
         assert reason(m, Request(UK, (FR,), "investigation", TODAY, jits=(other,))) == Reason.PROTECTED
 
 
+def test_h1_caveat_inside_a_jit_that_permits_evidence() -> None:
+    m = fact(code="H1")
+    jit = Jit("JIT-CHANNEL", frozenset({UK, "FR-OCRIEST"}), frozenset({"investigation"}), TODAY, TODAY, True)
+    assert caveat(m, jit) == caveat(m)  # the agreement says nothing: H1's condition stands
+    assert "permission for use inside JIT-CHANNEL" in str(caveat(m, replace(jit, h1_evidence=True)))
+    assert caveat(fact(code="H1", originator="DE-BKA"), replace(jit, h1_evidence=True)) == caveat(m)  # not a member
+
+
 def test_jit_rules() -> None:
     """Shares made inside a JIT, and facts contributed to one (rows 13-16)."""
     members = frozenset({UK, "FR-OCRIEST", "DE-BKA"})
