@@ -176,6 +176,7 @@ def _line_markings(
     first line. Why per distinct set: an export has few (2,070 in the 200k sample), lines hundreds of thousands."""
     cols = ", ".join(LINE_MARKS)
     found = con.execute(f"SELECT {cols}, min(_row) FROM ftm_lines GROUP BY ALL ORDER BY min(_row)").fetchall()
+    found = found or [(*(None for _ in LINE_MARKS), 0)]  # no line at all: the mapping's set, used by none
     sets: list[Markings] = []
     problems: list[RowProblem] = []
     for row in found:
