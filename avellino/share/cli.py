@@ -245,6 +245,12 @@ def report(result: object) -> None:
             f"statements -> {result.added:,} new"
         )
         return
+    if result.kind == "jit":
+        err.print(
+            f"[green]agreement[/] from {result.sender} taken"
+            + (f"; {result.withdrawn:,} statements received inside the JIT deleted" if result.withdrawn else "")
+        )
+        return
     err.print(
         f"[green]applied[/] notices from {result.sender}: {result.withdrawn:,} statements withdrawn, "
         f"{result.added:,} corrected statements added"

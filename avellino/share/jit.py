@@ -20,19 +20,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from avellino.errors import ConfigError
-from avellino.share.node import Node, b64, canonical_json, check_name, check_team, unb64
+from avellino.share.node import Node, Partner, b64, canonical_json, check_name, check_team, unb64
 from avellino.share.policy import Jit, purpose_kind
 from avellino.store.base import Store
 from avellino.store.schema import DELETE_SCHEMA
+
+if TYPE_CHECKING:
+    from avellino.share.bundle import BundleReader, Header
+    from avellino.share.receive import ReceiveResult
 
 AGREEMENT_CONTEXT = b"avellino-jit-v1"
 EVENT_CONTEXT = b"avellino-jit-event-v1"
@@ -448,3 +452,53 @@ def contributions(store: Store, node: Node, agreement: Agreement) -> tuple[list[
     out = [Contribution(o, len(ents[o]), stmts[o]) for o in sorted(stmts)]
     resolved = sorted(cid for cid, who in clusters.items() if len(who) >= 2)
     return out, resolved
+
+
+# -- agreements as bundles (over the node server) ------------------------------------------------------------
+
+#: The bundle kind that carries a JIT agreement (signed, encrypted, served from the outbox like any bundle).
+JIT_KIND = "jit"
+
+
+def write_bundle(node: Node, agreement: Agreement, partners: Sequence[Partner], out: Path) -> str:
+    """The agreement (with every signature and event this node holds) as a bundle to ``partners``, all members;
+    returns the bundle id."""
+    from avellino.share.bundle import BundleWriter
+    from avellino.share.send import log_sent
+
+    outside = [p.name for p in partners if p.name not in agreement.members]
+    if outside:
+        raise ConfigError(f"{', '.join(outside)}: not a member of {agreement.name}; an agreement goes to members only")
+    recipients = [(p.card, {"community": p.community, "teams": sorted(p.teams)}) for p in partners]
+    purpose = f"JIT agreement {agreement.name}"
+    writer = BundleWriter(out, node, JIT_KIND, recipients, {"purpose": purpose, "payload": "jit-agreement-json"})
+    try:
+        writer.write(json.dumps(agreement.to_json()).encode("utf-8"))
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    log_sent(node, writer.bundle_id, JIT_KIND, [p.name for p in partners], purpose, 0, {}, out)
+    return writer.bundle_id
+
+
+def receive_agreement(
+    open_store: Callable[[], Store], node: Node, path: Path, header: Header, reader: BundleReader, today: dt.date
+) -> ReceiveResult:
+    """A member's copy of an agreement received as a bundle: merged (``merge``), then applied to what this node
+    received inside the JIT when it has ended for this node, with an audit entry."""
+    from avellino.share.bundle import BundleRefused
+    from avellino.share.receive import ReceiveResult, record_receipt
+
+    try:
+        incoming = parse(json.loads(reader.read_all()), str(path))
+        if header.sender not in incoming.members:
+            raise ConfigError(f"{header.sender} is not a member of {incoming.name}")
+        held = merge(node, incoming, str(path))
+    except (ConfigError, ValueError) as exc:
+        raise BundleRefused(str(path), str(exc)) from exc
+    result = ReceiveResult(path, header.bundle_id, header.kind, header.sender)
+    with open_store() as store:
+        result.withdrawn = follow_agreement(store, node, held, today)
+        record_receipt(store, header, result.withdrawn, {"deleted": result.withdrawn})
+    return result

@@ -162,6 +162,35 @@ def jit_end(
     _event(END, name, output, workspace, node_dir)
 
 
+@jit_app.command("send")
+def jit_send(
+    name: str = typer.Argument(..., help="The JIT's name."),
+    to: list[str] = typer.Option(None, "--to", help="A member to send it to (repeatable; default: every other)."),
+    output: Path = typer.Option(..., "--out", "-o", help="The bundle file to write."),
+    to_outbox: bool = typer.Option(False, "--outbox", help="Also leave a copy in each member's outbox (serve)."),
+    workspace: Path = WorkspaceOpt,
+    node_dir: Path = NodeDirOpt,
+) -> None:
+    """Send this node's copy of the agreement (signatures, leave and end events) to members as a signed,
+    encrypted bundle: deliver it with `share push` or leave it in the outbox; the member's `share receive` (or
+    its server) takes it like `jit import`.
+
+    Example:  avellino jit send JIT-CHANNEL -o jit.avb -w uk-ws
+    """
+    from avellino.share import jit
+    from avellino.share.withdraw import to_outbox as leave
+
+    node = _node(workspace, node_dir)
+    held = jit.load(node, name)
+    names = list(dict.fromkeys(to or [m for m in held.members if m != node.name]))
+    partners = [node.partner(n) for n in names]
+    bundle_id = jit.write_bundle(node, held, partners, output)
+    if to_outbox:
+        for n in names:
+            leave(node, n, output, bundle_id)
+    err.print(f"[green]agreement {held.name}[/] -> {output} for {', '.join(names)}")
+
+
 @jit_app.command("list")
 def jit_list(workspace: Path = WorkspaceOpt, node_dir: Path = NodeDirOpt) -> None:
     """The JITs this node holds, with their state.

@@ -245,6 +245,10 @@ def receive_bundle(
             from avellino.share.withdraw import apply_notices
 
             return apply_notices(open_store, node, path, header, reader, today)
+        from avellino.share.jit import JIT_KIND, receive_agreement
+
+        if header.kind == JIT_KIND:
+            return receive_agreement(open_store, node, path, header, reader, today)
         raise BundleRefused(str(path), f"unknown bundle kind {header.kind!r}")
     finally:
         reader.close()

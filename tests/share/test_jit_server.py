@@ -1,6 +1,7 @@
-"""A JIT between two nodes on loopback, through the command line: the agreement goes between members as files,
-the bundle inside it over FR's node server (`share push`), the view shows the contribution, and after the UK ends
-the JIT FR's copy of its facts is gone and the server refuses the same bundle again."""
+"""A JIT between two nodes on loopback, through the command line: the agreement goes between members as files
+to be signed, the bundle inside it over FR's node server (`share push`), the view shows the contribution; the UK
+ends the JIT and sends the ended agreement over the server, after which FR's copy of the JIT's facts is gone and the
+server refuses the same bundle again."""
 
 from __future__ import annotations
 
@@ -63,13 +64,18 @@ def test_a_jit_over_the_node_server(two_nodes: Path) -> None:
     assert view["state"] == "active" and view["members"] == {"FR-OCRIEST": "signed", "UK-NCA": "signed"}
     assert view["contributions"] == [{"originator": "UK-NCA", "entities": 4, "statements": 29}]
 
-    _run("jit", "end", "JIT-CHANNEL", "-o", "ended.json", "-w", "uk", cwd=root)
-    done = _run("jit", "import", "ended.json", "-w", "fr", cwd=root)
-    assert "29 statements deleted" in done.stderr
+    # the end travels over the server too: the agreement as a bundle, taken by FR's server like `jit import`
+    _run("jit", "end", "JIT-CHANNEL", "-w", "uk", cwd=root)
+    _run("jit", "send", "JIT-CHANNEL", "-o", "ended.avb", "-w", "uk", cwd=root)
+    done = _run("share", "push", "ended.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
+    assert "29 withdrawn" in done.stderr + done.stdout
+    assert json.loads(_run("jit", "show", "JIT-CHANNEL", "--json", "-w", "fr", cwd=root).stdout)["state"].startswith(
+        "ended on"
+    )
     assert not [r for r in held(root / "fr") if r[3] == "UK-NCA"], "the former member still holds the JIT's facts"
     assert "ended" in _fails("share", "push", "in.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
     assert not held(root / "fr")
     assert "ended on" in _fails("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose",
                                 "investigation", "--all", "-o", "late.avb", "-w", "uk", cwd=root)  # fmt: skip
     audit = _run("audit", "show", "-w", "fr", cwd=root).stdout
-    assert "jit purge JIT-CHANNEL" in audit
+    assert "share receive jit" in audit  # the agreement that deleted them, recorded at FR
