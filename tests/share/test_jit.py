@@ -229,3 +229,30 @@ def test_the_end_of_the_term_ends_access(nodes: Nodes) -> None:
         assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL"), today=UNTIL) == 0  # last day: in force
         assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL"), today=after) == 4
     assert _names(fr_ws) == {"Jean Morel"}
+
+
+def test_a_jit_between_postgresql_workspaces(tmp_path: Path) -> None:
+    """The same JIT path where FR's workspace is a PostgreSQL schema: received inside the JIT, sealed from a
+    non-member, deleted at the end through the store's deletion."""
+    from avellino.share.node import init_node
+    from avellino.store.postgres_store import PostgresStore
+    from tests.conftest import PG_URL, pg_schema_url
+
+    if not PG_URL:
+        pytest.skip("AVELLINO_TEST_PG_URL is not set (CI starts PostgreSQL and sets it)")
+    uk_ws, uk = make_node(tmp_path, "UK-NCA", "GB")
+    fr_url = pg_schema_url()
+    fr, de = init_node(tmp_path / "fr-node", "FR-OCRIEST", "FR"), init_node(tmp_path / "de-node", "DE-BKA", "DE")
+    for a, b in ((uk, fr), (fr, uk), (fr, de), (uk, de)):
+        register(a, b)
+    write(uk_ws, person("uk-nca--s1", "Karim Haddad", "UK-NCA", tlp="GREEN"))
+    _signed_jit(uk, fr)
+    with open_store(uk_ws, read_only=True) as store:
+        send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "in.avb", jit="JIT-CHANNEL")
+    assert receive_bundle(lambda: PostgresStore(fr_url), fr, uk_ws / "in.avb").added == 2
+    with PostgresStore(fr_url) as store:
+        onward = send_bundle(store, fr, [fr.partner("DE-BKA")], "investigation", tmp_path / "de.avb")
+        assert onward.withheld == {Reason.JIT_OUTSIDE.value: 2}
+        jit.add_event(fr, jit.load(fr, "JIT-CHANNEL"), jit.LEAVE, TODAY)
+        assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL")) == 2
+        assert store.read_statements().num_rows == 0
