@@ -256,3 +256,25 @@ def test_a_jit_between_postgresql_workspaces(tmp_path: Path) -> None:
         jit.add_event(fr, jit.load(fr, "JIT-CHANNEL"), jit.LEAVE, TODAY)
         assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL")) == 2
         assert store.read_statements().num_rows == 0
+
+
+def test_return_gives_a_leaving_members_contributions_back(nodes: Nodes) -> None:
+    """on_end return: when FR leaves, the UK deletes what FR contributed inside the JIT (FR still holds it),
+    and FR deletes what it received there."""
+    (uk_ws, uk), (fr_ws, fr) = nodes["UK-NCA"], nodes["FR-OCRIEST"]
+    _signed_jit(uk, fr, on_end="return")
+    with open_store(fr_ws, read_only=True) as store:
+        send_bundle(store, fr, [fr.partner("UK-NCA")], "investigation", fr_ws / "to-uk.avb", jit="JIT-CHANNEL")
+    with open_store(uk_ws, read_only=True) as store:
+        send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "to-fr.avb", jit="JIT-CHANNEL")
+    receive_bundle(lambda: open_store(uk_ws), uk, fr_ws / "to-uk.avb")
+    receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "to-fr.avb")
+    assert "Jean Morel" in _names(uk_ws) and "Karim Haddad" in _names(fr_ws)
+    jit.add_event(fr, jit.load(fr, "JIT-CHANNEL"), jit.LEAVE, TODAY)
+    with open_store(fr_ws) as store:
+        assert jit.follow_agreement(store, fr, jit.load(fr, "JIT-CHANNEL")) == 4
+    back = _exchange(fr, uk, "JIT-CHANNEL")
+    assert back.state(uk, TODAY) == "active"  # the UK is still in it (alone, until others join a new one)
+    with open_store(uk_ws) as store:
+        assert jit.follow_agreement(store, uk, back) == 2
+    assert _names(uk_ws) == {"Karim Haddad", "Dilan Ahmed"} and _names(fr_ws) == {"Jean Morel"}
