@@ -198,10 +198,8 @@ def ingest_files(
 def _prepare_and_write(
     store: Store, jobs: list[tuple[Path, Path]], workers: int
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
-    # Threads, not processes: preparing a file is nearly all DuckDB and Arrow work, done outside Python's GIL.
-    # Measured on the 2-core machine, 1M-record sample, alternating runs: worker processes (forked from a fork
-    # server that imports Avellino, ~2.5 CPU-s, and handing statements back through Arrow files) took 17.1-20.9 s
-    # and 32.6-38.2 CPU-s; threads took 16.6-19.0 s and 29.4-33.5 CPU-s, faster in each of 5 pairs.
+    # Threads, not processes: preparing a file is nearly all DuckDB and Arrow work, done outside Python's GIL, and
+    # threads need no fork server or spooled statements (faster and cheaper, measured: see the CHANGELOG).
     # Workers share the cores: DuckDB threads beyond a worker's share only add contention.
     threads = max(1, (os.cpu_count() or 2) // workers)
     # biggest files first: the small ones then fill the gaps at the end instead of one big file alone (a missing

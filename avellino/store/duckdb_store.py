@@ -169,8 +169,7 @@ class DuckDBStore(Store):
     ) -> Iterator[pa.RecordBatch]:
         # its own cursor, so the caller may query the store meanwhile. Under a memory limit DuckDB sorts and groups
         # within it and spills the rest to a temp folder of its own (the workspace may be read-only, and DuckDB's
-        # default, beside the file, would be written into it); measured on the 200k sample's GraphML export:
-        # 2.9 GB peak without a limit, 0.7 GB with 500 MB
+        # default, beside the file, would be written into it); without a limit a big export's sort holds it all
         cursor = self.con.cursor()
         try:
             if memory_limit:
