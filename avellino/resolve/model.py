@@ -436,6 +436,20 @@ def _fit(
 ) -> None:
     """Prior, ``u`` by random sampling, ``m`` by EM passes (see ``_em_blocks``); no labels needed."""
     _estimate_lambda(linker, features)
+    _fit_parameters(linker, features, link_only, db, max_em_pairs, only_new)
+    _bounded_prior(linker)
+
+
+def _bounded_prior(linker: Any) -> None:
+    """Keep the prior inside (0, 0.5]: EM on a handful of records that hold no match drives it to 0, a weight
+    Splink cannot score with (log of 0)."""
+    settings = linker._settings_obj
+    settings._probability_two_random_records_match = min(max(settings._probability_two_random_records_match, 1e-9), 0.5)
+
+
+def _fit_parameters(
+    linker: Any, features: pd.DataFrame, link_only: bool, db: Any, max_em_pairs: float, only_new: bool
+) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=max(1e6, min(5e6, len(features) * 5)), seed=1)
     if not names_only(features):  # one comparison: EM cannot be identified, the m prior stands (NAME_M_PRIOR)
         for rule in _em_blocks(features):
@@ -473,6 +487,7 @@ def _refine_prior(linker: Any, features: pd.DataFrame, only_new: bool = False) -
     noise but not for alias lists, where a person's names are rarely written identically; this replaces it.
     Scores are summarised as a histogram of match weights (0.05 wide) so a million pairs cost one query.
     """
+    _bounded_prior(linker)
     import numpy as np
 
     link_type = "link_only" if getattr(linker._settings_obj, "_link_type", "") == "link_only" else "dedupe_only"

@@ -122,3 +122,13 @@ def test_explain_on_edges_without_stored_weights():
     assert (steps[1]["level"], steps[1]["left"], steps[1]["right"]) == ("same", "Ali", "ALI")
     assert steps[1]["match_weight"] == pytest.approx(6.322, abs=1e-3)
     assert sum(s["match_weight"] for s in steps) == pytest.approx(total, abs=1e-3)
+
+
+def test_a_handful_of_unrelated_people_resolves_to_one_cluster_each(tmp_path, people):
+    # EM on a few records holding no match drove the prior to 0, and scoring crashed on log(0)
+    few = people.drop_duplicates("person").head(5)
+    with open_store(tmp_path / "ws", create=True) as store:
+        store.write_batch(batch("few"), statements(few))
+        summary = store_io.run(store)
+        assert summary["records"] == 5
+        assert summary["clusters"] == 5
