@@ -117,15 +117,23 @@ def check_schemata(schemata: Sequence[str] | None) -> list[str]:
     return names
 
 
-def _where(schemata: Sequence[str], allowed: set[str] | None, withhold_protected: bool) -> str:
+def _where(schemata: Sequence[str], plan: Plan) -> str:
     clauses = []
     if schemata:
         clauses.append(f"schema IN ({_quoted(schemata)})")
-    if allowed is not None:
-        clauses.append(f"{marking_id_sql()} IN ({_quoted(sorted(allowed))})")
-    if withhold_protected:
+    if plan.allowed is not None:
+        clauses.append(f"{marking_id_sql()} IN ({_quoted(sorted(plan.allowed))})")
+    if plan.withhold_protected:
         clauses.append(f"canonical_id NOT IN ({_protected_sql()})")
+    if plan.jit_batches:
+        clauses.append(_outside_jit_sql(plan))
     return f" WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def _outside_jit_sql(plan: Plan) -> str:
+    """Facts this node received inside a JIT (other originators' facts in those batches) stay inside it: an
+    export is never made inside a JIT, so they never go."""
+    return f"NOT (batch_id IN ({_quoted(sorted(plan.jit_batches))}) AND originator <> {_quoted([plan.sender or ''])})"
 
 
 def _protected_sql() -> str:
@@ -133,9 +141,7 @@ def _protected_sql() -> str:
     return f"SELECT canonical_id FROM statements WHERE subject_category IN ({_quoted(sorted(PROTECTED))})"
 
 
-def export_sql(
-    fmt: str, schemata: Sequence[str] = (), allowed: set[str] | None = None, withhold_protected: bool = False
-) -> str:
+def export_sql(fmt: str, schemata: Sequence[str] = (), plan: Plan | None = None) -> str:
     """The one query an export reads (valid on DuckDB and PostgreSQL): the statements it may write, grouped by
     the database into one row per FtM line (record level) or per resolved entity (with references rewritten to
     canonical ids), ordered for the writer; references to entities not in the export are left out.
@@ -145,7 +151,7 @@ def export_sql(
     groups in memory; the 1M sample's FtM export ran out of 1 GB with them and needs 1.26 GB without). Lists
     built by aggregates of one GROUP BY line up (props[i] is the property of vals[i]): each aggregate is fed the
     group's rows in the same order."""
-    where = _where(schemata, allowed, withhold_protected)
+    where = _where(schemata, plan or INTERNAL)
     picked = f"SELECT {{cols}} FROM statements{where}"
     if fmt in RECORD_LEVEL:
         group = ", ".join(LINE_GROUP)
@@ -193,13 +199,12 @@ def statement_batches(
     store: Store,
     fmt: str,
     schemata: Sequence[str] = (),
-    allowed: set[str] | None = None,
-    withhold_protected: bool = False,
+    plan: Plan | None = None,
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """What an export writes, in record batches for ``write_statements``: one row per FtM line (``LINE_SCHEMA``)
     or per resolved entity (``ENTITY_SCHEMA``)."""
-    sql = export_sql(check_format(fmt), check_schemata(schemata), allowed, withhold_protected)
+    sql = export_sql(check_format(fmt), check_schemata(schemata), plan)
     schema = LINE_SCHEMA if fmt in RECORD_LEVEL else ENTITY_SCHEMA
     yield from store.stream_query(sql, schema, batch_rows, memory_limit=database_memory())
 
@@ -234,7 +239,7 @@ def marking_sets(store: Store, schemata: Sequence[str] = ()) -> pa.Table:
     groups = ", ".join(str(i) for i in range(2, len(MARKING_FIELDS) + 2))
     sql = (
         f"SELECT {marking_id_sql()} AS marking_id, {fields}, count(*) AS n FROM statements"
-        f"{_where(schemata, None, False)} GROUP BY {groups}"
+        f"{_where(schemata, INTERNAL)} GROUP BY {groups}"
     )
     return pa.Table.from_batches(list(store.stream_query(sql, MARKING_TABLE_SCHEMA)), MARKING_TABLE_SCHEMA)
 
@@ -247,14 +252,20 @@ class Plan:
     allowed: set[str] | None
     withhold_protected: bool
     withheld: Counter[str]
+    #: this node, and the batches it received inside a JIT (``share.jit.batch_jits``): their facts stay inside
+    sender: str | None = None
+    jit_batches: frozenset[str] = frozenset()
 
 
 INTERNAL = Plan(None, False, Counter())
 
 
-def plan_for(store: Store, request: object, fmt: str, schemata: Sequence[str] = ()) -> Plan:
+def plan_for(
+    store: Store, request: object, fmt: str, schemata: Sequence[str] = (), jit_batches: Iterable[str] = ()
+) -> Plan:
     """Ask the policy about every marking set once; protected people go whole unless the policy would let a
-    victim's fact go to these recipients for this purpose (and never in a graph file)."""
+    victim's fact go to these recipients for this purpose (and never in a graph file); facts received inside a
+    JIT (``jit_batches``) never go."""
     from avellino.share import policy
 
     assert isinstance(request, policy.Request)
@@ -263,16 +274,27 @@ def plan_for(store: Store, request: object, fmt: str, schemata: Sequence[str] = 
     allowed, withheld = policy.allowed_marking_ids(table, request, weights)
     probe = Markings(request.sender, HandlingCode.H0, TLP.CLEAR, "A1", SubjectCategory.VICTIM)
     protected = fmt in GRAPH_FORMATS or not policy.decide(probe, request).allowed
-    if protected:
-        counted = (
-            f"SELECT count(*) AS n FROM statements{_where(schemata, allowed, False)} "
-            f"AND canonical_id IN ({_protected_sql()})"
+    jit = Plan(allowed, False, Counter(), request.sender, frozenset(jit_batches))
+    if jit.jit_batches:
+        within = Plan(allowed, False, Counter())
+        extra = _count(
+            store, f"SELECT count(*) AS n FROM statements{_where(schemata, within)} AND NOT ({_outside_jit_sql(jit)})"
         )
-        n = next(iter(store.stream_query(counted, pa.schema([("n", pa.int64())]))), None)
-        extra = int(n.column(0)[0].as_py() or 0) if n is not None and n.num_rows else 0
+        if extra:
+            withheld[policy.Reason.JIT_OUTSIDE.value] += extra
+    if protected:
+        extra = _count(
+            store,
+            f"SELECT count(*) AS n FROM statements{_where(schemata, jit)} AND canonical_id IN ({_protected_sql()})",
+        )
         if extra:
             withheld[policy.Reason.PROTECTED.value] += extra
-    return Plan(allowed, protected, withheld)
+    return Plan(allowed, protected, withheld, request.sender, jit.jit_batches)
+
+
+def _count(store: Store, sql: str) -> int:
+    n = next(iter(store.stream_query(sql, pa.schema([("n", pa.int64())]))), None)
+    return int(n.column(0)[0].as_py() or 0) if n is not None and n.num_rows else 0
 
 
 def export(
@@ -282,14 +304,15 @@ def export(
     schemata: Sequence[str] = (),
     request: object = None,
     model_beside: Path | None = None,
+    jit_batches: Iterable[str] = (),
 ) -> Outcome:
     """Export the workspace to ``out``: an internal copy when ``request`` is None, else only what the policy lets
     go to its recipients. ``model_beside``: the export's path, to write FtM's model folder beside it."""
     check_format(fmt)
     names = check_schemata(schemata)
-    plan = INTERNAL if request is None else plan_for(store, request, fmt, names)
+    plan = INTERNAL if request is None else plan_for(store, request, fmt, names, jit_batches)
     protection = _network_protection(store) if fmt in GRAPH_FORMATS else None
-    batches = statement_batches(store, fmt, names, plan.allowed, plan.withhold_protected)
+    batches = statement_batches(store, fmt, names, plan)
     written = write_statements(batches, fmt, out, sent_out=request is not None, protection=protection)
     folder = write_model(model_folder(model_beside)) if fmt == "ftm" and model_beside is not None else None
     return Outcome(fmt, written, plan.withheld, folder)

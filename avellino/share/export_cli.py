@@ -51,7 +51,7 @@ def export(
 
     check_format(fmt)
     names = check_schemata(schema)
-    request = _request(workspace, node_dir, to, purpose) if to else None
+    request, jit_batches = _request(workspace, node_dir, to, purpose) if to else (None, {})
     target = None if str(out) == "-" else out
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,7 @@ def export(
     try:
         with open_store(workspace, read_only=True) as store:
             with partial.open("w", encoding="utf-8") as fh:
-                outcome = run_export(store, fh, fmt, names, request, model_beside=target)
+                outcome = run_export(store, fh, fmt, names, request, model_beside=target, jit_batches=jit_batches)
             touched = audit.Touched(count=outcome.written.entities, counts=dict(outcome.withheld))
             recipients = ", ".join(to) if to else "internal copy"
             audit.record(store, purpose=purpose, action=f"export {fmt} ({recipients})", touched=touched)
@@ -82,7 +82,11 @@ def export(
         _print_withheld(dict(outcome.withheld))
 
 
-def _request(workspace: Path | None, node_dir: Path | None, names: list[str], purpose: str) -> object:
+def _request(
+    workspace: Path | None, node_dir: Path | None, names: list[str], purpose: str
+) -> tuple[object, dict[str, str]]:
+    """The policy's request for these partners, and the batches this node received inside a JIT."""
+    from avellino.share.jit import batch_jits
     from avellino.share.node import load_node
     from avellino.share.node import node_dir as where
     from avellino.share.send import request_for
@@ -95,7 +99,7 @@ def _request(workspace: Path | None, node_dir: Path | None, names: list[str], pu
         )
     node = load_node(folder)
     partners = [node.partner(n) for n in dict.fromkeys(names)]
-    return request_for(node, partners, purpose, dt.date.today())
+    return request_for(node, partners, purpose, dt.date.today()), batch_jits(node)
 
 
 def _print_withheld(withheld: dict[str, int]) -> None:

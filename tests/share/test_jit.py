@@ -109,6 +109,19 @@ def test_a_jit_created_signed_used_and_ended(nodes: Nodes) -> None:
         onward = send_bundle(store, fr, [fr.partner("DE-BKA")], "investigation", fr_ws / "to-de.avb")
     assert onward.withheld == {Reason.JIT_OUTSIDE.value: 2, Reason.PROTECTED.value: 2}
     assert onward.statements == 4  # FR's own: Jean Morel and its own record of Karim Haddad
+    # nor in an export for DE: `avellino export --for DE-BKA` is never made inside the JIT
+    import io
+
+    from avellino.share.export import export
+    from avellino.share.jit import batch_jits
+    from avellino.share.send import request_for
+
+    out = io.StringIO()
+    with open_store(fr_ws, read_only=True) as store:
+        req = request_for(fr, [fr.partner("DE-BKA")], "investigation", TODAY)
+        done = export(store, out, "ftm", request=req, jit_batches=batch_jits(fr))
+    assert done.withheld[Reason.JIT_OUTSIDE.value] == 2
+    assert "uk-nca--" not in out.getvalue() and "Jean Morel" in out.getvalue()
 
     # ended by the UK; FR takes the ended agreement and its JIT facts are deleted (on_end: delete)
     jit.add_event(uk, jit.load(uk, "JIT-CHANNEL"), jit.END, TODAY)
