@@ -60,13 +60,16 @@ def read_persons(
     entity_ids: Sequence[str] | None = None,
     originator: str | None = None,
     keep: Callable[[dict[str, object]], bool] | None = None,
+    sealed: tuple[str, frozenset[str]] | None = None,
 ) -> list[PersonValues]:
     """Person records of a workspace (one per entity id, ordered by id).
 
     ``originator``: only the statements that agency supplied (a node answers only for what it holds itself).
     ``keep``: called once per distinct marking set (a dict of MARKING_COLUMNS_ALL); statements whose markings it
-    refuses are left out (the asking side passes the sharing policy's decision for the partner)."""
-    columns = ["entity_id", "prop", "value", *MARKING_COLUMNS_ALL]
+    refuses are left out (the asking side passes the sharing policy's decision for the partner).
+    ``sealed``: (this node, the batches it received inside a JIT): other originators' facts in them stay inside
+    the JIT, so a question to a partner never carries them (``share.jit.batch_jits``)."""
+    columns = ["entity_id", "prop", "value", "batch_id", *MARKING_COLUMNS_ALL]
     table = store.read_statements(schemata=["Person"], entity_ids=entity_ids, columns=columns)
     if table.num_rows == 0:
         return []
@@ -75,6 +78,10 @@ def read_persons(
         table = table.filter(pc.equal(table.column("originator"), originator))
     if keep is not None and table.num_rows:
         table = _kept(table, keep)
+    if sealed is not None and sealed[1] and table.num_rows:
+        inside = pc.is_in(table.column("batch_id"), pa.array(sorted(sealed[1]), pa.string()))
+        theirs = pc.not_equal(table.column("originator"), sealed[0])
+        table = table.filter(pc.invert(pc.and_(inside, theirs)))
     return _assemble(table.to_pylist())
 
 

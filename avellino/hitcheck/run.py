@@ -141,7 +141,12 @@ def ask(
     if persons is None:
         assert store is not None
         everyone = read_persons(store, entity_ids=entity_ids)
-        persons = read_persons(store, entity_ids=entity_ids, keep=policy_filter(me, partner, purpose))
+        sealed = None
+        if me.node is not None:
+            from avellino.share.jit import batch_jits
+
+            sealed = (me.name, frozenset(batch_jits(me.node)))
+        persons = read_persons(store, entity_ids=entity_ids, keep=policy_filter(me, partner, purpose), sealed=sealed)
         persons = [p for p in persons if p.names]
         left_out = len(everyone) - len(persons)
         if entity_ids is not None:

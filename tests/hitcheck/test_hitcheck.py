@@ -278,3 +278,22 @@ def test_partners_without_node_keys_use_a_key_agreed_out_of_band(
     key.write_text("5b" * 32)
     result = CliRunner().invoke(app, ["hitcheck", "show", str(answer), "-w", str(nodes[UK][0]), "--as", UK, *common])
     assert result.exit_code != 0 and isinstance(result.exception, ExchangeRefused)
+
+
+def test_a_question_never_carries_facts_received_inside_a_jit(tmp_path: Path) -> None:
+    # FR holds UK's JIT contribution (batch "jit-in") and its own record: asking a partner outside the JIT
+    # encodes only FR's own
+    from avellino.hitcheck.persons import read_persons
+    from avellino.store import open_store
+    from tests.share.nodes import person, write
+
+    ws = tmp_path / "fr"
+    with open_store(ws, create=True):
+        pass
+    write(ws, person("uk-nca--s1", "Karim Haddad", "UK-NCA", tlp="GREEN"), name="jit-in")
+    write(ws, person("fr-ocriest--k1", "HADDAD Karim", "FR-OCRIEST", tlp="GREEN"), name="own")
+    with open_store(ws, read_only=True) as store:
+        everyone = {p.id for p in read_persons(store)}
+        asked = {p.id for p in read_persons(store, sealed=("FR-OCRIEST", frozenset({"jit-in"})))}
+    assert everyone == {"uk-nca--s1", "fr-ocriest--k1"}
+    assert asked == {"fr-ocriest--k1"}
