@@ -19,7 +19,7 @@ def merged_examples(clusters: pd.DataFrame, protected: set[str], limit: int = EX
     multi = clusters[clusters.groupby("cluster_id")["entity_id"].transform("size") > 1]
     if multi.empty:
         return []
-    frame = multi.assign(partner=multi["entity_id"].str.rsplit("-", n=1).str[0])
+    frame = multi.assign(partner=multi["entity_id"].map(_partner))
     summary = (
         frame.groupby("cluster_id")
         .agg(partners=("partner", "nunique"), records=("entity_id", "size"), ids=("entity_id", lambda x: sorted(x)))
@@ -33,3 +33,11 @@ def merged_examples(clusters: pd.DataFrame, protected: set[str], limit: int = EX
         flag = "safeguarding" if protected & {r.cluster_id, *ids} else ""
         rows.append([r.cluster_id, int(r.partners), int(r.records), f"{ids[0]} {ids[1]}", flag])
     return rows
+
+
+def _partner(entity_id: str) -> str:
+    """The agency whose namespace a record id is in (``ingest/ids.py``); for ids written before namespaces
+    (``uk-nca-<hash>``), everything before the last dash."""
+    from avellino.ingest.ids import namespace_of
+
+    return namespace_of(entity_id) or entity_id.rsplit("-", 1)[0]

@@ -25,3 +25,13 @@ def test_merged_examples_name_the_pair_to_explain_and_flag_protected_people() ->
     assert [r[0] for r in rows] == ["cl-a", "cl-b"]  # three partners first; the single record is no example
     assert rows[0][1:4] == [3, 3, "de-bpol-3 fr-ocriest-2"]
     assert rows[0][4] == "" and rows[1][4] == "safeguarding"
+
+
+def test_merged_examples_count_partners_by_namespace() -> None:
+    # FtM files keep their own ids after the namespace: "uk--nca-p1" is agency UK's, not "uk--nca"'s
+    from avellino.resolve.listing import merged_examples
+
+    clusters = pd.DataFrame(
+        {"entity_id": ["uk--nca-p1", "uk--nca-p2", "uk-nca--p3"], "cluster_id": ["cl-a", "cl-a", "cl-a"]}
+    )
+    assert merged_examples(clusters, protected=set())[0][1] == 2  # agencies UK and UK-NCA
