@@ -32,6 +32,6 @@ def test_merged_examples_count_partners_by_namespace() -> None:
     from avellino.resolve.listing import merged_examples
 
     clusters = pd.DataFrame(
-        {"entity_id": ["uk--nca-p1", "uk--nca-p2", "uk-nca--p3"], "cluster_id": ["cl-a", "cl-a", "cl-a"]}
+        {"entity_id": ["uk--nca-p1", "uk--ncb-p2", "uk-nca--p3"], "cluster_id": ["cl-a", "cl-a", "cl-a"]}
     )
     assert merged_examples(clusters, protected=set())[0][1] == 2  # agencies UK and UK-NCA
