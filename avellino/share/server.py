@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from starlette.concurrency import run_in_threadpool
 
 from avellino.errors import AvellinoError
 from avellino.share.bundle import BundleRefused
