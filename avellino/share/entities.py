@@ -21,11 +21,9 @@ from followthemoney.exc import InvalidData
 from followthemoney.schema import Schema
 
 from avellino.model import model
-from avellino.model.markings import PROTECTED_CATEGORIES
+from avellino.model.markings import PROTECTED_VALUES, TLP_ORDER
 
-#: TLP 2.0 from least to most restrictive.
-TLP_ORDER = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
-PROTECTED = frozenset(c.value for c in PROTECTED_CATEGORIES)
+PROTECTED = frozenset(PROTECTED_VALUES)
 
 Row = dict[str, Any]
 

@@ -40,6 +40,7 @@ from avellino.model.markings import (
     HANDLING_MEANING,
     PROTECTED_CATEGORIES,
     TLP,
+    TLP_ORDER,
     HandlingCode,
     Markings,
     SubjectCategory,
@@ -47,9 +48,6 @@ from avellino.model.markings import (
 
 #: The purpose that lets victims, witnesses and informants be shared (see ``purpose_kind``).
 SAFEGUARDING = "safeguarding"
-
-#: TLP from least to most restrictive (for ``weakened``).
-TLP_ORDER = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
 
 
 class Reason(StrEnum):

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from avellino.errors import ConfigError
 from avellino.ingest import ids
+from avellino.model.markings import PROTECTED_VALUES
 from avellino.share.bundle import BundleWriter
 from avellino.share.node import Node, Partner
 from avellino.share.policy import SAFEGUARDING, Reason, Request, decide_table, purpose_kind
@@ -122,7 +123,7 @@ class Decisions:
 def _protected_clusters(store: Store) -> pa.Table:
     """Canonical ids of every entity (cluster) any statement marks as a victim, witness or informant."""
     found: set[str] = set()
-    protected = pa.array(["victim", "witness", "informant"])
+    protected = pa.array(PROTECTED_VALUES, pa.string())
     for batch in store.scan_statements(columns=["canonical_id", "subject_category"]):
         mask = pc.is_in(batch.column("subject_category"), value_set=protected)
         found.update(pc.unique(pc.filter(batch.column("canonical_id"), mask)).to_pylist())
