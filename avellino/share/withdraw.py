@@ -7,9 +7,10 @@ bundles (signed by whoever sends them on, encrypted to the recipients, as any bu
 
 A receiving node checks the notice's own signature against the originator's card (it must know that card: a
 direct partner, or one registered with ``partner add`` for this purpose), deletes only statements whose
-originator is the notice's originator (``Store.delete_statements``), writes a correction's facts, and forwards
-the notice, unchanged and still signed by the originator, to every partner its sent log says received any of
-those facts (into ``outbox/PARTNER/``, from where ``share push`` or the partner's ``share fetch`` takes it).
+originator is the notice's originator (``Store.delete_statements``; a correction goes through
+``Store.replace_statements``, which deletes the old facts and writes the new ones in one transaction), and
+forwards the notice, unchanged and still signed by the originator, to every partner its sent log says received
+any of those facts (into ``outbox/PARTNER/``, from where ``share push`` or the partner's ``share fetch`` takes it).
 Only the originator can withdraw: a notice signed by anyone else is refused, and a notice can only ever touch
 the signer's own facts.
 """
@@ -28,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from avellino.errors import ConfigError
+from avellino.errors import BatchExists, ConfigError
 from avellino.share.bundle import BundleReader, BundleRefused, BundleWriter, Header
 from avellino.share.jit import batch_jits, note_received
 from avellino.share.node import Node, Partner, b64, canonical_json, unb64
@@ -218,7 +219,8 @@ def _facts_table(path: Path, notice: Notice) -> pa.Table:
 def apply_notices(
     open_store: Callable[[], Store], node: Node, path: Path, header: Header, reader: BundleReader, today: dt.date
 ) -> ReceiveResult:
-    """Check every notice, then apply each (delete, write corrections) and forward it onward."""
+    """Check every notice, then apply each (a withdrawal's delete, or a correction's delete and write as one
+    transaction) and forward it onward."""
     data = reader.read_all()
     result = ReceiveResult(path, header.bundle_id, header.kind, header.sender)
     notices = [_parse(path, line, node) for line in data.splitlines() if line.strip()]
@@ -245,8 +247,6 @@ def apply_notices(
             )
             fresh = facts.get(notice.notice_id)
             inside = _jits_of(store, node, notice) if fresh is not None and fresh.num_rows else set()
-            deleted = store.delete_statements(table)
-            result.withdrawn += deleted
             if fresh is not None and fresh.num_rows:
                 batch_id = uuid.uuid4().hex
                 for name in sorted(inside):  # a correction of a JIT's contribution stays inside the JIT
@@ -255,8 +255,16 @@ def apply_notices(
                 source = f"correction-{notice.notice_id}-from-{notice.originator}"
                 batch = BatchInfo(batch_id, source, notice.notice_id, CORRECTION_MAPPING, fresh.num_rows,
                                   fresh.num_rows, dt.datetime.now())  # fmt: skip
-                result.added += store.write_batch(batch, statements, markings)
+                try:  # one transaction: a crash leaves the old facts or the corrected ones, never neither
+                    deleted, added = store.replace_statements(table, batch, statements, markings)
+                except BatchExists:  # another writer of a shared store applied this correction meanwhile
+                    _mark_applied(node, notice, 0)
+                    continue
+                result.added += added
                 result.statements += fresh.num_rows
+            else:
+                deleted = store.delete_statements(table)
+            result.withdrawn += deleted
             _mark_applied(node, notice, deleted)
         record_receipt(store, header, result.statements, {"withdrawn": result.withdrawn, "added": result.added})
     result.forwarded = forward(node, todo, skip={header.sender})

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import ConfigError, StoreError
+from avellino.errors import BatchExists, ConfigError, StoreError
 from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.duckdb_keys import Keyed, key_statements
@@ -72,17 +72,22 @@ class DuckDBStore(Store):
 
     def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
         with transaction(self.con, _incoming=statements):
-            if markings is None:
-                markings = self.con.sql(markings_from_full_sql("_incoming")).to_arrow_table()
-                statements = self.con.sql(lean_from_full_sql("_incoming")).to_arrow_table()
-            key = self._one(f"SELECT {layout.next_key('batches', 'batch_key')} + 1")
-            self.con.execute(
-                f"INSERT INTO batches ({layout.BATCH_COLUMNS}, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, 0,
-                 batch.imported_at, key],
-            )  # fmt: skip
-            added = self._insert_statements(key_statements(self.con, statements, markings), key)
-            self.con.execute("UPDATE batches SET statements = ? WHERE batch_key = ?", [added, key])
+            return self._write_in_tx(batch, statements, markings)
+
+    def _write_in_tx(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None) -> int:
+        """The batch's rows (``statements``, registered as ``_incoming``) and record, inside the caller's
+        transaction."""
+        if markings is None:
+            markings = self.con.sql(markings_from_full_sql("_incoming")).to_arrow_table()
+            statements = self.con.sql(lean_from_full_sql("_incoming")).to_arrow_table()
+        key = self._one(f"SELECT {layout.next_key('batches', 'batch_key')} + 1")
+        self.con.execute(
+            f"INSERT INTO batches ({layout.BATCH_COLUMNS}, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, 0,
+             batch.imported_at, key],
+        )  # fmt: skip
+        added = self._insert_statements(key_statements(self.con, statements, markings), key)
+        self.con.execute("UPDATE batches SET statements = ? WHERE batch_key = ?", [added, key])
         return added
 
     def _insert_statements(self, keyed: Keyed, batch_key: int) -> int:
@@ -232,19 +237,32 @@ class DuckDBStore(Store):
             )
 
     def delete_statements(self, targets: pa.Table) -> int:
-        targets = targets.select(DELETE_SCHEMA.names).cast(DELETE_SCHEMA)
+        with transaction(self.con, _targets=_delete_targets(targets)):
+            return self._delete_in_tx()
+
+    def replace_statements(
+        self, targets: pa.Table, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None
+    ) -> tuple[int, int]:
+        with transaction(self.con, _targets=_delete_targets(targets), _incoming=statements):
+            earlier = self.find_batch(batch.file_sha256, batch.mapping_sha256)
+            if earlier is not None:  # raised inside the block: rolled back (nothing was changed yet anyway)
+                raise BatchExists(batch.source, earlier.batch_id, earlier.rows)
+            deleted = self._delete_in_tx()
+            return deleted, self._write_in_tx(batch, statements, markings)
+
+    def _delete_in_tx(self) -> int:
+        """Delete the statements ``_targets`` (DELETE_SCHEMA, registered) names, inside the caller's transaction."""
         stmt_id = f"md5(concat_ws('|', e.entity_id, p.prop, {layout.VALUE}, m.marking_id))"
         joined = (
             "FROM stmt s JOIN entities e ON e.entity_key = s.entity_key JOIN props p ON p.prop_key = s.prop_key "
             "JOIN markings m ON m.marking_key = s.marking_key"
         )
-        with transaction(self.con, _targets=targets):
-            return self._one(
-                f"DELETE FROM stmt WHERE rowid IN (SELECT s.rowid {joined} JOIN _targets t "
-                "ON t.statement_id IS NULL AND t.entity_id = e.entity_id AND t.originator = m.originator "
-                f"UNION SELECT s.rowid {joined} JOIN _targets t ON t.statement_id = {stmt_id} "
-                "AND t.originator = m.originator)"
-            )
+        return self._one(
+            f"DELETE FROM stmt WHERE rowid IN (SELECT s.rowid {joined} JOIN _targets t "
+            "ON t.statement_id IS NULL AND t.entity_id = e.entity_id AND t.originator = m.originator "
+            f"UNION SELECT s.rowid {joined} JOIN _targets t ON t.statement_id = {stmt_id} "
+            "AND t.originator = m.originator)"
+        )
 
     def close(self) -> None:
         self.con.close()
@@ -302,6 +320,10 @@ def connect(path: Path, workspace: Path, read_only: bool) -> duckdb.DuckDBPyConn
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def _delete_targets(targets: pa.Table) -> pa.Table:
+    return targets.select(DELETE_SCHEMA.names).cast(DELETE_SCHEMA)
 
 
 def _text_for_nulls(table: pa.Table) -> pa.Table:

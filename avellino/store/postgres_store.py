@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -34,6 +34,8 @@ from avellino.store.schema import (
     lean_from_full_sql,
     markings_from_full_sql,
 )
+
+T = TypeVar("T")
 
 _PG_TYPES = {
     pa.string(): "TEXT",
@@ -101,7 +103,7 @@ class PostgresStore(Store):
                 f"--grant-writer ROLE --workspace {self.where}"
             ) from exc
 
-    def _retrying(self, write: Callable[[], int]) -> int:
+    def _retrying(self, write: Callable[[], T]) -> T:
         import psycopg
 
         for attempt in range(DEADLOCK_RETRIES + 1):
@@ -135,46 +137,64 @@ class PostgresStore(Store):
 
     def _write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None) -> int:
         with self.con.transaction(), self.con.cursor() as cur:
-            # the batch's key is claimed first: a writer of the same file waits here until this one commits, then
-            # finds the key taken and writes nothing
+            self._claim_batch(cur, batch)
+            return self._write_in_tx(cur, batch, statements, markings)
+
+    def replace_statements(
+        self, targets: pa.Table, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None
+    ) -> tuple[int, int]:
+        def replace() -> tuple[int, int]:
+            with self.con.transaction(), self.con.cursor() as cur:
+                self._claim_batch(cur, batch)  # a second copy of this correction waits here, then does nothing
+                deleted = self._delete_in_tx(cur, targets)
+                return deleted, self._write_in_tx(cur, batch, statements, markings)
+
+        with self._writing("apply a correction"):
+            return self._retrying(replace)
+
+    def _claim_batch(self, cur: Any, batch: BatchInfo) -> None:
+        """Insert the batch record first: a writer of the same file waits here until this one commits, then finds
+        the key taken and raises ``BatchExists`` (its transaction rolls back whole)."""
+        cur.execute(
+            "INSERT INTO batches VALUES (%s, %s, %s, %s, %s, 0, %s) "
+            "ON CONFLICT (file_sha256, mapping_sha256) DO NOTHING",
+            (batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, batch.imported_at),
+        )
+        if cur.rowcount == 0:
             cur.execute(
-                "INSERT INTO batches VALUES (%s, %s, %s, %s, %s, 0, %s) "
-                "ON CONFLICT (file_sha256, mapping_sha256) DO NOTHING",
-                (batch.batch_id, batch.source, batch.file_sha256, batch.mapping_sha256, batch.rows, batch.imported_at),
+                "SELECT batch_id, rows FROM batches WHERE file_sha256 = %s AND mapping_sha256 = %s",
+                (batch.file_sha256, batch.mapping_sha256),
             )
-            if cur.rowcount == 0:
-                cur.execute(
-                    "SELECT batch_id, rows FROM batches WHERE file_sha256 = %s AND mapping_sha256 = %s",
-                    (batch.file_sha256, batch.mapping_sha256),
-                )
-                row = cur.fetchone()
-                earlier, rows = (row[0], int(row[1])) if row else ("?", 0)
-                raise BatchExists(batch.source, earlier, rows)
-            if markings is None:
-                statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
-                cur.execute("CREATE TEMP TABLE incoming_full (LIKE statements) ON COMMIT DROP")
-                self._copy(cur, "incoming_full", statements)
-                cur.execute(f"CREATE TEMP TABLE incoming ON COMMIT DROP AS {lean_from_full_sql('incoming_full')}")
-                cur.execute(f"CREATE TEMP TABLE marks ON COMMIT DROP AS {markings_from_full_sql('incoming_full')}")
-            else:
-                cur.execute("CREATE TEMP TABLE incoming (LIKE stmt) ON COMMIT DROP")
-                self._copy(cur, "incoming", statements.select(STORED_COLUMNS).cast(STORED_SCHEMA))
-                cur.execute(f"UPDATE incoming SET value = entity_id WHERE value IS NULL AND prop = '{BASE_PROP}'")
-                cur.execute("CREATE TEMP TABLE marks (LIKE markings) ON COMMIT DROP")
-                self._copy(cur, "marks", markings.select(MARKING_SCHEMA.names).cast(MARKING_SCHEMA))
-            cur.execute(
-                "INSERT INTO markings SELECT DISTINCT * FROM marks ORDER BY marking_id "
-                "ON CONFLICT (marking_id) DO NOTHING"
-            )
-            cols = ", ".join(STORED_COLUMNS)
-            picks = ", ".join(c if c != "batch_id" else "%s" for c in STORED_COLUMNS)
-            cur.execute(
-                f"INSERT INTO stmt ({cols}) SELECT {picks} FROM incoming ORDER BY {STMT_KEY} "
-                f"ON CONFLICT ({STMT_KEY}) DO NOTHING",
-                (batch.batch_id,),
-            )
-            added = cur.rowcount
-            cur.execute("UPDATE batches SET statements = %s WHERE batch_id = %s", (added, batch.batch_id))
+            row = cur.fetchone()
+            earlier, rows = (row[0], int(row[1])) if row else ("?", 0)
+            raise BatchExists(batch.source, earlier, rows)
+
+    def _write_in_tx(self, cur: Any, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None) -> int:
+        """The claimed batch's statements, inside the caller's transaction."""
+        if markings is None:
+            statements = statements.select(STATEMENT_COLUMNS).cast(STATEMENT_SCHEMA)
+            cur.execute("CREATE TEMP TABLE incoming_full (LIKE statements) ON COMMIT DROP")
+            self._copy(cur, "incoming_full", statements)
+            cur.execute(f"CREATE TEMP TABLE incoming ON COMMIT DROP AS {lean_from_full_sql('incoming_full')}")
+            cur.execute(f"CREATE TEMP TABLE marks ON COMMIT DROP AS {markings_from_full_sql('incoming_full')}")
+        else:
+            cur.execute("CREATE TEMP TABLE incoming (LIKE stmt) ON COMMIT DROP")
+            self._copy(cur, "incoming", statements.select(STORED_COLUMNS).cast(STORED_SCHEMA))
+            cur.execute(f"UPDATE incoming SET value = entity_id WHERE value IS NULL AND prop = '{BASE_PROP}'")
+            cur.execute("CREATE TEMP TABLE marks (LIKE markings) ON COMMIT DROP")
+            self._copy(cur, "marks", markings.select(MARKING_SCHEMA.names).cast(MARKING_SCHEMA))
+        cur.execute(
+            "INSERT INTO markings SELECT DISTINCT * FROM marks ORDER BY marking_id ON CONFLICT (marking_id) DO NOTHING"
+        )
+        cols = ", ".join(STORED_COLUMNS)
+        picks = ", ".join(c if c != "batch_id" else "%s" for c in STORED_COLUMNS)
+        cur.execute(
+            f"INSERT INTO stmt ({cols}) SELECT {picks} FROM incoming ORDER BY {STMT_KEY} "
+            f"ON CONFLICT ({STMT_KEY}) DO NOTHING",
+            (batch.batch_id,),
+        )
+        added = cur.rowcount
+        cur.execute("UPDATE batches SET statements = %s WHERE batch_id = %s", (added, batch.batch_id))
         return int(added)
 
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:
@@ -292,21 +312,25 @@ class PostgresStore(Store):
             )
 
     def delete_statements(self, targets: pa.Table) -> int:
+        with self.con.transaction(), self.con.cursor() as cur:
+            return self._delete_in_tx(cur, targets)
+
+    def _delete_in_tx(self, cur: Any, targets: pa.Table) -> int:
+        """Delete what ``targets`` (DELETE_SCHEMA) names, inside the caller's transaction."""
         targets = targets.select(DELETE_SCHEMA.names).cast(DELETE_SCHEMA)
         stmt_id = "md5(concat_ws('|', s.entity_id, s.prop, s.value, s.marking_id))"
-        with self.con.transaction(), self.con.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE doomed (originator TEXT, entity_id TEXT, statement_id TEXT) ON COMMIT DROP")
-            self._copy(cur, "doomed", targets)
-            cur.execute(
-                "DELETE FROM stmt s USING markings m, doomed t WHERE m.marking_id = s.marking_id "
-                "AND t.originator = m.originator AND t.statement_id IS NULL AND t.entity_id = s.entity_id"
-            )
-            gone = cur.rowcount
-            cur.execute(
-                "DELETE FROM stmt s USING markings m, doomed t WHERE m.marking_id = s.marking_id "
-                f"AND t.originator = m.originator AND t.statement_id = {stmt_id}"
-            )
-            return int(gone + cur.rowcount)
+        cur.execute("CREATE TEMP TABLE doomed (originator TEXT, entity_id TEXT, statement_id TEXT) ON COMMIT DROP")
+        self._copy(cur, "doomed", targets)
+        cur.execute(
+            "DELETE FROM stmt s USING markings m, doomed t WHERE m.marking_id = s.marking_id "
+            "AND t.originator = m.originator AND t.statement_id IS NULL AND t.entity_id = s.entity_id"
+        )
+        gone = cur.rowcount
+        cur.execute(
+            "DELETE FROM stmt s USING markings m, doomed t WHERE m.marking_id = s.marking_id "
+            f"AND t.originator = m.originator AND t.statement_id = {stmt_id}"
+        )
+        return int(gone + cur.rowcount)
 
     def close(self) -> None:
         self.con.close()
