@@ -150,6 +150,39 @@ def show(
         typer.echo(json.dumps({"query": r.get("query"), "hit": r.get("hit"), "reference": r.get("reference"), **r}))
 
 
+@app.command()
+def inbox(
+    kind: str | None = typer.Option(None, "--kind", help="Only 'query' or only 'answer' files."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per file (header fields and path)."),
+    workspace: Path | None = WorkspaceOpt,
+    node_dir: Path | None = NodeDirOpt,
+) -> None:
+    """List the queries and answers partners delivered to this node's server (`avellino share push FILE --to
+    THIS-NODE`), oldest first, with the path to give `hitcheck answer` or `hitcheck show`.
+
+    Example:  avellino hitcheck inbox --kind query -w ops/fr
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from avellino.errors import ConfigError
+    from avellino.hitcheck.mailbox import KINDS, listing
+
+    if kind is not None and kind not in KINDS:
+        raise ConfigError(f"--kind {kind}: say 'query' or 'answer'")
+    rows = listing(_node_dir(workspace, node_dir, None) or Path("node"), kind)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    table = Table("kind", "from", "query id", "created", "purpose", "persons", "hits", "path")
+    for r in rows:
+        table.add_row(str(r.get("kind")), str(r.get("from", r.get("error", ""))), str(r.get("query_id", "")),
+                      str(r.get("created", "")), str(r.get("purpose", "")), str(r.get("count", "")),
+                      str(r.get("hits", "")), str(r["path"]))  # fmt: skip
+    Console().print(table if rows else "Nothing delivered yet (partners: avellino share push FILE --to THIS-NODE).")
+
+
 def _sender(path: Path) -> str | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

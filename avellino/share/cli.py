@@ -348,13 +348,15 @@ def share_sent(workspace: Path = WorkspaceOpt, node_dir: Path = NodeDirOpt) -> N
 
 @share_app.command("push")
 def share_push(
-    bundle: Path = typer.Argument(..., help="A bundle to deliver."),
+    bundle: Path = typer.Argument(..., help="A bundle, or a hit/no-hit query or answer file, to deliver."),
     to: str = typer.Option(..., "--to", help="The partner whose node server receives it."),
     url: str = typer.Option(None, "--url", help="Its server (default: the url registered with partner add)."),
     workspace: Path = WorkspaceOpt,
     node_dir: Path = NodeDirOpt,
 ) -> None:
-    """POST a bundle to a partner's node server (`avellino serve`), signed with this node's key.
+    """POST a bundle to a partner's node server (`avellino serve`), signed with this node's key. A hit/no-hit
+    query or answer (`avellino hitcheck ask/answer -o FILE`) goes the same way; the partner finds it with
+    `avellino hitcheck inbox`.
 
     Example:  avellino share push to-fr.avb --to FR-OCRIEST -w uk-ws
     """

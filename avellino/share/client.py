@@ -1,4 +1,5 @@
-"""Talking to a partner's node server (``avellino serve``): push a bundle, fetch this node's outbox there."""
+"""Talking to a partner's node server (``avellino serve``): push a bundle (or a hit/no-hit file), fetch this node's
+outbox there."""
 
 from __future__ import annotations
 
@@ -51,8 +52,17 @@ def _chunks(fh: BinaryIO) -> Iterator[bytes]:
 
 
 def push(node: Node, partner: Partner, bundle: Path, url: str | None = None) -> str:
-    """POST a bundle; return the server's one-line answer."""
-    answer = _call(node, "POST", _base(partner, url), "/v1/bundles", bundle).json()
+    """POST a bundle, or a hit/no-hit query or answer file (``hitcheck/mailbox.py``); return the server's one-line
+    answer."""
+    from avellino.hitcheck.mailbox import header_of, is_hitcheck_file
+
+    endpoint = "/v1/bundles"
+    if is_hitcheck_file(bundle):
+        to = header_of(bundle).get("to")
+        if to != partner.name:
+            raise ConfigError(f"{bundle}: this hit/no-hit file is addressed to {to}, not to {partner.name}")
+        endpoint = "/v1/hitcheck"
+    answer = _call(node, "POST", _base(partner, url), endpoint, bundle).json()
     return str(answer.get("result", answer))
 
 

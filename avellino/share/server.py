@@ -4,7 +4,9 @@ Every request must be signed with the calling partner's node key (``http_auth.py
 A POSTed bundle is kept in ``inbox/`` and received exactly as ``avellino share receive`` would (every check,
 one atomic batch, or refused with 422 and nothing written). ``GET /v1/outbox`` lists, and
 ``GET /v1/outbox/NAME`` returns, what this node left for the caller in ``outbox/CALLER/`` (bundles sent with
-``--outbox`` and forwarded withdrawals). Every read is appended to the workspace's audit log.
+``--outbox`` and forwarded withdrawals). ``POST /v1/hitcheck`` takes a hit/no-hit query or answer addressed to this
+node and keeps it in ``hitcheck/`` (``hitcheck/mailbox.py`` checks it). Every read and every hit/no-hit file taken
+is appended to the workspace's audit log.
 
 The workspace is opened per request and closed after it, so the CLI can still use a DuckDB workspace between
 requests; requests that write are serialised by a lock.
@@ -29,6 +31,7 @@ from avellino.share.receive import ReceiveResult
 from avellino.store import open_store
 
 MAX_BUNDLE = 4 << 30
+MAX_HITCHECK = 1 << 30
 
 
 def create_app(node: Node, workspace: Path | None) -> FastAPI:
@@ -54,26 +57,29 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
         """This node's public card (unauthenticated: it is public)."""
         return node.card_json()
 
-    @app.post("/v1/bundles")
-    async def receive(request: Request) -> dict[str, object]:
-        # the body streams to a file (a bundle may be gigabytes), hashed on the way for the request signature
-        inbox = node.dir / "inbox"
-        inbox.mkdir(mode=0o700, exist_ok=True)
-        path = inbox / f"incoming-{uuid.uuid4().hex}.partial"
+    async def spooled(request: Request, folder: Path, limit: int, what: str) -> tuple[Path, Partner]:
+        """The body streamed to a file in ``folder`` (a bundle may be gigabytes), hashed on the way for the request
+        signature, and the partner that signed it; nothing is left when the request is refused."""
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / f"incoming-{uuid.uuid4().hex}.partial"
         digest = hashlib.sha256()
         size = 0
         try:
             with path.open("wb") as fh:
                 async for block in request.stream():
                     size += len(block)
-                    if size > MAX_BUNDLE:
-                        raise HTTPException(status_code=413, detail="bundle too large")
+                    if size > limit:
+                        raise HTTPException(status_code=413, detail=f"{what} too large")
                     digest.update(block)
                     fh.write(block)
-            partner = await caller(request, digest.hexdigest())
+            return path, await caller(request, digest.hexdigest())
         except BaseException:
             path.unlink(missing_ok=True)
             raise
+
+    @app.post("/v1/bundles")
+    async def receive(request: Request) -> dict[str, object]:
+        path, partner = await spooled(request, node.dir / "inbox", MAX_BUNDLE, "bundle")
         kept = path.with_name(f"{partner.name}-{uuid.uuid4().hex}.avb")
         path.replace(kept)
         from avellino.share.receive import receive_bundle
@@ -95,6 +101,32 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
         )
         return {"result": summary, "bundle_id": result.bundle_id, "added": result.added,
                 "withdrawn": result.withdrawn}  # fmt: skip
+
+    @app.post("/v1/hitcheck")
+    async def hitcheck(request: Request) -> dict[str, object]:
+        """A hit/no-hit query or answer from a partner, kept for ``avellino hitcheck inbox`` (never answered
+        here: an analyst answers, under the policy and the audit of ``avellino hitcheck answer``)."""
+        from avellino.hitcheck import mailbox
+        from avellino.hitcheck.exchange import ExchangeRefused
+
+        path, partner = await spooled(request, mailbox.folder(node.dir), MAX_HITCHECK, "hit/no-hit file")
+        try:
+            arrived = await run_in_threadpool(
+                mailbox.check, node, partner.name, path, f"hit/no-hit file from {partner.name}"
+            )
+            action = f"api hitcheck {arrived.kind} {arrived.query_id} received ({arrived.count} person(s))"
+            await run_in_threadpool(audited, partner, action, [f"{arrived.kind} {arrived.query_id}"])
+        except ExchangeRefused as exc:
+            path.unlink(missing_ok=True)
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        kept, again = mailbox.keep(node.dir, arrived)
+        summary = f"hit/no-hit {arrived.kind} {arrived.query_id[:8]} ({arrived.count} person(s))" + (
+            " (already received)" if again else f" kept as {kept.name}"
+        )
+        return {"result": summary, "kind": arrived.kind, "query_id": arrived.query_id, "name": kept.name}
 
     @app.get("/v1/outbox")
     async def listing(request: Request) -> dict[str, object]:
