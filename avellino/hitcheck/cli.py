@@ -51,6 +51,9 @@ def ask(
         "--purpose",
         help="Why you ask ('safeguarding' lets the policy include victims and witnesses).",
     ),
+    outbox: bool = typer.Option(
+        False, "--outbox", help="Also leave it in this node's outbox, for the partner's `avellino share fetch`."
+    ),
     workspace: Path | None = WorkspaceOpt,
     node_dir: Path | None = NodeDirOpt,
     key_file: Path | None = KeyFileOpt,
@@ -74,6 +77,8 @@ def ask(
     if sum(x is not None and x is not False for x in (persons, entities, all_persons or None)) != 1:
         raise ConfigError("Say whom to ask about: exactly one of --persons FILE, --entities IDS or --all")
     me = run.identity(to, _node_dir(workspace, node_dir, key_file), key_file, name)
+    if outbox and me.node is None:
+        raise ConfigError("--outbox needs node keys: a partner without them has no node server to fetch from")
     with open_store(workspace) as store:
         if persons is not None:
             obj, left_out = run.ask(store, me, to, purpose, persons=read_persons_file(persons))
@@ -83,6 +88,10 @@ def ask(
     write_json(out, obj)
     console = Console(stderr=True)
     console.print(f"Query {obj['query_id']} for {to}: {obj['count']} person(s) -> {out}")
+    if outbox and me.node is not None:  # checked above
+        from avellino.hitcheck.mailbox import leave
+
+        console.print(f"left for {to} in {leave(me.node.dir, to, out)}")
     if left_out:
         console.print(f"{left_out} person(s) left out by the sharing policy (purpose {purpose!r})")
 
@@ -92,6 +101,9 @@ def answer(
     query: Path = typer.Argument(..., help="The query file a partner sent."),
     out: Path = typer.Option(..., "--out", "-o", help="The answer file to write (give it back to the partner)."),
     as_json: bool = typer.Option(False, "--json", help="Also print one JSON line per queried person."),
+    outbox: bool = typer.Option(
+        False, "--outbox", help="Also leave it in this node's outbox, for the partner's `avellino share fetch`."
+    ),
     workspace: Path | None = WorkspaceOpt,
     node_dir: Path | None = NodeDirOpt,
     key_file: Path | None = KeyFileOpt,
@@ -114,6 +126,8 @@ def answer(
     if not sender:
         raise ConfigError(f"{query}: the query names no sender; give --from PARTNER")
     me = run.identity(sender, _node_dir(workspace, node_dir, key_file), key_file, name)
+    if outbox and me.node is None:
+        raise ConfigError("--outbox needs node keys: a partner without them has no node server to fetch from")
     sealed = run.open_query(query, me, sender)
     with open_store(workspace) as store:
         obj, results = run.answer(store, me, sealed, str(query))
@@ -123,6 +137,10 @@ def answer(
             typer.echo(json.dumps(r))
     hits = sum(1 for r in results if r["hit"])
     Console(stderr=True).print(f"{len(results)} queried, {hits} hit(s) -> {out}")
+    if outbox and me.node is not None:  # checked above
+        from avellino.hitcheck.mailbox import leave
+
+        Console(stderr=True).print(f"left for {sender} in {leave(me.node.dir, sender, out)}")
 
 
 @app.command()

@@ -9,7 +9,9 @@ analyst lists what came in (``avellino hitcheck inbox``) and answers with ``avel
 sharing policy and the audit apply as for a file handed over any other way.
 
 A kept file is named ``FROM-QUERYID.query`` or ``FROM-QUERYID.answer``, so a query and its answer share the id and
-the same file pushed twice is kept once.
+the same file pushed twice is kept once. The other way round, ``--outbox`` on ``hitcheck ask`` and ``hitcheck
+answer`` leaves the file in ``NODE_DIR/outbox/PARTNER/QUERYID.KIND``; the partner's ``avellino share fetch``
+downloads it from this node's server and keeps it after the same checks.
 """
 
 from __future__ import annotations
@@ -99,6 +101,23 @@ def keep(node_dir: Path, arrived: Arrived) -> tuple[Path, bool]:
     else:
         arrived.path.replace(target)
     return target, again
+
+
+def leave(node_dir: Path, partner: str, path: Path) -> Path:
+    """Leave a copy of a query or answer for ``partner`` in this node's outbox, where its ``avellino share fetch``
+    reads it from this node's server (for a partner whose own server this node cannot reach)."""
+    import shutil
+
+    head = header_of(path)
+    if head.get("to") != partner:
+        raise ExchangeRefused(str(path), f"addressed to {head.get('to')}, not to {partner}")
+    box = node_dir / "outbox" / partner
+    box.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = box / f"{head.get('query_id')}.{head.get('kind')}"
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(path, tmp)
+    tmp.replace(target)
+    return target
 
 
 def listing(node_dir: Path, kind: str | None = None) -> list[dict[str, Any]]:

@@ -376,7 +376,8 @@ def share_fetch(
     workspace: Path = WorkspaceOpt,
     node_dir: Path = NodeDirOpt,
 ) -> None:
-    """Download the bundles waiting for this node in a partner's outbox (and receive them).
+    """Download the bundles waiting for this node in a partner's outbox (and receive them), and the hit/no-hit
+    queries and answers left there (kept for `avellino hitcheck inbox`).
 
     Example:  avellino share fetch --from UK-NCA -w fr-ws
     """
@@ -385,9 +386,11 @@ def share_fetch(
 
     node = _node(workspace, node_dir)
     paths = fetch(node, node.partner(source), inbox or node.dir / "inbox", url)
-    err.print(f"fetched {len(paths)} bundle(s) from {source}")
+    bundles = [p for p in paths if p.suffix == ".avb"]
+    hitcheck = f", {len(paths) - len(bundles)} hit/no-hit file(s) (avellino hitcheck inbox)" if paths != bundles else ""
+    err.print(f"fetched {len(bundles)} bundle(s) from {source}{hitcheck}")
     if receive:
-        for path in paths:
+        for path in bundles:
             report(receive_bundle(_opener(workspace), node, path))
 
 

@@ -67,16 +67,22 @@ def push(node: Node, partner: Partner, bundle: Path, url: str | None = None) -> 
 
 
 def fetch(node: Node, partner: Partner, inbox: Path, url: str | None = None) -> list[Path]:
-    """Download every bundle waiting for this node at ``partner`` into ``inbox``; return the new files."""
+    """Download every bundle waiting for this node at ``partner`` into ``inbox``, and every hit/no-hit query or
+    answer into ``NODE_DIR/hitcheck/`` (checked as the server checks a pushed one); return the new files."""
+    from avellino.hitcheck import mailbox
+
     base = _base(partner, url)
     listing = _call(node, "GET", base, "/v1/outbox").json()
     inbox.mkdir(mode=0o700, parents=True, exist_ok=True)
     fetched = []
     for item in listing["bundles"]:
         name = str(item["name"])
-        if "/" in name or not name.endswith(".avb"):
+        suffix = Path(name).suffix
+        if "/" in name or name.startswith(".") or suffix not in (".avb", ".query", ".answer"):
             raise ConfigError(f"{base} listed a strange bundle name {name!r}")
-        target = inbox / f"{partner.name}-{name}"
+        folder = inbox if suffix == ".avb" else mailbox.folder(node.dir)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = folder / f"{partner.name}-{name}"
         if target.exists():
             continue
         path = f"/v1/outbox/{name}"
@@ -92,6 +98,13 @@ def fetch(node: Node, partner: Partner, inbox: Path, url: str | None = None) -> 
         except httpx.HTTPError as exc:
             tmp.unlink(missing_ok=True)
             raise ConfigError(f"Cannot fetch {base}{path}: {exc}") from exc
+        if suffix != ".avb":
+            try:
+                arrived = mailbox.check(node, partner.name, tmp, f"{base}{path}")
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            target = folder / f"{partner.name}-{arrived.query_id}.{arrived.kind}"
         tmp.replace(target)
         fetched.append(target)
     return fetched

@@ -32,6 +32,8 @@ from avellino.store import open_store
 
 MAX_BUNDLE = 4 << 30
 MAX_HITCHECK = 1 << 30
+#: what an outbox serves: bundles, and hit/no-hit queries and answers left with ``--outbox``
+SERVED = (".avb", ".query", ".answer")
 
 
 def create_app(node: Node, workspace: Path | None) -> FastAPI:
@@ -132,7 +134,7 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
     async def listing(request: Request) -> dict[str, object]:
         partner = await caller(request)
         box = node.dir / "outbox" / partner.name
-        names = sorted(p.name for p in box.glob("*.avb")) if box.is_dir() else []
+        names = sorted(p.name for p in box.iterdir() if p.suffix in SERVED) if box.is_dir() else []
         await run_in_threadpool(audited, partner, "api read outbox list", names)
         return {"bundles": [{"name": n, "bytes": (box / n).stat().st_size} for n in names]}
 
@@ -141,7 +143,7 @@ def create_app(node: Node, workspace: Path | None) -> FastAPI:
         partner = await caller(request)
         box = node.dir / "outbox" / partner.name
         path = box / name
-        if "/" in name or not name.endswith(".avb") or not path.is_file():
+        if "/" in name or Path(name).suffix not in SERVED or not path.is_file():
             raise HTTPException(status_code=404, detail="no such bundle for you")
         await run_in_threadpool(audited, partner, "api read bundle", [name])
         return FileResponse(path, media_type="application/octet-stream")

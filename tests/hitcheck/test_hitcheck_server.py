@@ -20,6 +20,7 @@ from avellino.share.audit import entries
 from avellino.share.http_auth import sign_request
 from avellino.share.node import load_node
 from avellino.store import open_store
+from tests.hitcheck.test_hitcheck import _readable
 from tests.share.nodes import avellino, env
 from tests.share.test_server import FIX, _free_port, _run, _serve
 
@@ -102,7 +103,7 @@ def test_uk_asks_france_over_the_servers_and_reads_hit_and_no_hit(two_nodes: tup
     # the answer as it arrived, and as the UK reads it, holds no personal value of either side
     kept = root / str(reply["path"])
     opened = open_sealed(kept, pair_keys(load_node(root / "uk" / "node"), FR), "answer")
-    texts = {"file": kept.read_text(encoding="utf-8"), "payload": json.dumps(opened.payload), "show": shown}
+    texts = {"file": _readable(kept), "payload": json.dumps(opened.payload), "show": shown}
     for where, text in texts.items():
         leaked = [v for v in PERSONAL if v.lower() in text.lower()]
         assert not leaked, f"the answer's {where} holds {leaked}"
@@ -162,3 +163,24 @@ def test_files_not_whole_not_for_this_node_or_not_from_the_signer_are_refused(
     done = subprocess.run([*avellino(), "share", "push", "q2.query", "--to", UK, "-w", "fr"], cwd=root, env=env(),
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode != 0 and "addressed to FR-OCRIEST, not to UK-NCA" in done.stderr
+
+
+def test_a_query_and_its_answer_left_in_the_outboxes_are_fetched(two_nodes: tuple[Path, int, int]) -> None:
+    """Pull instead of push: each side leaves its file in its outbox (`--outbox`), the other fetches it from the
+    sender's server (`share fetch`), which audits the read, and keeps it after the same checks."""
+    root = two_nodes[0]
+    _run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "pulled.query", "--outbox", "-w", "uk",
+         cwd=root)  # fmt: skip
+    query_id = json.loads((root / "pulled.query").read_text())["query_id"]
+    got = _run("share", "fetch", "--from", UK, "-w", "fr", cwd=root)
+    assert "fetched 0 bundle(s) from UK-NCA, 1 hit/no-hit file(s)" in got.stderr
+    [arrived] = [r for r in _inbox(root, "fr", "query") if r["query_id"] == query_id]
+    _run("hitcheck", "answer", str(arrived["path"]), "-o", "pulled.answer", "--outbox", "-w", "fr", cwd=root)
+    assert "1 hit/no-hit file(s)" in _run("share", "fetch", "--from", FR, "-w", "uk", cwd=root).stderr
+    [reply] = [r for r in _inbox(root, "uk", "answer") if r["query_id"] == query_id]
+    shown = _run("hitcheck", "show", str(reply["path"]), "-w", "uk", cwd=root).stdout
+    hits = {r["query"]: r["hit"] for r in (json.loads(line) for line in shown.splitlines() if line.startswith("{"))}
+    assert hits == {"q1": True, "q2": False}
+    # fetched once: a second fetch finds nothing new
+    assert "fetched 0 bundle(s) from FR-OCRIEST\n" in _run("share", "fetch", "--from", FR, "-w", "uk", cwd=root).stderr
+    assert "api read bundle" in "\n".join(_actions(root / "fr"))
