@@ -176,7 +176,8 @@ def inbox(
     node_dir: Path | None = NodeDirOpt,
 ) -> None:
     """List the queries and answers partners delivered to this node's server (`avellino share push FILE --to
-    THIS-NODE`), oldest first, with the path to give `hitcheck answer` or `hitcheck show`.
+    THIS-NODE`) or this node fetched from theirs (`avellino share fetch`), oldest first, with the path to give
+    `hitcheck answer` or `hitcheck show`.
 
     Example:  avellino hitcheck inbox --kind query -w ops/fr
     """
