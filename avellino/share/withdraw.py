@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from avellino.errors import BatchExists, ConfigError
+from avellino.model.markings import PROTECTED_VALUES
 from avellino.share.bundle import BundleReader, BundleRefused, BundleWriter, Header
 from avellino.share.jit import batch_jits, note_received
 from avellino.share.node import Node, Partner, b64, canonical_json, unb64
@@ -113,9 +114,8 @@ def correction_facts(
     req = request_for(node, partners, purpose, today)
     rows = store.read_statements(entity_ids=list(entities)).to_pylist()
     mine = [r for r in rows if r["originator"] == node.name and r["entity_id"] in set(entities)]
-    protected = {"victim", "witness", "informant"}
     if protected_rule_applies(req):
-        held = {r["entity_id"] for r in rows if r["subject_category"] in protected}
+        held = {r["entity_id"] for r in rows if r["subject_category"] in PROTECTED_VALUES}
         mine = [r for r in mine if r["entity_id"] not in held]
     out = []
     for r in mine:
