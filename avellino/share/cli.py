@@ -199,10 +199,11 @@ def share_send(
         f"[green]bundle {result.bundle_id[:8]}[/] -> {output}: {result.statements:,} statements of "
         f"{result.entities:,} entities for {', '.join(result.recipients)}"
     )
-    _print_withheld(result.withheld)
+    print_withheld(result.withheld)
 
 
-def _print_withheld(withheld: dict[str, int]) -> None:
+def print_withheld(withheld: dict[str, int]) -> None:
+    """What the sharing policy held back, by reason (send and export print it alike)."""
     if not withheld:
         err.print("withheld: nothing")
         return

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from avellino.commands import WorkspaceOpt, err
 from avellino.errors import ConfigError
@@ -45,6 +44,7 @@ def export(
       avellino export --format stix -o to-fr.json --for FR-OCRIEST --purpose "investigation JIT-CHANNEL"
     """
     from avellino.share import audit
+    from avellino.share.cli import print_withheld
     from avellino.share.export import check_format, check_schemata
     from avellino.share.export import export as run_export
     from avellino.store import open_store
@@ -79,7 +79,7 @@ def export(
     if outcome.model is not None:
         err.print(f"FtM model for stock tools: FTM_MODEL_PATH={outcome.model} ftm validate -i {target}")
     if request is not None:
-        _print_withheld(dict(outcome.withheld))
+        print_withheld(dict(outcome.withheld))
 
 
 def _request(
@@ -100,13 +100,3 @@ def _request(
     node = load_node(folder)
     partners = [node.partner(n) for n in dict.fromkeys(names)]
     return request_for(node, partners, purpose, dt.date.today()), batch_jits(node)
-
-
-def _print_withheld(withheld: dict[str, int]) -> None:
-    if not withheld:
-        err.print("withheld: nothing")
-        return
-    table = Table("withheld because", "statements", title="Withheld")
-    for reason, n in sorted(withheld.items(), key=lambda kv: -kv[1]):
-        table.add_row(reason, f"{n:,}")
-    err.print(table)
