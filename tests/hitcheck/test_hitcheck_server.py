@@ -22,7 +22,7 @@ from avellino.share.node import load_node
 from avellino.store import open_store
 from tests.hitcheck.test_hitcheck import _readable
 from tests.share.nodes import avellino, env
-from tests.share.test_server import FIX, _free_port, _run, _serve
+from tests.share.servers import FIX, free_port, run, serving, uk_and_fr
 
 UK, FR = "UK-NCA", "FR-OCRIEST"
 #: France's own records: the UK's "Muhammad Al-Hassan" as France spells him, and a man the UK does not ask about
@@ -39,31 +39,17 @@ PERSONAL = ["Muhammad", "Mohamed", "Hassan", "Hoxha", "Arben", "Benali", "Karim"
 @pytest.fixture(scope="module")
 def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int, int]]:
     root = tmp_path_factory.mktemp("hitcheck-loopback")
-    uk_port, fr_port = _free_port(), _free_port()
-    for ws, name, cc in (("uk", UK, "GB"), ("fr", FR, "FR")):
-        _run("init", "-w", ws, cwd=root)
-        _run("node", "init", "--name", name, "--country", cc, "-w", ws, cwd=root)
-        _run("node", "card", "-o", f"{ws}.json", "-w", ws, cwd=root)
-    _run("partner", "add", "fr.json", "--url", f"http://127.0.0.1:{fr_port}", "-w", "uk", cwd=root)
-    _run("partner", "add", "uk.json", "--url", f"http://127.0.0.1:{uk_port}", "-w", "fr", cwd=root)
+    uk_port, fr_port = free_port(), free_port()
+    uk_and_fr(root, fr_port, uk_port, uk=UK, fr=FR)
     (root / "fr.csv").write_text(FR_CSV, encoding="utf-8")
-    _run("ingest", "fr.csv", "-m", str(FIX / "persons.yml"), "-w", "fr", cwd=root)
+    run("ingest", "fr.csv", "-m", str(FIX / "persons.yml"), "-w", "fr", cwd=root)
     (root / "wanted.csv").write_text(WANTED, encoding="utf-8")
-    servers = [_serve("uk", uk_port, root), _serve("fr", fr_port, root)]
-    try:
+    with serving(root, ("uk", uk_port), ("fr", fr_port)):
         yield root, uk_port, fr_port
-    finally:
-        for proc in servers:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _inbox(root: Path, ws: str, kind: str) -> list[dict[str, object]]:
-    out = _run("hitcheck", "inbox", "--kind", kind, "--json", "-w", ws, cwd=root).stdout
+    out = run("hitcheck", "inbox", "--kind", kind, "--json", "-w", ws, cwd=root).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
@@ -74,24 +60,24 @@ def _actions(ws: Path) -> list[str]:
 
 def test_uk_asks_france_over_the_servers_and_reads_hit_and_no_hit(two_nodes: tuple[Path, int, int]) -> None:
     root = two_nodes[0]
-    _run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "uk-to-fr.query", "-w", "uk", cwd=root)
+    run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "uk-to-fr.query", "-w", "uk", cwd=root)
     query_id = json.loads((root / "uk-to-fr.query").read_text())["query_id"]
-    pushed = _run("share", "push", "uk-to-fr.query", "--to", FR, "-w", "uk", cwd=root)
+    pushed = run("share", "push", "uk-to-fr.query", "--to", FR, "-w", "uk", cwd=root)
     assert f"hit/no-hit query {query_id[:8]} (2 person(s)) kept as" in pushed.stderr
 
     # France finds it in its inbox, answers it as any query, and pushes the answer to the UK's server
     [arrived] = _inbox(root, "fr", "query")
     assert (arrived["from"], arrived["to"], arrived["query_id"], arrived["count"]) == (UK, FR, query_id, 2)
-    answered = _run("hitcheck", "answer", str(arrived["path"]), "-o", "fr-to-uk.answer", "-w", "fr", "--json",
+    answered = run("hitcheck", "answer", str(arrived["path"]), "-o", "fr-to-uk.answer", "-w", "fr", "--json",
                     cwd=root)  # fmt: skip
     assert "2 queried, 1 hit(s)" in answered.stderr
-    back = _run("share", "push", "fr-to-uk.answer", "--to", UK, "-w", "fr", cwd=root)
+    back = run("share", "push", "fr-to-uk.answer", "--to", UK, "-w", "fr", cwd=root)
     assert f"hit/no-hit answer {query_id[:8]}" in back.stderr
 
     # the UK reads it where its server kept it
     [reply] = _inbox(root, "uk", "answer")
     assert (reply["from"], reply["query_id"], reply["hits"]) == (FR, query_id, 1)
-    shown = _run("hitcheck", "show", str(reply["path"]), "-w", "uk", cwd=root).stdout
+    shown = run("hitcheck", "show", str(reply["path"]), "-w", "uk", cwd=root).stdout
     results = {r["query"]: r for r in (json.loads(line) for line in shown.splitlines() if line.startswith("{"))}
     assert results["q1"]["hit"] is True and str(results["q1"]["reference"]).startswith("HC-")
     assert results["q2"]["hit"] is False and results["q2"]["reference"] is None
@@ -118,7 +104,7 @@ def test_uk_asks_france_over_the_servers_and_reads_hit_and_no_hit(two_nodes: tup
     assert any(a.startswith(f"hitcheck ask {FR} {query_id}") for a in uk_log)
 
     # the same query pushed again is kept once
-    again = _run("share", "push", "uk-to-fr.query", "--to", FR, "-w", "uk", cwd=root)
+    again = run("share", "push", "uk-to-fr.query", "--to", FR, "-w", "uk", cwd=root)
     assert "already received" in again.stderr
     assert len(_inbox(root, "fr", "query")) == 1
 
@@ -132,7 +118,7 @@ def test_files_not_whole_not_for_this_node_or_not_from_the_signer_are_refused(
     two_nodes: tuple[Path, int, int],
 ) -> None:
     root, uk_port, fr_port = two_nodes
-    _run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "q2.query", "-w", "uk", cwd=root)
+    run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "q2.query", "-w", "uk", cwd=root)
     before = _files(root, "fr"), _files(root, "uk")
     uk, fr = load_node(root / "uk" / "node"), load_node(root / "fr" / "node")
     base = f"http://127.0.0.1:{fr_port}"
@@ -169,18 +155,18 @@ def test_a_query_and_its_answer_left_in_the_outboxes_are_fetched(two_nodes: tupl
     """Pull instead of push: each side leaves its file in its outbox (`--outbox`), the other fetches it from the
     sender's server (`share fetch`), which audits the read, and keeps it after the same checks."""
     root = two_nodes[0]
-    _run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "pulled.query", "--outbox", "-w", "uk",
+    run("hitcheck", "ask", "--to", FR, "--persons", "wanted.csv", "-o", "pulled.query", "--outbox", "-w", "uk",
          cwd=root)  # fmt: skip
     query_id = json.loads((root / "pulled.query").read_text())["query_id"]
-    got = _run("share", "fetch", "--from", UK, "-w", "fr", cwd=root)
+    got = run("share", "fetch", "--from", UK, "-w", "fr", cwd=root)
     assert "fetched 0 bundle(s) from UK-NCA, 1 hit/no-hit file(s)" in got.stderr
     [arrived] = [r for r in _inbox(root, "fr", "query") if r["query_id"] == query_id]
-    _run("hitcheck", "answer", str(arrived["path"]), "-o", "pulled.answer", "--outbox", "-w", "fr", cwd=root)
-    assert "1 hit/no-hit file(s)" in _run("share", "fetch", "--from", FR, "-w", "uk", cwd=root).stderr
+    run("hitcheck", "answer", str(arrived["path"]), "-o", "pulled.answer", "--outbox", "-w", "fr", cwd=root)
+    assert "1 hit/no-hit file(s)" in run("share", "fetch", "--from", FR, "-w", "uk", cwd=root).stderr
     [reply] = [r for r in _inbox(root, "uk", "answer") if r["query_id"] == query_id]
-    shown = _run("hitcheck", "show", str(reply["path"]), "-w", "uk", cwd=root).stdout
+    shown = run("hitcheck", "show", str(reply["path"]), "-w", "uk", cwd=root).stdout
     hits = {r["query"]: r["hit"] for r in (json.loads(line) for line in shown.splitlines() if line.startswith("{"))}
     assert hits == {"q1": True, "q2": False}
     # fetched once: a second fetch finds nothing new
-    assert "fetched 0 bundle(s) from FR-OCRIEST\n" in _run("share", "fetch", "--from", FR, "-w", "uk", cwd=root).stderr
+    assert "fetched 0 bundle(s) from FR-OCRIEST\n" in run("share", "fetch", "--from", FR, "-w", "uk", cwd=root).stderr
     assert "api read bundle" in "\n".join(_actions(root / "fr"))

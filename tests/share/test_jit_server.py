@@ -14,30 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.share.nodes import avellino, env, held
-from tests.share.test_server import FIX, _free_port, _run, _serve
+from tests.share.servers import FIX, free_port, run, serving, uk_and_fr
 
 
 @pytest.fixture(scope="module")
 def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("jit-loopback")
-    fr_port = _free_port()
-    for ws, name, cc in (("uk", "UK-NCA", "GB"), ("fr", "FR-OCRIEST", "FR")):
-        _run("init", "-w", ws, cwd=root)
-        _run("node", "init", "--name", name, "--country", cc, "-w", ws, cwd=root)
-        _run("node", "card", "-o", f"{ws}.json", "-w", ws, cwd=root)
-    _run("partner", "add", "fr.json", "--url", f"http://127.0.0.1:{fr_port}", "-w", "uk", cwd=root)
-    _run("partner", "add", "uk.json", "-w", "fr", cwd=root)
-    _run("ingest", str(FIX / "persons.csv"), "-m", str(FIX / "persons.yml"), "-w", "uk", cwd=root)
-    server = _serve("fr", fr_port, root)
-    try:
+    fr_port = free_port()
+    uk_and_fr(root, fr_port)
+    run("ingest", str(FIX / "persons.csv"), "-m", str(FIX / "persons.yml"), "-w", "uk", cwd=root)
+    with serving(root, ("fr", fr_port)):
         yield root
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _fails(*args: str, cwd: Path) -> str:
@@ -49,27 +36,27 @@ def _fails(*args: str, cwd: Path) -> str:
 def test_a_jit_over_the_node_server(two_nodes: Path) -> None:
     root = two_nodes
     until = (dt.date.today() + dt.timedelta(days=90)).isoformat()
-    _run("jit", "create", "JIT-CHANNEL", "--members", "UK-NCA,FR-OCRIEST", "--until", until, "--purpose",
+    run("jit", "create", "JIT-CHANNEL", "--members", "UK-NCA,FR-OCRIEST", "--until", until, "--purpose",
          "investigation", "-o", "jit.json", "-w", "uk", cwd=root)  # fmt: skip
     assert "draft: waiting" in _fails("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose",
                                      "investigation", "--all", "-o", "x.avb", "-w", "uk", cwd=root)  # fmt: skip
-    _run("jit", "sign", "jit.json", "-o", "signed.json", "-w", "fr", cwd=root)
-    _run("jit", "import", "signed.json", "-w", "uk", cwd=root)
-    sent = _run("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose", "investigation: boat 12",
+    run("jit", "sign", "jit.json", "-o", "signed.json", "-w", "fr", cwd=root)
+    run("jit", "import", "signed.json", "-w", "uk", cwd=root)
+    sent = run("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose", "investigation: boat 12",
                 "--all", "-o", "in.avb", "-w", "uk", cwd=root)  # fmt: skip
     assert "29 statements of 4 entities" in sent.stderr  # the victim too: FR is in a JIT in force with the UK
-    pushed = _run("share", "push", "in.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
+    pushed = run("share", "push", "in.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
     assert "29 new" in pushed.stderr
-    view = json.loads(_run("jit", "show", "JIT-CHANNEL", "--json", "-w", "fr", cwd=root).stdout)
+    view = json.loads(run("jit", "show", "JIT-CHANNEL", "--json", "-w", "fr", cwd=root).stdout)
     assert view["state"] == "active" and view["members"] == {"FR-OCRIEST": "signed", "UK-NCA": "signed"}
     assert view["contributions"] == [{"originator": "UK-NCA", "entities": 4, "statements": 29}]
 
     # the end travels over the server too: the agreement as a bundle, taken by FR's server like `jit import`
-    _run("jit", "end", "JIT-CHANNEL", "-w", "uk", cwd=root)
-    _run("jit", "send", "JIT-CHANNEL", "-o", "ended.avb", "-w", "uk", cwd=root)
-    done = _run("share", "push", "ended.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
+    run("jit", "end", "JIT-CHANNEL", "-w", "uk", cwd=root)
+    run("jit", "send", "JIT-CHANNEL", "-o", "ended.avb", "-w", "uk", cwd=root)
+    done = run("share", "push", "ended.avb", "--to", "FR-OCRIEST", "-w", "uk", cwd=root)
     assert "29 withdrawn" in done.stderr + done.stdout
-    assert json.loads(_run("jit", "show", "JIT-CHANNEL", "--json", "-w", "fr", cwd=root).stdout)["state"].startswith(
+    assert json.loads(run("jit", "show", "JIT-CHANNEL", "--json", "-w", "fr", cwd=root).stdout)["state"].startswith(
         "ended on"
     )
     assert not [r for r in held(root / "fr") if r[3] == "UK-NCA"], "the former member still holds the JIT's facts"
@@ -77,5 +64,5 @@ def test_a_jit_over_the_node_server(two_nodes: Path) -> None:
     assert not held(root / "fr")
     assert "ended on" in _fails("share", "send", "--to", "FR-OCRIEST", "--jit", "JIT-CHANNEL", "--purpose",
                                 "investigation", "--all", "-o", "late.avb", "-w", "uk", cwd=root)  # fmt: skip
-    audit = _run("audit", "show", "-w", "fr", cwd=root).stdout
+    audit = run("audit", "show", "-w", "fr", cwd=root).stdout
     assert "share receive jit" in audit  # the agreement that deleted them, recorded at FR
