@@ -31,7 +31,7 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile   # two workers (2 cores); a test file stays in one worker
 
 test: lint types unit
 
