@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +14,8 @@ import pytest
 from avellino.share.send import send_bundle
 from avellino.store import open_store
 from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
-from tests.share.nodes import avellino, counts, env, make_node, person, register, write
+from tests.share.kills import kill_receives, receive_command, timed_receive
+from tests.share.nodes import counts, env, make_node, person, register, write
 
 ENTITIES = 60_000
 PROPS = {"name": "Person {}", "birthDate": "1980-01-{:02d}", "phone": "+44 7911 {:06d}", "nationality": "sy"}
@@ -65,35 +65,11 @@ def test_sigkill_mid_receive_leaves_the_receiver_as_it_was(tmp_path: Path) -> No
         assert send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", bundle).statements == 5 * ENTITIES
     write(fr_ws, person("fr-ocriest--f1", "Already Here", "FR-OCRIEST"), name="before")
     before = counts(fr_ws)
-    receive = [*avellino(), "share", "receive", str(bundle), "-w", str(fr_ws)]
-    # how long a whole receive takes, measured on a copy of the receiver
-    import shutil
-
-    probe = tmp_path / "probe"
-    shutil.copytree(fr_ws, probe)
-    start = time.perf_counter()
-    full = subprocess.run([*avellino(), "share", "receive", str(bundle), "-w", str(probe)], env=env(),
-                          capture_output=True, text=True)  # fmt: skip
-    duration = time.perf_counter() - start
-    assert full.returncode == 0, full.stderr
-    complete = counts(probe)
+    receive = receive_command(bundle, fr_ws)
+    duration = timed_receive(bundle, fr_ws, tmp_path / "probe")
+    complete = counts(tmp_path / "probe")
     assert complete["statements"] == before["statements"] + 5 * ENTITIES
-    killed_alive = 0
-    for fraction in (0.5, 0.7, 0.85, 0.95):
-        proc = subprocess.Popen(receive, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(duration * fraction)
-        if proc.poll() is None:
-            killed_alive += 1
-            proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        assert proc.returncode in (0, -signal.SIGKILL), f"the receive failed by itself ({proc.returncode})"
-        if proc.returncode == 0:
-            break
-        now = counts(fr_ws)
-        assert now in (before, complete), f"torn import after SIGKILL at {fraction:.0%} of a receive: {now}"
-        if now == complete:
-            break
-    assert killed_alive >= 2, "the receive finished before any kill; the test proved nothing"
+    kill_receives(bundle, fr_ws, duration, (0.5, 0.7, 0.85, 0.95), counts, before, complete, "import")
     # the receiver still works: the bundle imports whole (or is recognised as received)
     done = subprocess.run(receive, env=env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -5,10 +5,8 @@ old facts or the corrected ones after every kill, never neither (the delete and 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,7 +17,8 @@ from avellino.share.send import PAYLOAD_COLUMNS
 from avellino.share.withdraw import CORRECTION, make_notice, write_notices
 from avellino.store import open_store
 from avellino.store.schema import STATEMENT_SCHEMA, BatchInfo
-from tests.share.nodes import REVIEW, avellino, env, make_node, person, register, write
+from tests.share.kills import kill_receives, receive_command, timed_receive
+from tests.share.nodes import REVIEW, env, make_node, person, register, write
 
 ENTITIES = 30_000
 PROPS = {"birthDate": "1980-01-{:02d}", "phone": "+44 7911 {:06d}", "nationality": "sy"}
@@ -84,31 +83,12 @@ def test_sigkill_mid_correction_leaves_the_old_facts_or_the_corrected_ones(tmp_p
     write_notices(uk, [uk.partner("FR-OCRIEST")], [notice], bundle, "investigation")
     before = _state(fr_ws)
     assert before == (5 * ENTITIES + 2, 0, ENTITIES)
-    receive = [*avellino(), "share", "receive", str(bundle), "-w", str(fr_ws)]
-    # how long a whole receive takes, measured on a copy of the receiver (workspace and node)
-    probe = tmp_path / "probe"
-    shutil.copytree(fr_ws, probe)
-    start = time.perf_counter()
-    full = subprocess.run([*avellino(), "share", "receive", str(bundle), "-w", str(probe)], env=env(),
-                          capture_output=True, text=True)  # fmt: skip
-    duration = time.perf_counter() - start
-    assert full.returncode == 0, full.stderr
-    corrected = _state(probe)
+    receive = receive_command(bundle, fr_ws)
+    duration = timed_receive(bundle, fr_ws, tmp_path / "probe")
+    corrected = _state(tmp_path / "probe")
     assert corrected == (5 * ENTITIES + 2, ENTITIES, 0)
-    killed_alive = 0
-    for fraction in (0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98, 0.99):
-        proc = subprocess.Popen(receive, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(duration * fraction)
-        if proc.poll() is None:
-            killed_alive += 1
-            proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        assert proc.returncode in (0, -signal.SIGKILL), f"the receive failed by itself ({proc.returncode})"
-        now = _state(fr_ws)
-        assert now in (before, corrected), f"torn correction after SIGKILL at {fraction:.0%} of a receive: {now}"
-        if now == corrected:
-            break
-    assert killed_alive >= 2, "the receive finished before any kill; the test proved nothing"
+    fractions = (0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98, 0.99)
+    kill_receives(bundle, fr_ws, duration, fractions, _state, before, corrected, "correction")
     # the receiver still works: the correction completes (or is recognised as applied), once
     for _ in range(2):
         done = subprocess.run(receive, env=env(), capture_output=True, text=True)
