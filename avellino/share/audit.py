@@ -200,6 +200,10 @@ def _build(seq: int, prev: str, user: str, purpose: str, action: str, touched: d
 
 
 def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict[str, object]) -> AuditEntry:
+    return _append_many_duckdb(con, [(user, purpose, action, touched)])[0]
+
+
+def _append_many_duckdb(con: Any, items: list[tuple[str, str, str, dict[str, object]]]) -> list[AuditEntry]:
     import duckdb
 
     for _ in range(APPEND_RETRIES):
@@ -211,12 +215,17 @@ def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict
                     if sql.strip():
                         con.execute(sql)
             seq, prev = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-            text = _build(int(seq) + 1, str(prev), user, purpose, action, touched)
-            digest = entry_hash(text)
-            con.execute("INSERT INTO audit_log VALUES (?, ?, ?)", [int(seq) + 1, text, digest])
-            con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [int(seq) + 1, digest])
+            seq, prev = int(seq), str(prev)
+            written: list[AuditEntry] = []
+            for user, purpose, action, touched in items:
+                seq += 1
+                text = _build(seq, prev, user, purpose, action, touched)
+                prev = entry_hash(text)
+                con.execute("INSERT INTO audit_log VALUES (?, ?, ?)", [seq, text, prev])
+                written.append(AuditEntry(seq, text, prev))
+            con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [seq, prev])
             con.commit()
-            return AuditEntry(int(seq) + 1, text, digest)
+            return written
         except duckdb.TransactionException:  # another connection of this process appended first
             con.rollback()
         except duckdb.Error as exc:
@@ -229,21 +238,74 @@ def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict
 
 
 def _append_postgres(con: Any, user: str, purpose: str, action: str, touched: dict[str, object]) -> AuditEntry:
+    return _append_many_postgres(con, [(user, purpose, action, touched)])[0]
+
+
+def _append_many_postgres(con: Any, items: list[tuple[str, str, str, dict[str, object]]]) -> list[AuditEntry]:
     import psycopg
 
     for _ in range(APPEND_RETRIES):
+        written: list[AuditEntry] = []
         try:
             with con.transaction(), con.cursor() as cur:
                 # appenders queue here (any role may take an advisory lock; the function re-checks the head)
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('avellino audit ' || current_schema()))")
                 seq, prev = cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-                text = _build(int(seq) + 1, str(prev), user, purpose, action, touched)
-                digest = cur.execute("SELECT audit_append(%s)", (text,)).fetchone()[0]
+                seq, prev = int(seq), str(prev)
+                for user, purpose, action, touched in items:
+                    seq += 1
+                    text = _build(seq, prev, user, purpose, action, touched)
+                    digest = cur.execute("SELECT audit_append(%s)", (text,)).fetchone()[0]
+                    if digest is None:  # the head moved under us: build the whole group again
+                        raise _Moved
+                    prev = str(digest)
+                    written.append(AuditEntry(seq, text, prev))
+        except _Moved:
+            continue
         except psycopg.Error as exc:
             raise AuditError(f"cannot append to the audit log: {exc}") from exc
-        if digest is not None:
-            return AuditEntry(int(seq) + 1, text, str(digest))
+        return written
     raise AuditError("the audit log is being appended to by too many commands at once; nothing was released")
+
+
+class _Moved(Exception):
+    """Another writer appended between reading the head and appending (PostgreSQL): roll back and retry."""
+
+
+def _checked(user: str | None, purpose: str, action: str) -> tuple[str, str]:
+    who = (user or default_user()).strip()
+    if not who:
+        raise AuditError("an audit entry needs a user (set AVELLINO_USER)")
+    if not purpose or not purpose.strip():
+        raise AuditError(f"{action}: a purpose is required (it is recorded in the audit log)")
+    return who, purpose.strip()
+
+
+def record_many(store: Store, items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[AuditEntry]:
+    """Append several entries, each ``(user, purpose, action, touched)``, in ONE transaction, in order: what a
+    server that audits every read uses to write the reads of many requests at once (group commit); each request's
+    answer is released only after this returns. All or none are written."""
+    rows = []
+    for user, purpose, action, touched in items:
+        who, why = _checked(user, purpose, action)
+        rows.append((who, why, action, _touched_json(touched)))
+    if not rows:
+        return []
+    try:
+        path = _audit_file(store)
+        if path is not None:
+            from avellino.store.duckdb_store import connect
+
+            con = connect(path, path.parent, read_only=False)
+            try:
+                return _append_many_duckdb(con, rows)
+            finally:
+                con.close()
+        return _append_many_postgres(getattr(store, "con"), rows)  # noqa: B009
+    except AuditError:
+        raise
+    except StoreError as exc:
+        raise AuditError(f"the audit entries could not be written, so nothing was released: {exc}") from exc
 
 
 def record(
@@ -257,27 +319,7 @@ def record(
     """Append one entry: ``user`` (default :func:`default_user`) did ``action`` for ``purpose``, touching
     ``touched``. Call it before the command's output is released; it raises :class:`AuditError` when the entry
     cannot be written. ``store`` may be open read-only; it stays open."""
-    who = (user or default_user()).strip()
-    if not who:
-        raise AuditError("an audit entry needs a user (set AVELLINO_USER)")
-    if not purpose or not purpose.strip():
-        raise AuditError(f"{action}: a purpose is required (it is recorded in the audit log)")
-    what = _touched_json(touched)
-    try:
-        path = _audit_file(store)
-        if path is not None:
-            from avellino.store.duckdb_store import connect
-
-            con = connect(path, path.parent, read_only=False)
-            try:
-                return _append_duckdb(con, who, purpose.strip(), action, what)
-            finally:
-                con.close()
-        return _append_postgres(getattr(store, "con"), who, purpose.strip(), action, what)  # noqa: B009
-    except AuditError:
-        raise
-    except StoreError as exc:
-        raise AuditError(f"the audit entry for {action} could not be written, so nothing was released: {exc}") from exc
+    return record_many(store, [(user or "", purpose, action, touched)])[0]
 
 
 # -- reading and checking ------------------------------------------------------------------------------------------
