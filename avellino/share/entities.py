@@ -5,7 +5,8 @@ and distinct marking sets, see ``export.py``) and hands the rows over in Arrow r
 canonical id; :func:`canonical_entities` turns each row into an :class:`Entity`: its values per property
 (references already rewritten to canonical ids by the export query), its records, and its markings — the
 strictest TLP, every handling code with its note, every originator (with the first time each reported it), its
-data-subject categories and the first and last time it was seen.
+data-subject categories and the first and last time it was seen; and its records' statements as stored
+(``carried.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from followthemoney.schema import Schema
 
 from avellino.model import model
 from avellino.model.markings import PROTECTED_VALUES, TLP_ORDER
+from avellino.share.carried import RawLine, raw_lines
 
 PROTECTED = frozenset(PROTECTED_VALUES)
 
@@ -53,6 +55,8 @@ class Entity:
     first_seen: dt.datetime | None
     last_seen: dt.datetime | None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: its records' statements, one line per record, schema and marking set (``carried.raw_lines``)
+    lines: list[RawLine] = field(default_factory=list)
 
     @property
     def protected(self) -> bool:
@@ -120,6 +124,7 @@ def entity(row: Row) -> Entity:
         evaluations=sorted({e for e in row["evaluations"] if e}),
         first_seen=min(firsts, default=None),
         last_seen=max(lasts, default=None) or min(firsts, default=None),
+        lines=raw_lines(row),
     )  # fmt: skip
 
 

@@ -8,7 +8,9 @@ Two levels, chosen per format (docs/sharing.md, "Exports"):
   with the same markings (``ftm_out.py``).
 * **STIX, GraphML and GEXF are resolved (canonical) level**: one object or node per resolved entity, and every
   reference rewritten through the canonical map, so the links between people survive ``resolve run``; each
-  object lists the records it merges and carries the strictest markings of its statements.
+  object lists the records it merges and carries the strictest markings of its statements. Each object or node
+  also carries its records' statements, each with its own markings (``carried.py``), so these files import back
+  into a workspace as exactly as FtM JSON lines do (``avellino/ingest/exchange.py``).
 
 Either way a reference is written only when the entity it names is in the same file (left out by ``--schema``
 or withheld for a partner, the link goes with it), so no export points at an id it does not hold.
@@ -40,6 +42,7 @@ from avellino.errors import ConfigError
 from avellino.model import model
 from avellino.model.markings import TLP, HandlingCode, Markings, SubjectCategory
 from avellino.network.protect import Protection
+from avellino.share.carried import STATEMENT_LISTS, MarkingTable, marking_table
 from avellino.share.entities import PROTECTED
 from avellino.share.ftm_out import LINE_KEY, Written, model_folder, write_ftm, write_model
 from avellino.store.base import Store
@@ -69,7 +72,7 @@ MARK_LISTS = {"originator": "originators", "handling_code": "handling_codes", "h
 ENTITY_SCHEMA = pa.schema(
     [("canonical_id", pa.string()), ("records", TEXTS), ("schemata", TEXTS), ("props", TEXTS), ("vals", TEXTS),
      *((name, TEXTS) for name in MARK_LISTS.values()), ("first_seens", pa.list_(pa.timestamp("us"))),
-     ("last_seens", pa.list_(pa.timestamp("us")))]
+     ("last_seens", pa.list_(pa.timestamp("us"))), *((name, TEXTS) for name in STATEMENT_LISTS)]
 )  # fmt: skip
 MARKING_TABLE_SCHEMA = pa.schema(
     [("marking_id", pa.string()), *(STATEMENT_SCHEMA.field(f) for f in MARKING_FIELDS), ("n", pa.int64())]
@@ -182,11 +185,22 @@ def export_sql(fmt: str, schemata: Sequence[str] = (), plan: Plan | None = None)
         f"FROM (SELECT canonical_id, {', '.join(marks)}, min(first_seen) AS first_seen, max(last_seen) AS last_seen "
         f"FROM statements{where} GROUP BY canonical_id, {', '.join(marks)}) x GROUP BY canonical_id"
     )
-    cols = ", ".join(f"m.{c}" if c not in {"canonical_id", "records", "schemata", "props", "vals"} else c
-                     for c in ENTITY_SCHEMA.names)  # fmt: skip
+    # every statement as stored (references as record ids, with the resolved id each names), for the lossless
+    # record the objects carry (share/carried.py)
+    target = "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) END"
+    mark = marking_id_sql({f: f"s.{f}" for f in MARKING_FIELDS})
+    stored = (
+        "SELECT s.canonical_id, array_agg(s.entity_id) AS st_records, array_agg(s.schema) AS st_schemata, "
+        f"array_agg(s.prop) AS st_props, array_agg(s.value) AS st_vals, array_agg({target}) AS st_targets, "
+        f"array_agg({mark}) AS st_marks FROM ({picked.format(cols='*')}) s LEFT JOIN canon c "
+        "ON s.prop_type = 'entity' AND c.entity_id = s.value GROUP BY s.canonical_id"
+    )
+    mine = {"canonical_id", "records", "schemata", "props", "vals", *STATEMENT_LISTS}
+    cols = ", ".join(f"m.{c}" if c not in mine else c for c in ENTITY_SCHEMA.names)
     return (
         f"SELECT {cols} FROM ({records}) e JOIN ({sets}) m USING (canonical_id) "
-        f"LEFT JOIN ({values}) v USING (canonical_id) ORDER BY canonical_id"
+        f"LEFT JOIN ({values}) v USING (canonical_id) LEFT JOIN ({stored}) st USING (canonical_id) "
+        "ORDER BY canonical_id"
     )
 
 
@@ -216,20 +230,24 @@ def write_statements(
     *,
     sent_out: bool = False,
     protection: Protection | None = None,
+    markings: MarkingTable | None = None,
 ) -> Written:
     """Write the batches :func:`statement_batches` gives (of any store, filtered by any policy) in one format, as
     they arrive: bundles and other writers reuse it for their payload. ``sent_out``: a graph file for a partner
-    (protected people left out)."""
+    (protected people left out). ``markings``: the fields of each marking id (:func:`marking_sets`), which STIX
+    and graph files need for the statements they carry."""
     check_format(fmt)
     if fmt == "ftm":
         return write_ftm(batches, out)
+    if markings is None:
+        raise ValueError(f"a {fmt} export needs the marking table (export.marking_sets)")
     if fmt == "stix":
         from avellino.share.stix import write_stix
 
-        return write_stix(batches, out)
+        return write_stix(batches, out, markings)
     from avellino.share.graph import write_graph
 
-    return write_graph(batches, fmt, out, protection, sent_out)
+    return write_graph(batches, fmt, out, markings, protection, sent_out)
 
 
 def marking_sets(store: Store, schemata: Sequence[str] = ()) -> pa.Table:
@@ -312,8 +330,9 @@ def export(
     names = check_schemata(schemata)
     plan = INTERNAL if request is None else plan_for(store, request, fmt, names, jit_batches)
     protection = _network_protection(store) if fmt in GRAPH_FORMATS else None
+    marks = marking_table(marking_sets(store, names)) if fmt not in RECORD_LEVEL else None
     batches = statement_batches(store, fmt, names, plan)
-    written = write_statements(batches, fmt, out, sent_out=request is not None, protection=protection)
+    written = write_statements(batches, fmt, out, sent_out=request is not None, protection=protection, markings=marks)
     folder = write_model(model_folder(model_beside)) if fmt == "ftm" and model_beside is not None else None
     return Outcome(fmt, written, plan.withheld, folder)
 

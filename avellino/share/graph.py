@@ -11,8 +11,14 @@ handling codes (and notes), originators, records; nodes also carry their data-su
 A graph file for a partner (``sent_out``) never holds a protected person: victims, witnesses, informants and
 the migrant pilots ``network build`` flagged are left out with every edge that touches them.
 
-Both writers stream: nodes as their entities arrive, edges kept in a temporary file and written at the end
-(GEXF lists all nodes before any edge), only those whose two ends were written.
+Every node, and the first edge of each edge entity, also carries its records' statements as stored, each with
+its own markings, as compact JSON in its ``statements`` attribute (``carried.py``): Gephi and yEd show it as one
+more text column, and ``avellino ingest`` reads the file back statement for statement
+(``avellino/ingest/exchange.py``).
+
+Both writers stream: the entities arrive ordered by canonical id and are spooled to a temporary file, which is
+read again to learn which edges have both ends written, then to write nodes and edges (GEXF lists all nodes
+before any edge); memory holds the ids of the nodes and carried entities, not the entities.
 """
 
 from __future__ import annotations
@@ -26,12 +32,13 @@ from xml.sax.saxutils import escape, quoteattr
 import pyarrow as pa
 
 from avellino.network.protect import CATEGORY_REASON, Protection, presented_categories
+from avellino.share.carried import MarkingTable, compact, encode
 from avellino.share.entities import Entity, canonical_entities, is_edge, links
 from avellino.share.ftm_out import Written
 
 NODE_KEYS = ("label", "schema", "categories", "protected", "safeguarding", "tlp", "handling_code", "handling_note",
-             "originators", "records", "first_seen", "last_seen")  # fmt: skip
-EDGE_KEYS = ("label", "schema", "entity", "tlp", "handling_code", "handling_note", "originators")
+             "originators", "records", "first_seen", "last_seen", "statements")  # fmt: skip
+EDGE_KEYS = ("label", "schema", "entity", "tlp", "handling_code", "handling_note", "originators", "statements")
 BOOLEAN = {"protected"}
 
 
@@ -60,17 +67,22 @@ def node_data(ent: Entity, protection: Protection) -> dict[str, Any]:
 
 
 class _Writer:
-    """What GraphML and GEXF share: which entities become nodes, and the edges kept until the end."""
+    """What GraphML and GEXF share: which entities become nodes and edges, and the statements each carries.
 
-    def __init__(self, out: IO[str], protection: Protection, sent_out: bool):
+    Three passes, the last two over a temporary file: the entities arrive (nodes known, everything spooled), then
+    which edge entities have an edge whose two ends are nodes, then the nodes and edges, each node carrying its
+    records' statements and each edge entity's first edge its own, references kept only to what the file
+    carries (``carried.py``)."""
+
+    def __init__(self, out: IO[str], markings: MarkingTable, protection: Protection, sent_out: bool):
         self.out = out
+        self.markings = markings
         self.protection = protection
         self.sent_out = sent_out
         self.nodes: set[str] = set()
         self.done = Written()
 
     def run(self, batches: Iterable[pa.RecordBatch]) -> Written:
-        self.head()
         with tempfile.TemporaryFile("w+", encoding="utf-8") as pending:
             for ent in canonical_entities(batches):
                 edge = is_edge(ent)
@@ -79,18 +91,44 @@ class _Writer:
                     if self.sent_out and data["protected"]:
                         continue  # never in a graph file sent out; its edges go with it
                     self.nodes.add(ent.id)
-                    self.node(ent.id, data)
-                    self.done.entities += 1
-                for src, tgt, label in links(ent):
+                    pending.write(json.dumps(["n", ent.id, data, ent.lines]) + "\n")
+                for i, (src, tgt, label) in enumerate(links(ent)):
                     data = {"label": label, "schema": ent.schema.name, "entity": ent.id, **_marks(ent)}
-                    pending.write(json.dumps([src, tgt, data]) + "\n")
-            self.between()
+                    pending.write(json.dumps(["e", src, tgt, data, ent.lines if edge and i == 0 else None]) + "\n")
+            carried = set(self.nodes)
             pending.seek(0)
             for line in pending:
-                src, tgt, data = json.loads(line)
-                if src in self.nodes and tgt in self.nodes:
-                    self.edge(self.done.links, src, tgt, data)
-                    self.done.links += 1
+                kind, src, tgt, data, *_more = json.loads(line)  # a node's: kind, id, data, lines
+                if kind == "e" and src in self.nodes and tgt in self.nodes:
+                    carried.add(data["entity"])  # an edge entity whose edge is written (a node's is there already)
+            self.head()
+            pending.seek(0)
+            for line in pending:
+                record = json.loads(line)
+                if record[0] == "n":
+                    _kind, node_id, data, lines = record
+                    statements, count = encode(lines, carried, self.markings)
+                    self.node(node_id, {**data, "statements": compact(statements)})
+                    self.done.entities += 1
+                    self.done.statements += count
+            self.between()
+            pending.seek(0)
+            held: tuple[str, Any] | None = None  # an edge entity's statements, until its first edge is written
+            for line in pending:
+                kind, src, tgt, data, *more = json.loads(line)
+                if kind != "e":
+                    continue
+                if more[0] is not None:
+                    held = (data["entity"], more[0])
+                if not (src in self.nodes and tgt in self.nodes):
+                    continue
+                if held is not None and held[0] == data["entity"]:
+                    statements, count = encode(held[1], carried, self.markings)
+                    data = {**data, "statements": compact(statements)}
+                    self.done.statements += count
+                    held = None
+                self.edge(self.done.links, src, tgt, data)
+                self.done.links += 1
         self.tail()
         self.done.items = self.done.entities + self.done.links
         return self.done
@@ -148,7 +186,9 @@ class GEXF(_Writer):
     def node(self, node_id: str, data: dict[str, Any]) -> None:
         keys = [k for k in NODE_KEYS if k != "label"]
         values = "".join(
-            f'<attvalue for="{i}" value={quoteattr(_text(data[k]))}/>' for i, k in enumerate(keys) if data[k] != ""
+            f'<attvalue for="{i}" value={quoteattr(_text(data[k]))}/>'
+            for i, k in enumerate(keys)
+            if data.get(k, "") != ""
         )
         label = quoteattr(str(data["label"]))
         self.out.write(f"      <node id={quoteattr(node_id)} label={label}><attvalues>{values}</attvalues></node>\n")
@@ -158,7 +198,9 @@ class GEXF(_Writer):
 
     def edge(self, index: int, src: str, tgt: str, data: dict[str, Any]) -> None:
         values = "".join(
-            f'<attvalue for="{i}" value={quoteattr(_text(data[k]))}/>' for i, k in enumerate(EDGE_KEYS) if data[k] != ""
+            f'<attvalue for="{i}" value={quoteattr(_text(data[k]))}/>'
+            for i, k in enumerate(EDGE_KEYS)
+            if data.get(k, "") != ""
         )
         ends = f"source={quoteattr(src)} target={quoteattr(tgt)} label={quoteattr(data['label'])}"
         self.out.write(f'      <edge id="{index}" {ends}><attvalues>{values}</attvalues></edge>\n')
@@ -168,9 +210,9 @@ class GEXF(_Writer):
 
 
 def write_graph(
-    batches: Iterable[pa.RecordBatch], fmt: str, out: IO[str], protection: Protection | None = None,
-    sent_out: bool = False,
+    batches: Iterable[pa.RecordBatch], fmt: str, out: IO[str], markings: MarkingTable,
+    protection: Protection | None = None, sent_out: bool = False,
 ) -> Written:  # fmt: skip
     """GraphML (``fmt="graphml"``) or GEXF (``"gexf"``) from statements ordered by canonical id."""
     writer = GraphML if fmt == "graphml" else GEXF
-    return writer(out, protection or Protection(), sent_out).run(batches)
+    return writer(out, markings, protection or Protection(), sent_out).run(batches)

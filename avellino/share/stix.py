@@ -14,8 +14,10 @@ FtM describes have no STIX object of their own: they appear as the links they ma
   ``identity``, and each object lists all its originators in Avellino's entity extension, with its FtM id,
   schema, records, data-subject categories, safeguarding flag and FtM properties.
 
-STIX objects carry entity-level markings (the strictest of their statements), not one set per statement: a
-STIX bundle cannot be ingested back statement for statement; FtM JSON lines can (``ftm_out.py``).
+STIX objects carry entity-level markings (the strictest of their statements) for STIX tools; beside them, each
+identity, and the first relationship a link entity makes, carries its records' statements each with its own
+markings in Avellino's statements extension (also declared by an ``extension-definition``), so ``avellino
+ingest`` reads a bundle back statement for statement (``carried.py``, ``avellino/ingest/exchange.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from avellino.model.markings import HANDLING_MEANING, HandlingCode
+from avellino.share.carried import MarkingTable, encode
 from avellino.share.entities import TLP_ORDER, Entity, canonical_entities, is_edge, links
 from avellino.share.ftm_out import Written
 
@@ -49,6 +52,7 @@ STIX_NAMESPACE = uuid.UUID("6c1d7a32-7a51-4f0a-9d1e-5b7f2f0f1a11")
 AVELLINO_IDENTITY = "identity--8d0ec1c4-2b8a-4d3e-9a51-6f0b7c2d1e01"
 HANDLING_EXTENSION = "extension-definition--3f5b8a7e-6c1d-4e2f-9a0b-1c2d3e4f5a61"
 ENTITY_EXTENSION = "extension-definition--7a9c2e4b-5d6f-4a8b-9c0d-2e3f4a5b6c71"
+STATEMENTS_EXTENSION = "extension-definition--b2d4f6a8-1c3e-4a5b-8d7f-9e0a1b2c3d81"
 DEFINED = "2026-12-01T00:00:00.000Z"
 DOCS = "https://github.com/avellino-osint/avellino/blob/main/docs/exports.md#stix-21"
 
@@ -92,6 +96,13 @@ def definitions() -> list[dict[str, Any]]:
          "name": "Avellino entity",
          "description": "The FollowTheMoney entity an object stands for: id, schema, records, originators, "
                         "data-subject categories, safeguarding flag and properties.",
+         "schema": DOCS, "version": "1.0.0", "extension_types": ["property-extension"]},
+        {"type": "extension-definition", "id": STATEMENTS_EXTENSION, **common,
+         "name": "Avellino statements",
+         "description": "The statements of the records an object stands for, as stored: one entry per record, "
+                        "FtM schema and marking set (id, schema, properties, and every marking: originator, "
+                        "handling code and note, TLP, evaluation, data-subject category, retention review), "
+                        "so that Avellino imports the bundle back statement for statement.",
          "schema": DOCS, "version": "1.0.0", "extension_types": ["property-extension"]},
     ]  # fmt: skip
 
@@ -139,8 +150,12 @@ class _Bundle:
         self.out.write("\n]}\n")
 
 
-def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str]) -> Written:
-    """A STIX 2.1 bundle from statements ordered by canonical id (references already canonical)."""
+def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str], markings: MarkingTable) -> Written:
+    """A STIX 2.1 bundle from statements ordered by canonical id (references already canonical).
+
+    Three passes, the last two over a temporary file: the entities arrive (identities known, everything spooled),
+    then which link entities make a relationship (both ends identities), then the objects, each carrying the
+    statements of its records with references kept only to entities the bundle carries (``carried.py``)."""
     bundle = _Bundle(out)
     done = Written()
     identities: set[str] = set()
@@ -154,27 +169,45 @@ def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str]) -> Written:
                 if seen is not None:
                     span[0] = seen if span[0] is None else min(span[0], seen)
                     span[1] = seen if span[1] is None else max(span[1], seen)
-            if ent.schema.is_a("LegalEntity"):
+            identity = ent.schema.is_a("LegalEntity")
+            found = links(ent)
+            if not (identity or found):
+                continue  # no STIX object of its own and no link: not in the bundle
+            obj = None
+            if identity:
+                identities.add(ent.id)
                 obj = {"type": "identity", "id": stix_id("identity", ent.id), "name": ent.caption,
                        "identity_class": "individual" if ent.schema.is_a("Person") else "organization",
                        **_common(ent, props=True)}  # fmt: skip
-                bundle.add(obj)
-                identities.add(ent.id)
-                done.entities += 1
-                tlps.add(ent.tlp)
-                handling.update(ent.handling)
-            found = links(ent)
-            if found:
-                pending.write(json.dumps([ent.id, is_edge(ent), found, _common(ent, props=False), ent.tlp]) + "\n")
+            common = _common(ent, props=False)
+            pending.write(json.dumps([ent.id, obj, is_edge(ent), found, common, ent.tlp, ent.lines]) + "\n")
+        carried = set(identities)
         pending.seek(0)
         for line in pending:
-            ent_id, edge, found, common, tlp = json.loads(line)
+            ent_id, obj, edge, found, *_rest = json.loads(line)
+            if obj is None and _pairs(ent_id, edge, found, identities):
+                carried.add(ent_id)
+        pending.seek(0)
+        for line in pending:
+            ent_id, obj, edge, found, common, tlp, lines = json.loads(line)
+            statements, count = encode(lines, carried, markings) if ent_id in carried else ([], 0)
+            if obj is not None:
+                obj["extensions"][STATEMENTS_EXTENSION] = _statements(statements)
+                bundle.add(obj)
+                done.entities += 1
+                done.statements += count
+                tlps.add(tlp)
+                handling.update((c, n) for c, n in obj["extensions"][ENTITY_EXTENSION]["handling"])
             pairs = _pairs(ent_id, edge, found, identities)
-            for src, tgt, label in pairs:
-                bundle.add({"type": "relationship", "id": stix_id("relationship", f"{ent_id}|{src}|{tgt}"),
-                            "relationship_type": "related-to", "description": label,
-                            "source_ref": stix_id("identity", src), "target_ref": stix_id("identity", tgt),
-                            **common})  # fmt: skip
+            for i, (src, tgt, label) in enumerate(pairs):
+                rel = {"type": "relationship", "id": stix_id("relationship", f"{ent_id}|{src}|{tgt}"),
+                       "relationship_type": "related-to", "description": label,
+                       "source_ref": stix_id("identity", src), "target_ref": stix_id("identity", tgt),
+                       **common}  # fmt: skip
+                if i == 0 and obj is None:  # a link entity's statements go with its first relationship
+                    rel["extensions"] = {**common["extensions"], STATEMENTS_EXTENSION: _statements(statements)}
+                    done.statements += count
+                bundle.add(rel)
                 done.links += 1
             if pairs:
                 tlps.add(tlp)
@@ -193,6 +226,10 @@ def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str]) -> Written:
     bundle.close()
     done.items = bundle.count
     return done
+
+
+def _statements(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"extension_type": "property-extension", "statements": lines}
 
 
 def _pairs(ent_id: str, edge: bool, found: list[list[str]], identities: set[str]) -> list[tuple[str, str, str]]:
