@@ -267,7 +267,8 @@ def _contraction(refs: pd.DataFrame, schema_of: dict[str, str]) -> dict[str, str
     party_phones = refs[refs["target"].str.startswith("phone:") & refs["schema"].map(is_party)]
     rows.append(pd.DataFrame({"party": party_phones["event"], "ident": party_phones["target"]}))
     holds = pd.concat(rows, ignore_index=True).drop_duplicates()
-    holds = holds[holds["party"].map(lambda p: is_party(schema_of.get(p)))]
+    # astype(bool): an empty map is an object Series, which pandas would read as a list of columns
+    holds = holds[holds["party"].map(lambda p: is_party(schema_of.get(p))).astype(bool)]
     holders = holds.groupby("ident")["party"].nunique()
     single = holders[holders == 1].index
     one = holds[holds["ident"].isin(single)]

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -14,6 +15,9 @@ from rich.table import Table
 from avellino.commands import WorkspaceOpt, err, out
 from avellino.errors import ConfigError
 from avellino.share.cli import NodeDirOpt, _node
+
+if TYPE_CHECKING:
+    from avellino.share.jit_case import CaseView
 
 jit_app = typer.Typer(
     help="Joint investigation teams: a signed agreement between members; facts shared inside stay inside.",
@@ -209,52 +213,86 @@ def jit_list(workspace: Path = WorkspaceOpt, node_dir: Path = NodeDirOpt) -> Non
 @jit_app.command("show")
 def jit_show(
     name: str = typer.Argument(..., help="The JIT's name."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object instead of tables."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object (the case network's nodes and links too)."),
+    to: Path = typer.Option(None, "--to", help="Also write the case network as .graphml or .gexf, with markings."),
+    purpose: str = typer.Option(None, "--purpose", help="Why you read the case (a purpose of the JIT; default: its "
+                                "first). Checked by the sharing policy and recorded in the audit log."),
+    top: int = typer.Option(5, "--top", min=0, help="Links listed per originator (most events first)."),
     workspace: Path = WorkspaceOpt,
     node_dir: Path = NodeDirOpt,
-) -> None:
+) -> None:  # fmt: skip
     """The case: members and their signatures, term, purposes, state, contributions by originator (statements
-    and entities received in the JIT's bundles, and what this node sent inside it), and the persons resolved
-    across members (clusters with records of at least two members; ids only).
+    and entities received in the JIT's bundles, and what this node sent inside it), the persons resolved
+    across members (clusters with records of at least two members; ids only), and the case network: the ties
+    among the JIT's facts and this node's records resolved into them, as the sharing policy lets this member
+    see them (nothing once the JIT has ended or this node left). Protected people (victims, witnesses,
+    informants) are flagged, never ranked among the top links. The read is audited.
 
-    Example:  avellino jit show JIT-CHANNEL -w uk-ws
+    Example:  avellino jit show JIT-CHANNEL -w uk-ws --to case.graphml
     """
+    from avellino.network.export import GRAPH_SUFFIXES, check_output_path
     from avellino.share import jit
+    from avellino.share.audit import Touched, record
+    from avellino.share.jit_case import case, write_graph_file
     from avellino.store import open_store
 
+    if to is not None:
+        check_output_path(to, GRAPH_SUFFIXES)
     node = _node(workspace, node_dir)
     held = jit.load(node, name)
-    today = dt.date.today()
     with open_store(workspace, read_only=True) as store:
-        contributions, resolved = jit.contributions(store, node, held)
-    signed = held.verified_signers(node)
-    left = held.left(node)
-    summary = {
-        "name": held.name,
-        "agreement_id": held.agreement_id,
-        "state": held.state(node, today),
-        "members": {m: ("left" if m in left else "signed" if m in signed else "not signed") for m in held.members},
-        "term": [str(held.start), str(held.until)],
-        "purposes": list(held.purposes),
-        "h1_evidence": held.h1_evidence,
-        "on_end": held.on_end,
-        "contributions": [c.__dict__ for c in contributions],
-        "resolved_persons": resolved,
-    }
+        found = case(store, node, held, purpose)
+        view = found.view
+        touched = Touched(count=view.network.statements, counts={f"withheld: {k}": v for k, v in
+                                                                 view.network.withheld.items()})  # fmt: skip
+        record(store, purpose=view.purpose, action=f"jit show {held.name}" + (f" --to {to}" if to else ""),
+               touched=touched)  # fmt: skip
+    if to is not None:
+        written = write_graph_file(found, to)
+        err.print(f"case network -> {to} ({written:,} nodes and links)")
     if as_json:
-        out.print_json(json.dumps(summary))
+        out.print_json(json.dumps(view.as_dict()))
         return
-    out.print(f"[bold]{held.name}[/]  {summary['state']}  term {held.start} to {held.until}")
-    out.print(f"purposes: {', '.join(held.purposes)}; H1 as evidence inside: {'yes' if held.h1_evidence else 'no'}; "
-              f"contributions at the end: {held.on_end}")  # fmt: skip
+    _print_case(view, top)
+
+
+def _print_case(view: CaseView, top: int) -> None:
+    out.print(f"[bold]{view.name}[/]  {view.state}  term {view.term[0]} to {view.term[1]}")
+    out.print(f"purposes: {', '.join(view.purposes)}; H1 as evidence inside: {'yes' if view.h1_evidence else 'no'}; "
+              f"contributions at the end: {view.on_end}")  # fmt: skip
     members = Table("member", "signature")
-    for m, state in summary["members"].items():  # type: ignore[attr-defined]
+    for m, state in view.members.items():
         members.add_row(m, state)
     out.print(members)
-    table = Table("originator", "entities", "statements")
-    for c in contributions:
-        table.add_row(c.originator, f"{c.entities:,}", f"{c.statements:,}")
+    table = Table("originator", "entities", "statements", title="Contributions")
+    for c in view.contributions:
+        table.add_row(str(c["originator"]), f"{c['entities']:,}", f"{c['statements']:,}")
     out.print(table)
-    out.print(f"persons resolved across members: {len(resolved)}")
-    for cid in resolved:
+    out.print(f"persons resolved across members: {len(view.resolved_persons)}")
+    for cid in view.resolved_persons:
         out.print(f"  {cid}")
+    net = view.network
+    out.print(
+        f"[bold]case network[/] (read for {view.purpose!r}): {len(net.nodes):,} nodes, {len(net.links):,} links "
+        f"({len(net.cross_member_links()):,} across members), {net.components:,} components (largest "
+        f"{net.largest_component:,}), from {net.statements:,} statements"
+    )
+    if net.withheld:
+        withheld = Table("withheld by the sharing policy", "statements")
+        for reason, n in sorted(net.withheld.items(), key=lambda kv: -kv[1]):
+            withheld.add_row(reason, f"{n:,}")
+        out.print(withheld)
+    labels = {n.id: n.label for n in net.nodes}
+    if top:
+        links = Table("originator", "from", "to", "kind", "events", "across members", title="Top links by originator")
+        for originator, listed in net.top_links(top).items():
+            for link in listed:
+                links.add_row(originator, labels.get(link.source, link.source), labels.get(link.target, link.target),
+                              link.kind, f"{link.events:,}", "yes" if link.cross_member else "")  # fmt: skip
+        out.print(links)
+    flags = net.safeguarding()
+    if flags:
+        safe = Table("protected person", "why", "links", title="Safeguarding (never targets)")
+        for f in flags:
+            safe.add_row(str(f["label"]), str(f["reason"]), str(f["links"]))
+        out.print(safe)
