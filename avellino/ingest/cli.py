@@ -25,7 +25,9 @@ WorkspaceOpt = typer.Option(
 
 
 def ingest(
-    files: list[Path] = typer.Argument(None, help="Partner files to import (CSV, XLSX, JSON, JSONL, FtM JSONL)."),
+    files: list[Path] = typer.Argument(
+        None, help="Partner files to import (CSV, XLSX, JSON, JSONL, FtM JSONL), or STIX, GraphML and GEXF exports."
+    ),
     mapping: Path = typer.Option(None, "--mapping", "-m", help="Mapping YAML for the files (docs/mappings.md)."),
     manifest: Path = typer.Option(None, "--manifest", help="A sample operation's manifest.json: import all its files."),
     jobs_n: int = typer.Option(2, "--jobs", "-j", help="Files prepared side by side (2 suits 2 cores)."),
@@ -34,22 +36,25 @@ def ingest(
     """Import partner files. Each file is one atomic batch: if any row is bad, nothing from that file is
     imported and every bad row is listed with file, row, column and reason. Re-importing a file does nothing.
 
+    A STIX bundle (.stix.json, or a .json STIX bundle), GraphML or GEXF file written by `avellino export` needs no
+    mapping: every statement it carries comes back with its own markings, and one without them is an error.
+
     Examples:
 
       avellino ingest partners/uk/persons.csv --mapping mappings/uk_persons.yml
 
       avellino ingest --manifest sample-op/manifest.json
+
+      avellino ingest ops.stix.json ops.graphml -w copy
     """
     from avellino.ingest.run import ingest_files
     from avellino.store import open_store
 
-    jobs: list[tuple[Path, Path]] = []
+    jobs: list[tuple[Path, Path | None]] = []
     if manifest is not None:
         jobs.extend(_manifest_jobs(manifest))
     if files:
-        if mapping is None:
-            raise ConfigError("Give --mapping MAPPING.yml for the files (see docs/mappings.md)")
-        jobs.extend((f, mapping) for f in files)
+        jobs.extend(_file_jobs(files, mapping))
     if not jobs:
         raise ConfigError("Nothing to import: give FILES with --mapping, or --manifest")
     runnable, bad_mappings = _check_mappings(jobs)
@@ -107,13 +112,32 @@ class IngestConfigSummary(AvellinoError):
     exit_code = ConfigError.exit_code
 
 
-def _check_mappings(jobs: list[tuple[Path, Path]]) -> tuple[list[tuple[Path, Path]], list[Path]]:
+def _file_jobs(files: list[Path], mapping: Path | None) -> list[tuple[Path, Path | None]]:
+    """Each file with its mapping; None for a STIX, GraphML or GEXF export (its statements carry their own
+    markings, ``exchange.py``). A .json file is looked into only when no mapping is given."""
+    from avellino.ingest.exchange import FORMATS, detect
+
+    jobs: list[tuple[Path, Path | None]] = []
+    for path in files:
+        fmt = detect(path, sniff_json=mapping is None)
+        if fmt is None and mapping is None:
+            raise ConfigError(
+                f"Give --mapping MAPPING.yml for {path} (see docs/mappings.md): only STIX bundles, GraphML and "
+                "GEXF files written by `avellino export` import without one"
+            )
+        if fmt is not None and mapping is not None:
+            err.print(f"{escape(str(path))}: {FORMATS[fmt]}, read with its statements' own markings (not the mapping)")
+        jobs.append((path, None if fmt is not None else mapping))
+    return jobs
+
+
+def _check_mappings(jobs: list[tuple[Path, Path | None]]) -> tuple[list[tuple[Path, Path | None]], list[Path]]:
     """The jobs whose mapping is sound, and the mappings that are not (each printed once with its problems).
     A run whose every mapping is wrong raises the first one's ConfigError, as a one-file run does."""
     from avellino.ingest.mapping import load_mapping
 
     problems: dict[Path, ConfigError] = {}
-    for map_path in dict.fromkeys(m for _f, m in jobs):
+    for map_path in dict.fromkeys(m for _f, m in jobs if m is not None):
         try:
             load_mapping(map_path)
         except ConfigError as exc:
@@ -127,7 +151,7 @@ def _check_mappings(jobs: list[tuple[Path, Path]]) -> tuple[list[tuple[Path, Pat
     return runnable, list(problems)
 
 
-def _ingest_one(store: Store, path: Path, map_path: Path) -> str:
+def _ingest_one(store: Store, path: Path, map_path: Path | None) -> str:
     from avellino.ingest.run import ingest_file
 
     with err.status(f"{path.name}: starting") as status:

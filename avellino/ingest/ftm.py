@@ -113,15 +113,18 @@ def _fields(marks: Markings) -> dict[str, str | None]:
 
 
 def ftm_raw_statements(
-    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, today: dt.date
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, today: dt.date, strict: bool = False
 ) -> tuple[int, list[int]]:
     """Read an FtM JSONL file into the ``raw_st`` and ``file_markings`` tables of ``con`` (see ``run.py``);
     values are cleaned by the same SQL as mapped files. Returns the number of lines and the branches whose
-    statements cannot repeat (see ``finish.finish_sql``)."""
-    try:
-        defaults = _markings(mapping, today)
-    except MarkingError as exc:
-        raise InputRejected(str(path), [RowProblem(str(path), 0, "(markings)", str(exc))]) from exc
+    statements cannot repeat (see ``finish.finish_sql``). ``strict``: every line gives its own markings and
+    nothing is filled in, not even a retention review (the lines of a STIX or graph export, ``exchange.py``)."""
+    defaults: Markings | None = None
+    if not strict:
+        try:
+            defaults = _markings(mapping, today)
+        except MarkingError as exc:
+            raise InputRejected(str(path), [RowProblem(str(path), 0, "(markings)", str(exc))]) from exc
     read = _read_with_duckdb(con, path)
     rows, single = read if read is not None else (_read_with_python(con, path), False)
     single_set = _line_markings(con, path, defaults, today, rows)
@@ -167,7 +170,7 @@ def ftm_raw_statements(
 
 
 def _line_markings(
-    con: duckdb.DuckDBPyConnection, path: Path, defaults: Markings, today: dt.date, rows: int
+    con: duckdb.DuckDBPyConnection, path: Path, defaults: Markings | None, today: dt.date, rows: int
 ) -> str | None:
     """The file's marking sets: ``marks(h, marking_id)`` and ``file_markings`` (the sets used, as the store's
     markings table holds them). Returns the namespace prefix when every line has the same set (code 0); else each
@@ -181,13 +184,16 @@ def _line_markings(
     problems: list[RowProblem] = []
     for row in found:
         given = dict(zip(MARKING_FIELDS, row[:-1], strict=True))
-        if all(v is None for v in given.values()):
+        if defaults is None:  # strict: the line's own markings, nothing filled in
+            merged = given
+        elif all(v is None for v in given.values()):
             sets.append(defaults)
             continue
-        merged = {**_fields(defaults), **{k: v for k, v in given.items() if v is not None}}
-        merged["handling_note"] = given["handling_note"]  # a note belongs to the line's own handling code
-        if given["retention_review"] is None:
-            merged["retention_review"] = None  # the default for the line's own category, not the mapping's
+        else:
+            merged = {**_fields(defaults), **{k: v for k, v in given.items() if v is not None}}
+            merged["handling_note"] = given["handling_note"]  # a note belongs to the line's own handling code
+            if given["retention_review"] is None:
+                merged["retention_review"] = None  # the default for the line's own category, not the mapping's
         try:
             marks = Markings.parse(
                 merged["originator"],
@@ -201,7 +207,7 @@ def _line_markings(
         except MarkingError as exc:
             problems.append(RowProblem(str(path), int(row[-1]), MARKINGS_KEY, str(exc)))
             continue
-        sets.append(_with_retention(marks, today))
+        sets.append(_with_retention(marks, today) if defaults is not None else marks)
     if problems:
         raise InputRejected(str(path), problems, rows)
     distinct = list(dict.fromkeys(sets))

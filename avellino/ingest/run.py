@@ -8,7 +8,7 @@ import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from avellino.errors import BatchExists, InputRejected, RowProblem, UnreadableFile
+from avellino.errors import BatchExists, ConfigError, InputRejected, RowProblem, UnreadableFile
 from avellino.ingest.compile import (
     MACROS,
     branches_table,
@@ -73,24 +73,45 @@ class Prepared:
     unnormalised: int
 
 
+def file_mapping(path: Path, mapping_path: Path | None) -> Mapping:
+    """The mapping a file is read with: its own, or for a STIX, GraphML or GEXF export (``mapping_path`` None)
+    the built-in one that keeps the markings each statement carries (``exchange.py``)."""
+    if mapping_path is not None:
+        return load_mapping(mapping_path)
+    from avellino.ingest.exchange import detect, exchange_mapping
+
+    fmt = detect(path)
+    if fmt is None:
+        raise ConfigError(
+            f"{path}: give --mapping MAPPING.yml (docs/mappings.md); only STIX bundles (.stix.json, or a .json "
+            "STIX bundle), GraphML and GEXF files written by `avellino export` import without one"
+        )
+    return exchange_mapping(path, fmt)
+
+
 def prepare_file(
     path: Path,
-    mapping_path: Path,
+    mapping_path: Path | None,
     progress: Progress | None = None,
     today: dt.date | None = None,
     threads: int | None = None,
 ) -> Prepared:
     """Read, check, map and clean one file; raise InputRejected listing every bad row. Touches no store.
-    ``threads`` caps DuckDB's threads (workers running side by side share the cores)."""
+    ``threads`` caps DuckDB's threads (workers running side by side share the cores). ``mapping_path`` None:
+    a STIX, GraphML or GEXF export, read with the markings of its statements (``exchange.py``)."""
     say = progress or (lambda _msg: None)
-    mapping = load_mapping(mapping_path)
+    mapping = file_mapping(path, mapping_path)
     today = today or dt.date.today()
     say(f"reading {path.name}")
     fmt = mapping.resolved_format(path)
     con = _engine(threads).cursor()
     try:
         con.execute("SET enable_progress_bar = false")  # it prints to stdout, which may carry --json output
-        if fmt == "ftm":
+        if mapping_path is None:
+            if not path.is_file():
+                raise UnreadableFile(str(path), "file not found")
+            rows, free = _exchange_raw_statements(con, path, mapping, today)
+        elif fmt == "ftm":
             from avellino.ingest.ftm import ftm_raw_statements
 
             if not path.is_file():
@@ -108,6 +129,27 @@ def prepare_file(
     finally:
         con.close()
     return Prepared(path, file_sha256(path), mapping.sha256, rows, table, markings, unnormalised)
+
+
+def _exchange_raw_statements(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, today: dt.date
+) -> tuple[int, list[int]]:
+    """A STIX, GraphML or GEXF export's statements, through FtM lines in a temporary folder and the FtM reader in
+    strict mode; its problems named by object or node (``exchange.translated``)."""
+    import tempfile
+
+    from avellino.ingest.exchange import detect, translated, write_lines
+    from avellino.ingest.ftm import ftm_raw_statements
+
+    fmt = detect(path) or "stix"
+    with tempfile.TemporaryDirectory(prefix="avellino-exchange-") as tmp:
+        lines, where = Path(tmp) / "lines.ftm.json", Path(tmp) / "where.tsv"
+        with lines.open("w", encoding="utf-8") as out, where.open("w", encoding="utf-8") as origin:
+            write_lines(path, fmt, out, origin)
+        try:
+            return ftm_raw_statements(con, lines, mapping, today, strict=True)
+        except InputRejected as exc:
+            raise InputRejected(str(path), translated(path, exc.problems, where), exc.total_rows) from None
 
 
 _engines: dict[int | None, duckdb.DuckDBPyConnection] = {}
@@ -150,9 +192,9 @@ def write_prepared(store: Store, prepared: Prepared) -> IngestResult:
     )
 
 
-def already_imported(store: Store, path: Path, mapping_path: Path) -> IngestResult | None:
+def already_imported(store: Store, path: Path, mapping_path: Path | None) -> IngestResult | None:
     """The earlier import of this exact file with this exact mapping, if any."""
-    mapping_sha256 = load_mapping(mapping_path).sha256
+    mapping_sha256 = file_mapping(path, mapping_path).sha256
     previous = store.find_batch(file_sha256(path), mapping_sha256)
     if previous is None:
         return None
@@ -162,11 +204,12 @@ def already_imported(store: Store, path: Path, mapping_path: Path) -> IngestResu
 def ingest_file(
     store: Store,
     path: Path,
-    mapping_path: Path,
+    mapping_path: Path | None,
     progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> IngestResult:
-    """Import ``path`` with ``mapping_path``. Re-importing the same file with the same mapping does nothing."""
+    """Import ``path`` with ``mapping_path`` (None: a STIX, GraphML or GEXF export, see ``exchange.py``).
+    Re-importing the same file with the same mapping does nothing."""
     previous = already_imported(store, path, mapping_path)
     if previous is not None:
         return previous
@@ -177,7 +220,7 @@ def ingest_file(
 
 
 def ingest_files(
-    store: Store, jobs: list[tuple[Path, Path]], workers: int = 2
+    store: Store, jobs: Sequence[tuple[Path, Path | None]], workers: int = 2
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
     """Import many files: ``workers`` threads prepare files side by side and this thread writes each one as one
     atomic batch as soon as it is ready. A file already imported yields its earlier result; a rejected or unreadable
@@ -196,7 +239,7 @@ def ingest_files(
 
 
 def _prepare_and_write(
-    store: Store, jobs: list[tuple[Path, Path]], workers: int
+    store: Store, jobs: Sequence[tuple[Path, Path | None]], workers: int
 ) -> Iterator[tuple[Path, IngestResult | InputRejected]]:
     # Threads, not processes: preparing a file is nearly all DuckDB and Arrow work, done outside Python's GIL, and
     # threads need no fork server or spooled statements (faster and cheaper, measured: see the CHANGELOG).
@@ -205,7 +248,7 @@ def _prepare_and_write(
     # biggest files first: the small ones then fill the gaps at the end instead of one big file alone (a missing
     # file sorts last, and the check below words its error)
     unchecked = sorted(jobs, key=lambda job: -job[0].stat().st_size if job[0].is_file() else 0)
-    ordered: deque[tuple[Path, Path]] = deque()  # checked, not imported before, not yet started
+    ordered: deque[tuple[Path, Path | None]] = deque()  # checked, not imported before, not yet started
     pending: dict[Future[Prepared], Path] = {}
     with ThreadPoolExecutor(workers, thread_name_prefix="avellino-prepare") as pool:
 
