@@ -7,6 +7,10 @@ node (its own, or one the policy lets it pass on). Then the statements are writt
 (one transaction, as ingest writes a file), keeping originator and markings. A bundle received before is not
 imported twice (its checksum is the batch's).
 
+Facts of other originators are taken only with their originator's proof (``proofs.py``): a manifest signed by
+that originator's registered card that covers exactly those facts; the sender's own facts must match the
+manifest it signed. The proofs are kept with the batch, so that this node can pass the facts on in turn.
+
 A ``notices`` bundle carries withdrawals and corrections signed by the facts' originator (``withdraw.py``).
 """
 
@@ -28,9 +32,18 @@ from avellino.model import model
 from avellino.share.bundle import BundleReader, BundleRefused, Header, file_sha256, open_verified
 from avellino.share.node import Node, Partner
 from avellino.share.policy import Recipient, Request, decide_for, markings_of_row
+from avellino.share.proofs import Check, ProofRefused, read_proofs, unknown_originators
 from avellino.share.send import FACTS, PAYLOAD_SCHEMA
 from avellino.store.base import Store
-from avellino.store.schema import BASE_PROP, MARKING_FIELDS, MARKING_SCHEMA, STORED_SCHEMA, BatchInfo, marking_id_sql
+from avellino.store.schema import (
+    BASE_PROP,
+    MARKING_FIELDS,
+    MARKING_SCHEMA,
+    STORED_SCHEMA,
+    BatchInfo,
+    Proofs,
+    marking_id_sql,
+)
 
 #: The mapping checksum of batches imported from bundles (file checksum = the bundle's SHA-256).
 BUNDLE_MAPPING = "avellino-bundle-v1"
@@ -163,12 +176,15 @@ _ENCODED = ("entity_id", "schema", "prop", "marking_id", "batch_id")
 
 
 def read_checked(
-    path: Path, reader: BundleReader, check: Callable[[pa.Table], None], batch_id: str
-) -> tuple[pa.Table, pa.Table, int]:
+    path: Path, reader: BundleReader, check: Callable[[pa.Table], None], batch_id: str, proofs: Check | None = None
+) -> tuple[pa.Table, pa.Table, int, Proofs | None]:
     """Read the payload batch by batch to its very end (where the second hash is checked), checking each batch
     and keeping it only as lean, dictionary-encoded statements: memory grows with what the store will hold, not
-    with the payload's full-width text (a 2.8M-statement bundle: 1.75 GB peak read whole, see docs/nodes.md)."""
+    with the payload's full-width text (a 2.8M-statement bundle: 1.75 GB peak read whole, see docs/nodes.md).
+    With ``proofs``, every fact is hashed as it passes and the proof streams that follow the facts are read
+    (returned unchecked: ``Check.verify`` checks them)."""
     parts: list[pa.Table] = []
+    carried: Proofs | None = None
     marks: dict[str, dict[str, object]] = {}
     rows = 0
     engine = duckdb.connect()
@@ -178,6 +194,10 @@ def read_checked(
         for batch in stream:
             table = pa.Table.from_batches([batch])
             check(table)
+            if proofs is not None:
+                engine.register("_payload", table.append_column("_n", pa.array(range(table.num_rows), pa.int64())))
+                proofs.add(engine, "_payload")
+                engine.unregister("_payload")
             statements, markings = lean_tables(table, batch_id, engine)
             # copied into Arrow's own memory (DuckDB's result buffers are far larger than their rows)
             parts.append(
@@ -192,6 +212,8 @@ def read_checked(
             for m in markings.to_pylist():
                 marks.setdefault(str(m["marking_id"]), m)
             rows += table.num_rows
+        if proofs is not None:
+            carried = read_proofs(reader)
     except BundleRefused:
         raise
     except (pa.ArrowInvalid, pa.ArrowException, OSError, ValueError) as exc:
@@ -205,10 +227,10 @@ def read_checked(
         raise BundleRefused(str(path), "data follows the end of the payload")
     if not parts:
         empty = lean_tables(pa.Table.from_pylist([], schema=PAYLOAD_SCHEMA), batch_id)
-        return empty[0], empty[1], 0
+        return empty[0], empty[1], 0, carried
     statements = pa.concat_tables(parts).unify_dictionaries()
     markings = pa.Table.from_pylist(list(marks.values()), schema=MARKING_SCHEMA)
-    return statements, markings, rows
+    return statements, markings, rows, carried
 
 
 def receive_bundle(
@@ -233,14 +255,28 @@ def receive_bundle(
 
             def check(table: pa.Table) -> None:
                 check_facts(path, table, node, header, sender, today)
+                stranger = unknown_originators(table, header.sender, node.card_of)
+                if stranger is not None:
+                    raise BundleRefused(
+                        str(path),
+                        f"the fact of entity {stranger[1]} is passed on as {stranger[0]}'s, which is not a registered "
+                        f"partner of {node.name}: its originator's signature cannot be checked",
+                    )
 
             jit = check_jit(path, node, header, today)
-            statements, markings, rows = read_checked(path, reader, check, batch_id)
+            proofs = Check(header.sender)
+            statements, markings, rows, carried = read_checked(path, reader, check, batch_id, proofs)
+            try:
+                if carried is None:
+                    raise ProofRefused("the bundle carries no originator proofs")
+                kept = proofs.verify(carried, node.card_of)
+            except ProofRefused as exc:
+                raise BundleRefused(str(path), str(exc)) from exc
             if jit is not None:  # noted before the import: a JIT's facts are never held unmarked as such
                 from avellino.share.jit import note_received
 
                 note_received(node, jit, header.bundle_id, batch_id, header.sender, rows)
-            return _import(open_store, path, header, batch_id, statements, markings, rows)
+            return _import(open_store, path, header, batch_id, statements, markings, rows, kept)
         if header.kind == NOTICES:
             from avellino.share.withdraw import apply_notices
 
@@ -262,6 +298,7 @@ def _import(
     statements: pa.Table,
     markings: pa.Table,
     rows: int,
+    proofs: Proofs | None = None,
 ) -> ReceiveResult:
     result = ReceiveResult(path, header.bundle_id, header.kind, header.sender, statements=rows)
     checksum = file_sha256(path)
@@ -274,7 +311,7 @@ def _import(
         # the audit entry goes first: a receipt the log cannot record is not imported (the log may name an
         # import that then failed, never miss one that happened)
         record_receipt(store, header, result.statements, {"statements": rows})
-        result.added = store.write_batch(batch, statements, markings)
+        result.added = store.write_batch(batch, statements, markings, proofs)
     return result
 
 

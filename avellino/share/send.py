@@ -10,6 +10,10 @@ Besides the per-fact rules of ``policy.py``, a whole entity is held back when an
 resolved cluster) marks a protected person and the protected-category rule applies: otherwise another partner's
 statement about a victim (a name, a phone) would leave without the victim's safeguarding.
 
+The facts this node originated go with a manifest it signs once per bundle (``proofs.py``); facts of other
+originators go only with the proofs this node received with them, and are withheld (``no originator proof``)
+where it has none, since every receiver would refuse them.
+
 Every bundle sent is logged (``sent/log.jsonl`` and, per bundle, the statement ids in ``sent/BUNDLE.parquet``)
 so that withdrawals and corrections reach every node that received a fact.
 """
@@ -36,8 +40,17 @@ from avellino.model.markings import PROTECTED_VALUES
 from avellino.share.bundle import BundleWriter
 from avellino.share.node import Node, Partner
 from avellino.share.policy import SAFEGUARDING, Reason, Request, decide_table, purpose_kind
+from avellino.share.proofs import NO_PROOF, Onward, OwnManifest, own_leaves, write_proofs
 from avellino.store.base import Store
-from avellino.store.schema import MARKING_FIELDS, STATEMENT_SCHEMA, marking_id_sql
+from avellino.store.schema import (
+    MARKING_FIELDS,
+    PROOF_MANIFEST_SCHEMA,
+    PROOF_PAGE_SCHEMA,
+    PROOF_SALT_SCHEMA,
+    STATEMENT_SCHEMA,
+    Proofs,
+    marking_id_sql,
+)
 
 #: The statement columns a bundle carries: the fact and its full markings.
 PAYLOAD_COLUMNS = [
@@ -190,6 +203,8 @@ def send_bundle(
     entities: set[str] = set()
     con = duckdb.connect()
     con.execute("SET threads = 2")
+    own = OwnManifest(node)
+    onward: Onward | None = None
     try:
         con.register("prot", prot)
         con.register("wanted", wanted)
@@ -209,11 +224,37 @@ def send_bundle(
                 for reason, n in Counter(pc.drop_null(reasons).to_pylist()).items():
                     withheld[reason] += n
                 kept = rows.filter(go)
+                kept = kept.append_column("_row", pa.array(range(kept.num_rows), pa.int64()))
+                mine = pc.equal(kept.column("originator"), node.name)
+                if not pc.all(mine).as_py() and kept.num_rows:
+                    if onward is None:  # the proofs this node holds of others' facts, read once when first needed
+                        onward = Onward(con, store.read_proofs(None), node.name)
+                    con.register("_others", kept.filter(pc.invert(mine)))
+                    found = onward.find("_others")
+                    con.unregister("_others")
+                    proven = pc.or_(mine, pc.is_in(kept.column("_row"), value_set=found.column("_row")))
+                    unproven = kept.num_rows - int(pc.sum(proven.cast(pa.int64())).as_py() or 0)
+                    if unproven:
+                        withheld[NO_PROOF] += unproven
+                    onward.use(found)
+                    kept = kept.filter(proven)
+                    mine = pc.equal(kept.column("originator"), node.name)
                 if kept.num_rows:
+                    con.register("_mine", kept.filter(mine))
+                    own.add(own_leaves(con, "_mine", own.key))
+                    con.unregister("_mine")
                     stream.write_table(kept.select(PAYLOAD_COLUMNS).cast(PAYLOAD_SCHEMA))
                     sent.write_table(kept.select(["statement_id", "entity_id", "originator"]).cast(SENT_SCHEMA))
                     statements += kept.num_rows
                     entities.update(pc.unique(kept.column("entity_id")).to_pylist())
+        # after the facts: this node's manifest of its own facts, and the proofs of others' facts passed on
+        manifest = pa.Table.from_pylist([own.row()], schema=PROOF_MANIFEST_SCHEMA)
+        if onward is None:
+            write_proofs(writer, Proofs(manifest, PROOF_PAGE_SCHEMA.empty_table(), PROOF_SALT_SCHEMA.empty_table()))
+        else:
+            carried = onward.proofs()
+            write_proofs(writer, Proofs(pa.concat_tables([manifest, carried.manifests]), carried.pages,
+                                        carried.salts))  # fmt: skip
         writer.finish()
     except BaseException:
         writer.abort()

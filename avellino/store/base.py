@@ -19,7 +19,7 @@ from followthemoney.statement import Statement, StatementEntity
 
 from avellino.model import model
 from avellino.model.markings import PROTECTED_CATEGORIES
-from avellino.store.schema import BASE_PROP, STATEMENT_COLUMNS, BatchInfo
+from avellino.store.schema import BASE_PROP, STATEMENT_COLUMNS, BatchInfo, Proofs
 
 #: Derived tables that areas may keep in the store (clusters, judgements, forecasts...). Names are checked so
 #: a typo cannot create a stray table and so SQL identifiers are always safe.
@@ -69,8 +69,11 @@ class Store(ABC):
 
     # -- primitives each backend implements -------------------------------------------------------------
     @abstractmethod
-    def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
-        """Write one batch atomically: all statements and the batch record, or nothing. A statement already
+    def write_batch(
+        self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None, proofs: Proofs | None = None
+    ) -> int:
+        """Write one batch atomically: all statements and the batch record (and ``proofs``, the originator proofs
+        that came with a received bundle, a row already stored kept once), or nothing. A statement already
         stored (same entity, property, value and markings) is skipped. Returns the number of statements added.
         Where writers run at once (PostgreSQL), a batch whose file and mapping checksums are already stored, as
         when another writer imported the same file meanwhile, is not written: ``BatchExists`` names the earlier
@@ -79,6 +82,11 @@ class Store(ABC):
         ``statements`` is either full width (STATEMENT_SCHEMA, markings inline) with ``markings`` None, or lean
         (STORED_SCHEMA, with ``marking_id``) with ``markings`` the marking sets it refers to (MARKING_SCHEMA). In
         a lean table an ``id`` statement's value may be NULL: it is the entity id (ingest sends it so)."""
+
+    @abstractmethod
+    def read_proofs(self, originators: Sequence[str] | None = None) -> Proofs:
+        """The originator proofs kept for ``originators``' facts (None: every originator's; ``share/proofs.py``):
+        their manifests, pages and salts. A workspace that never received any has none."""
 
     @abstractmethod
     def find_batch(self, file_sha256: str, mapping_sha256: str) -> BatchInfo | None:

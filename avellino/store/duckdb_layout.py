@@ -27,6 +27,7 @@ import duckdb
 
 from avellino.errors import StoreError
 from avellino.store.duckdb_tx import registered, transaction
+from avellino.store.proofs_sql import DUCKDB_TABLES as PROOF_TABLES
 from avellino.store.schema import BASE_PROP, MARKING_SCHEMA, prop_types_table
 
 #: Bump when the on-disk layout changes; ``open`` upgrades older workspaces in place.
@@ -82,7 +83,7 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     with transaction(con, _model_props=prop_types_table()):
         if "stmt" in tables and "layout" not in tables:
             _upgrade_from_v1(con)
-        for sql in TABLES:
+        for sql in TABLES + PROOF_TABLES:  # proof tables: not required of a workspace read (see proofs_sql.py)
             con.execute(sql)
         version = con.execute("SELECT max(version) FROM layout").fetchall()[0][0]
         if version is None:

@@ -24,10 +24,15 @@ from avellino.store import duckdb_layout as layout
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
 from avellino.store.duckdb_keys import Keyed, key_statements
 from avellino.store.duckdb_tx import registered, transaction
+from avellino.store.proofs_sql import KEYS as PROOF_KEYS
 from avellino.store.schema import (
     DELETE_SCHEMA,
+    PROOF_MANIFEST_SCHEMA,
+    PROOF_PAGE_SCHEMA,
+    PROOF_SALT_SCHEMA,
     STATEMENT_COLUMNS,
     BatchInfo,
+    Proofs,
     lean_from_full_sql,
     markings_from_full_sql,
 )
@@ -71,9 +76,48 @@ class DuckDBStore(Store):
     def _create(self) -> None:
         layout.create(self.con)
 
-    def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
+    def write_batch(
+        self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None, proofs: Proofs | None = None
+    ) -> int:
         with transaction(self.con, _incoming=statements):
-            return self._write_in_tx(batch, statements, markings)
+            added = self._write_in_tx(batch, statements, markings)
+            if proofs is not None:
+                self._write_proofs(proofs)
+            return added
+
+    def _write_proofs(self, proofs: Proofs) -> None:
+        """Proof rows not stored yet, inside the caller's transaction."""
+        for table, data in (("proof_manifests", proofs.manifests), ("proof_pages", proofs.pages),
+                            ("proof_salts", proofs.salts)):  # fmt: skip
+            if not data.num_rows:
+                continue
+            on = " AND ".join(f"p.{k} = n.{k}" for k in PROOF_KEYS[table])
+            with registered(self.con, _proofs=data):
+                self.con.execute(
+                    f"INSERT INTO {table} SELECT DISTINCT ON ({', '.join(PROOF_KEYS[table])}) * FROM _proofs n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} p WHERE {on})"
+                )
+
+    def read_proofs(self, originators: Sequence[str] | None = None) -> Proofs:
+        # a cursor of its own: a send reads proofs while it scans statements on another
+        cur = self.con.cursor()
+        try:
+            exists = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'proof_manifests'")
+            if not exists.fetchall()[0][0] or (originators is not None and not originators):
+                return Proofs(PROOF_MANIFEST_SCHEMA.empty_table(), PROOF_PAGE_SCHEMA.empty_table(),
+                              PROOF_SALT_SCHEMA.empty_table())  # fmt: skip
+            ids = "SELECT manifest_id FROM proof_manifests WHERE $every OR originator IN (SELECT unnest($o))"
+            params: dict[str, object] = {"o": list(originators or []), "every": originators is None}
+            tables = [
+                cur.sql(f"SELECT {', '.join(schema.names)} FROM {name} WHERE manifest_id IN ({ids})", params=params)
+                .to_arrow_table()
+                .cast(schema)
+                for name, schema in (("proof_manifests", PROOF_MANIFEST_SCHEMA), ("proof_pages", PROOF_PAGE_SCHEMA),
+                                     ("proof_salts", PROOF_SALT_SCHEMA))
+            ]  # fmt: skip
+        finally:
+            cur.close()
+        return Proofs(*tables)
 
     def _write_in_tx(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None) -> int:
         """The batch's rows (``statements``, registered as ``_incoming``) and record, inside the caller's

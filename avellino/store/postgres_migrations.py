@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from avellino.share.audit_sql import POSTGRES_MIGRATION_SQL
+from avellino.store.proofs_sql import POSTGRES_MIGRATION_SQL as PROOFS_SQL
 
 #: Version 1: the layout the first PostgreSQL backend created on every connection (un-versioned). A database
 #: that has these tables and no ``schema_version`` is taken to be at version 1.
@@ -125,6 +126,9 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "audit log", POSTGRES_MIGRATION_SQL),
     Migration(5, "derived tables made by the owner's function", DERIVED_TABLES_SQL,
               writer_functions=("avellino_derived_table(TEXT, TEXT[], TEXT[])",)),
+    # store/proofs_sql.py: originator proofs kept with received bundles (share/proofs.py)
+    Migration(6, "originator proofs", PROOFS_SQL,
+              writer={"proof_manifests": "INSERT", "proof_pages": "INSERT", "proof_salts": "INSERT"}),
 ]  # fmt: skip
 
 #: The schema version this Avellino reads and writes.

@@ -22,15 +22,20 @@ import pyarrow.csv as pacsv
 from avellino.errors import BatchExists, StoreError
 from avellino.store import postgres_schema
 from avellino.store.base import Store, aggregate_query, check_table_name, statements_query
+from avellino.store.proofs_sql import KEYS as PROOF_KEYS
 from avellino.store.schema import (
     BASE_PROP,
     DELETE_SCHEMA,
     MARKING_SCHEMA,
+    PROOF_MANIFEST_SCHEMA,
+    PROOF_PAGE_SCHEMA,
+    PROOF_SALT_SCHEMA,
     STATEMENT_COLUMNS,
     STATEMENT_SCHEMA,
     STORED_COLUMNS,
     STORED_SCHEMA,
     BatchInfo,
+    Proofs,
     lean_from_full_sql,
     markings_from_full_sql,
 )
@@ -131,14 +136,44 @@ class PostgresStore(Store):
                 for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
                     copy.write_row(row)
 
-    def write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None) -> int:
+    def write_batch(
+        self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None, proofs: Proofs | None = None
+    ) -> int:
         with self._writing("import a file"):
-            return self._retrying(lambda: self._write_batch(batch, statements, markings))
+            return self._retrying(lambda: self._write_batch(batch, statements, markings, proofs))
 
-    def _write_batch(self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None) -> int:
+    def _write_batch(
+        self, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None, proofs: Proofs | None
+    ) -> int:
         with self.con.transaction(), self.con.cursor() as cur:
             self._claim_batch(cur, batch)
-            return self._write_in_tx(cur, batch, statements, markings)
+            added = self._write_in_tx(cur, batch, statements, markings)
+            if proofs is not None:
+                self._write_proofs(cur, proofs)
+            return added
+
+    def _write_proofs(self, cur: Any, proofs: Proofs) -> None:
+        """Proof rows not stored yet, inside the caller's transaction."""
+        for table, data in (("proof_manifests", proofs.manifests), ("proof_pages", proofs.pages),
+                            ("proof_salts", proofs.salts)):  # fmt: skip
+            if not data.num_rows:
+                continue
+            cur.execute(f"CREATE TEMP TABLE incoming_{table} (LIKE {table}) ON COMMIT DROP")
+            self._copy(cur, f"incoming_{table}", data)
+            keys = ", ".join(PROOF_KEYS[table])
+            cur.execute(
+                f"INSERT INTO {table} SELECT * FROM incoming_{table} ORDER BY {keys} ON CONFLICT ({keys}) DO NOTHING"
+            )
+
+    def read_proofs(self, originators: Sequence[str] | None = None) -> Proofs:
+        ids = "SELECT manifest_id FROM proof_manifests WHERE %s OR originator = ANY(%s)"
+        out = []
+        for table, schema in (("proof_manifests", PROOF_MANIFEST_SCHEMA), ("proof_pages", PROOF_PAGE_SCHEMA),
+                              ("proof_salts", PROOF_SALT_SCHEMA)):  # fmt: skip
+            cols = ", ".join(schema.names)
+            params = (originators is None, list(originators or []))
+            out.append(self._arrow(f"SELECT {cols} FROM {table} WHERE manifest_id IN ({ids})", params, schema))
+        return Proofs(*out)
 
     def replace_statements(
         self, targets: pa.Table, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None

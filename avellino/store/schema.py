@@ -138,3 +138,29 @@ def lean_from_full_sql(source: str) -> str:
 def markings_from_full_sql(source: str) -> str:
     fields = ", ".join(MARKING_FIELDS)
     return f"SELECT DISTINCT {marking_id_sql()} AS marking_id, {fields} FROM {source}"
+
+
+#: Originator proofs a node keeps so that it can pass other originators' facts on (``share/proofs.py``): signed
+#: manifests (``salt_key`` only for manifests received from their originator), pages of leaf hashes, and the salts
+#: of facts received onward.
+PROOF_MANIFEST_SCHEMA = pa.schema(
+    [
+        ("manifest_id", pa.string()),
+        ("originator", pa.string()),
+        ("body", pa.string()),
+        ("signature", pa.binary()),
+        ("page_hashes", pa.binary()),
+        ("salt_key", pa.string()),
+    ]
+)
+PROOF_PAGE_SCHEMA = pa.schema([("manifest_id", pa.string()), ("page_no", pa.int32()), ("leaves", pa.binary())])
+PROOF_SALT_SCHEMA = pa.schema([("manifest_id", pa.string()), ("fact_hash", pa.string()), ("salt", pa.string())])
+
+
+@dataclass(frozen=True)
+class Proofs:
+    """Originator proofs written with a batch (``Store.write_batch``) or read back (``Store.read_proofs``)."""
+
+    manifests: pa.Table
+    pages: pa.Table
+    salts: pa.Table

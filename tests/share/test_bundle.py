@@ -40,15 +40,30 @@ def _uk_facts() -> list[dict[str, object]]:
         *person("uk-nca--p3", "Samira Tesfay", "UK-NCA", category="victim"),  # protected: held back
         *person("uk-nca--p4", "Old Record", "UK-NCA", review=PAST),  # past review: held back
         *person("uk-nca--p5", "Not For France", "UK-NCA", handling="H3", note="not:FR"),  # H3 excludes FR
+    ]
+
+
+def _de_facts() -> list[dict[str, object]]:
+    return [
         *person("de-bpol--d1", "Arben Hoxha", "DE-BPOL", tlp="AMBER"),  # DE's AMBER: never onward
         *person("de-bpol--d2", "Ali Green", "DE-BPOL", tlp="GREEN"),  # DE's GREEN H0: may go onward
         *person("de-bpol--d3", "Secret Source", "DE-BPOL", tlp="GREEN", handling="H2"),  # DE's H2: never onward
     ]
 
 
+def _uk_holds_de_facts(three: dict[str, tuple[Path, Node]]) -> None:
+    """DE shares its facts with UK in a bundle (so UK holds DE's proofs and may pass the GREEN ones on)."""
+    (uk_ws, uk), (de_ws, de) = three["UK-NCA"], three["DE-BPOL"]
+    write(de_ws, _de_facts(), name="de")
+    with open_store(de_ws) as store:
+        send_bundle(store, de, [de.partner("UK-NCA")], "investigation", de_ws / "to-uk.avb")
+    receive_bundle(lambda: open_store(uk_ws), uk, de_ws / "to-uk.avb")
+
+
 def test_send_and_receive_keep_markings_and_count_what_is_withheld(three: dict[str, tuple[Path, Node]]) -> None:
     (uk_ws, uk), (fr_ws, fr) = three["UK-NCA"], three["FR-OCRIEST"]
     write(uk_ws, _uk_facts())
+    _uk_holds_de_facts(three)
     with open_store(uk_ws) as store:
         sent = send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "to-fr.avb")
     assert sent.withheld == {
@@ -82,6 +97,11 @@ def test_send_and_receive_keep_markings_and_count_what_is_withheld(three: dict[s
     assert [(x["bundle_id"], x["recipients"], x["statements"]) for x in sent_log(uk)] == [
         (sent.bundle_id, ["FR-OCRIEST"], 6)
     ]
+    # DE's fact went on with DE's proof; a fact UK holds of DE without one (ingested from a file) is withheld
+    write(uk_ws, person("de-bpol--d9", "From A File", "DE-BPOL", tlp="GREEN"), name="de-file")
+    with open_store(uk_ws) as store:
+        again = send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "again.avb")
+    assert again.withheld["no originator proof"] == 2 and again.statements == 6
 
 
 def test_a_bundle_to_several_partners_holds_only_what_all_may_have(three: dict[str, tuple[Path, Node]]) -> None:
@@ -220,28 +240,43 @@ def test_postgresql_workspaces_send_receive_and_withdraw(tmp_path: Path) -> None
     uk, fr = init_node(tmp_path / "uk-node", "UK-NCA", "GB"), init_node(tmp_path / "fr-node", "FR-OCRIEST", "FR")
     register(uk, fr)
     register(fr, uk)
+    de_ws, de = make_node(tmp_path, "DE-BPOL", "DE")
+    register(fr, de)
+    register(de, fr)
+    register(de, uk)  # DE checks UK's proofs of the facts FR passes on
+    green = person("uk-nca--g", "Onward Green", "UK-NCA", tlp="GREEN")
     with PostgresStore(uk_url) as store:
         store.write_batch(
             BatchInfo("uk", "uk.csv", "uk", "m", 1, 1, dt.datetime.now()),
-            pa.Table.from_pylist(_uk_facts(), schema=STATEMENT_SCHEMA),
+            pa.Table.from_pylist(_uk_facts() + _de_facts() + green, schema=STATEMENT_SCHEMA),
         )
         sent = send_bundle(store, uk, [uk.partner("FR-OCRIEST")], "investigation", tmp_path / "pg.avb")
-    assert sent.statements == 6
+    # DE's facts were ingested at UK, not received from DE: no proof, withheld
+    assert (sent.statements, sent.withheld["no originator proof"]) == (6, 2)
     got = receive_bundle(lambda: PostgresStore(fr_url), fr, tmp_path / "pg.avb")
     assert got.added == 6
     with PostgresStore(fr_url) as store:
         names = statements_of(store)
-    assert {n for _e, p, n in names if p == "name"} == {"Muhammad Al-Hassan", "Dilan Ahmed", "Ali Green"}
+        kept = store.read_proofs(["UK-NCA"])
+    assert {n for _e, p, n in names if p == "name"} == {"Muhammad Al-Hassan", "Dilan Ahmed", "Onward Green"}
+    assert kept.manifests.num_rows == 1 and kept.pages.num_rows == 1
+    # FR (PostgreSQL) passes UK's GREEN fact on to DE with UK's proof
+    with PostgresStore(fr_url) as store:
+        onward = send_bundle(store, fr, [fr.partner("DE-BPOL")], "investigation", tmp_path / "pg-de.avb")
+    assert onward.statements == 2
+    receive_bundle(lambda: open_store(de_ws), de, tmp_path / "pg-de.avb")
+    assert {r[2] for r in held(de_ws) if r[1] == "name"} == {"Onward Green"}
     notice = make_notice(uk, WITHDRAWAL, entities=["uk-nca--p2"])
     write_notices(uk, [uk.partner("FR-OCRIEST")], [notice], tmp_path / "w.avb", "withdrawal")
     assert receive_bundle(lambda: PostgresStore(fr_url), fr, tmp_path / "w.avb").withdrawn == 2
     with PostgresStore(fr_url) as store:
-        assert {e for e, _p, _n in statements_of(store)} == {"uk-nca--p1", "de-bpol--d2"}
+        assert {e for e, _p, _n in statements_of(store)} == {"uk-nca--p1", "uk-nca--g"}
 
 
 def test_send_only_the_named_entities(three: dict[str, tuple[Path, Node]]) -> None:
     (uk_ws, uk), (fr_ws, fr) = three["UK-NCA"], three["FR-OCRIEST"]
     write(uk_ws, _uk_facts())
+    _uk_holds_de_facts(three)
     with open_store(uk_ws) as store:
         sent = send_bundle(
             store, uk, [uk.partner("FR-OCRIEST")], "investigation", uk_ws / "some.avb", ["uk-nca--p1", "uk-nca--p3"]

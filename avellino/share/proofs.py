@@ -1,0 +1,493 @@
+"""Originator proofs: what lets a node check that a fact passed on to it by a partner really is its originator's.
+
+A bundle's signature proves who *sent* it. When node B passes on facts that A shared with it (an allowed onward
+share), node C must not take B's word that A is their originator: B could otherwise invent facts under A's name
+(and A's markings). So every node signs, besides the bundle, a *manifest* of the facts it originated in that
+bundle, and keeps the manifests it receives, so that it can pass them on with the facts they cover.
+
+Per fact (in SQL, vectorised, never a Python call per statement):
+
+* ``fact_hash`` = SHA-256 of a canonical, length-prefixed encoding of the fact: entity id, schema, property,
+  value, all markings (originator, handling code and note, TLP, evaluation, data-subject category, retention
+  review) and the statement id as the stores compute it (``md5(entity|prop|value|marking_id)``).
+* ``salt`` = the first 128 bits of SHA-256(manifest's salt key, fact_hash); ``leaf`` = SHA-256(salt, fact_hash).
+
+Leaves are cut, in bundle order, into pages of :data:`PAGE` leaves; a page's hash is SHA-256 of its leaves. The
+manifest body names the originator and its card's fingerprint, the number of facts and pages and the SHA-256 of
+the page hashes, and is signed ONCE with the originator's Ed25519 key (one signature per bundle, however many
+facts: one per fact would cost more than the import of a million statements).
+
+What travels (after the facts, in the same encrypted payload, as three Arrow IPC streams):
+
+* ``manifests``: body, signature and page hashes of every manifest involved; for the sender's own manifest also
+  its salt key, so that the receiver can recompute every leaf from the facts and compare every page.
+* ``pages``: for facts the sender passes on, the pages of the originator's manifests that hold them.
+* ``salts``: for those facts only, (manifest, fact_hash, salt).
+
+Why salts: a page holds the leaves of up to 255 other facts, which the onward receiver may not have been allowed
+to see (an H2 or RED fact of the same person). An unsalted hash would let it confirm a guess ("is this person an
+informant?") by hashing the guess; a salted leaf is worthless without its salt, and only the salts of the facts
+passed on travel onward (the salt key stays with the first receiver).
+
+Bounded: what one onward bundle carries per originator manifest is at most its page-hash list (32 bytes per
+:data:`PAGE` facts) plus one page (8 KiB) per page touched, never more than 32 bytes per fact of the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+
+from avellino.share.node import Card, Node, canonical_json
+from avellino.store.schema import (
+    PROOF_MANIFEST_SCHEMA,
+    PROOF_PAGE_SCHEMA,
+    PROOF_SALT_SCHEMA,
+    Proofs,
+    marking_id_sql,
+)
+
+#: Leaves per page: 8 KiB of hashes, the most an onward bundle carries to prove one fact.
+PAGE = 256
+LEAF_BYTES = 32
+MANIFEST_VERSION = 1
+MANIFEST_CONTEXT = b"avellino-manifest-v1"
+PAGE_CONTEXT = b"avellino-page-v1"
+#: Withheld at a send: a fact of another originator this node holds no manifest for (it was not received from
+#: that originator with a proof, e.g. ingested from a file), which every receiver would refuse.
+NO_PROOF = "no originator proof"
+
+#: The fields a fact hash covers, in order (``statement_id`` is computed, see :func:`fact_hash_sql`).
+FACT_FIELDS = (
+    "entity_id",
+    "schema",
+    "prop",
+    "value",
+    "originator",
+    "handling_code",
+    "handling_note",
+    "tlp",
+    "evaluation",
+    "subject_category",
+    "retention_review",
+)
+
+
+def _encoded(expr: str) -> str:
+    """One field, length-prefixed (bytes) so that no two different facts encode alike; NULL is '~'."""
+    text = f"CAST({expr} AS VARCHAR)"
+    return f"coalesce(CAST(strlen({text}) AS VARCHAR) || ':' || {text}, '~')"
+
+
+def statement_id_sql(alias: str = "") -> str:
+    """The statement id as both stores' ``statements`` view computes it, from a payload row."""
+    p = f"{alias}." if alias else ""
+    mid = marking_id_sql({f: f"{p}{f}" for f in FACT_FIELDS[4:]})
+    return f"md5(concat_ws('|', {p}entity_id, {p}prop, {p}value, {mid}))"
+
+
+def fact_hash_sql(alias: str = "") -> str:
+    """DuckDB SQL for a payload row's fact hash (64 hex characters)."""
+    p = f"{alias}." if alias else ""
+    parts = [_encoded(f"{p}{f}") for f in FACT_FIELDS] + [_encoded(statement_id_sql(alias))]
+    return "sha256('avellino-fact-v1|' || " + " || '|' || ".join(parts) + ")"
+
+
+def salt_sql(key: str, fact_hash: str) -> str:
+    return f"left(sha256('avellino-salt-v1|' || {key} || '|' || {fact_hash}), 32)"
+
+
+def leaf_sql(salt: str, fact_hash: str) -> str:
+    """A fact's leaf as a 32-byte BLOB."""
+    return f"unhex(sha256('avellino-leaf-v1|' || {salt} || '|' || {fact_hash}))"
+
+
+def contiguous(leaves: pa.Array | pa.ChunkedArray) -> bytes:
+    """32-byte values (binary) as one byte string, in order."""
+    if isinstance(leaves, pa.ChunkedArray):
+        leaves = pa.concat_arrays(leaves.chunks) if leaves.num_chunks else pa.array([], pa.binary())
+    if not len(leaves):
+        return b""
+    fixed = leaves.cast(pa.binary(LEAF_BYTES))
+    data = fixed.buffers()[1]
+    assert data is not None
+    return data.to_pybytes()[fixed.offset * LEAF_BYTES : (fixed.offset + len(fixed)) * LEAF_BYTES]
+
+
+def page_hash(leaves: bytes) -> bytes:
+    return hashlib.sha256(PAGE_CONTEXT + leaves).digest()
+
+
+def pages_of(leaves: bytes) -> list[bytes]:
+    step = PAGE * LEAF_BYTES
+    return [leaves[i : i + step] for i in range(0, len(leaves), step)]
+
+
+def page_count(facts: int) -> int:
+    return (facts + PAGE - 1) // PAGE
+
+
+class ProofRefused(ValueError):
+    """A proof that does not hold; receive.py turns it into BundleRefused naming the bundle."""
+
+
+# -- the sender's own manifest -----------------------------------------------------------------------------
+
+
+class OwnManifest:
+    """The manifest of the facts this node originated in one bundle, built page by page as they stream out."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.manifest_id = uuid.uuid4().hex
+        self.key = os.urandom(32).hex()
+        self.facts = 0
+        self._pending = bytearray()
+        self._hashes = bytearray()
+
+    def add(self, leaves: pa.Array | pa.ChunkedArray) -> None:
+        self._pending += contiguous(leaves)
+        self.facts += len(leaves)
+        step = PAGE * LEAF_BYTES
+        full = len(self._pending) // step * step
+        for page in pages_of(bytes(self._pending[:full])):
+            self._hashes += page_hash(page)
+        del self._pending[:full]
+
+    def row(self) -> dict[str, Any]:
+        """The signed manifest, as a row of PROOF_MANIFEST_SCHEMA (with its salt key: for the receiver only)."""
+        if self._pending:
+            self._hashes += page_hash(bytes(self._pending))
+            self._pending = bytearray()
+        hashes = bytes(self._hashes)
+        body = manifest_body(self.node.name, self.node.card.fingerprint, self.manifest_id, self.facts, hashes)
+        signature = self.node.sign(MANIFEST_CONTEXT + canonical_json(body))
+        return {"manifest_id": self.manifest_id, "originator": self.node.name, "body": canonical_json(body).decode(),
+                "signature": signature, "page_hashes": hashes, "salt_key": self.key}  # fmt: skip
+
+
+def manifest_body(originator: str, fingerprint: str, manifest_id: str, facts: int, hashes: bytes) -> dict[str, Any]:
+    return {
+        "avellino_manifest": MANIFEST_VERSION,
+        "manifest_id": manifest_id,
+        "originator": originator,
+        "fingerprint": fingerprint,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "facts": facts,
+        "page_size": PAGE,
+        "pages": page_count(facts),
+        "pages_sha256": hashlib.sha256(hashes).hexdigest(),
+    }
+
+
+def own_leaves(con: duckdb.DuckDBPyConnection, table: str, key: str) -> pa.Array:
+    """The leaves of the registered ``table`` (payload rows numbered by ``_row``, in that order) under the salt
+    key ``key``."""
+    sql = (
+        f"SELECT {leaf_sql(salt_sql('$key', 'h'), 'h')} AS leaf FROM "
+        f"(SELECT {fact_hash_sql()} AS h, _row FROM {table}) ORDER BY _row"
+    )
+    return con.sql(sql, params={"key": key}).to_arrow_table().column("leaf").combine_chunks()
+
+
+# -- passing other originators' facts on -------------------------------------------------------------------
+
+
+def explode(pages: pa.Table) -> pa.Table:
+    """(manifest_id, page_no, leaf) for every leaf of ``pages`` (PROOF_PAGE_SCHEMA)."""
+    data = bytearray()
+    manifests: list[str] = []
+    numbers: list[int] = []
+    for row in pages.to_pylist():
+        leaves = bytes(row["leaves"])
+        n = len(leaves) // LEAF_BYTES
+        data += leaves[: n * LEAF_BYTES]
+        manifests += [row["manifest_id"]] * n
+        numbers += [row["page_no"]] * n
+    count = len(manifests)
+    leaf = pa.Array.from_buffers(pa.binary(LEAF_BYTES), count, [None, pa.py_buffer(bytes(data))])
+    return pa.table({"manifest_id": pa.array(manifests, pa.string()), "page_no": pa.array(numbers, pa.int32()),
+                     "leaf": leaf.cast(pa.binary())})  # fmt: skip
+
+
+class Onward:
+    """Finds, batch by batch, the proofs of other originators' facts this node sends on, and collects what the
+    bundle must carry for them. Loaded once per send from the store's proofs (of every originator but this node)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, proofs: Proofs, me: str):
+        self.con = con
+        manifests = proofs.manifests.filter(pc.not_equal(proofs.manifests.column("originator"), me))
+        self.manifests = {r["manifest_id"]: r for r in manifests.to_pylist()}
+        keyed = manifests.filter(pc.is_valid(manifests.column("salt_key"))).select(["manifest_id", "originator",
+                                                                                    "salt_key"])  # fmt: skip
+        salts = proofs.salts.join(manifests.select(["manifest_id", "originator"]), "manifest_id", join_type="inner")
+        con.register("_keyed", keyed)
+        con.register("_salts", salts)
+        self._pages = proofs.pages
+        con.register("_leaves", explode(proofs.pages))
+        self.used_pages: set[tuple[str, int]] = set()
+        self.used_salts: list[pa.Table] = []
+
+    def find(self, table: str) -> pa.Table:
+        """For each row of the registered ``table`` (payload rows with a ``_row`` number; other originators'
+        facts only): (_row, manifest_id, page_no, fact_hash, salt) of one proof, or none when there is none."""
+        sql = (
+            f"WITH f AS (SELECT _row, originator, {fact_hash_sql()} AS h FROM {table}), "
+            "c AS (SELECT f._row, f.h, k.manifest_id, "
+            f"{salt_sql('k.salt_key', 'f.h')} AS salt FROM f JOIN _keyed k ON k.originator = f.originator "
+            "UNION ALL SELECT f._row, f.h, s.manifest_id, s.salt FROM f "
+            "JOIN _salts s ON s.originator = f.originator AND s.fact_hash = f.h) "
+            "SELECT c._row, arg_min(c.manifest_id, l.page_no) AS manifest_id, min(l.page_no) AS page_no, "
+            "arg_min(c.h, l.page_no) AS fact_hash, arg_min(c.salt, l.page_no) AS salt "
+            f"FROM c JOIN _leaves l ON l.manifest_id = c.manifest_id AND l.leaf = {leaf_sql('c.salt', 'c.h')} "
+            "GROUP BY c._row"
+        )
+        return self.con.sql(sql).to_arrow_table()
+
+    def use(self, found: pa.Table) -> None:
+        """Note the proofs of facts that go into the bundle."""
+        pairs = found.select(["manifest_id", "page_no"]).group_by(["manifest_id", "page_no"]).aggregate([])
+        for pair in pairs.to_pylist():
+            self.used_pages.add((str(pair["manifest_id"]), int(pair["page_no"])))
+        self.used_salts.append(found.select(["manifest_id", "fact_hash", "salt"]))
+
+    def proofs(self) -> Proofs:
+        """What the bundle carries for the facts passed on: their manifests (without salt keys), pages, salts."""
+        ids = sorted({m for m, _ in self.used_pages})
+        manifests = [{**self.manifests[m], "salt_key": None} for m in ids]
+        keep = pa.array([f"{m}/{p}" for m, p in sorted(self.used_pages)], pa.string())
+        tag = pc.binary_join_element_wise(
+            self._pages.column("manifest_id"), pc.cast(self._pages.column("page_no"), pa.string()), "/"
+        )
+        pages = self._pages.filter(pc.is_in(tag, value_set=keep))
+        salts = pa.concat_tables([t.cast(PROOF_SALT_SCHEMA) for t in self.used_salts]) if self.used_salts else None
+        if salts is not None:
+            salts = salts.group_by(PROOF_SALT_SCHEMA.names).aggregate([])
+        return Proofs(
+            pa.Table.from_pylist(manifests, schema=PROOF_MANIFEST_SCHEMA),
+            pages.cast(PROOF_PAGE_SCHEMA),
+            (salts or PROOF_SALT_SCHEMA.empty_table()).cast(PROOF_SALT_SCHEMA),
+        )
+
+
+def write_proofs(sink: Any, proofs: Proofs) -> None:
+    """The three proof streams, after the facts stream, into a bundle writer."""
+    for table, schema in (
+        (proofs.manifests, PROOF_MANIFEST_SCHEMA),
+        (proofs.pages, PROOF_PAGE_SCHEMA),
+        (proofs.salts, PROOF_SALT_SCHEMA),
+    ):
+        with ipc.new_stream(sink, schema) as stream:
+            stream.write_table(table.select(schema.names).cast(schema))
+
+
+def read_proofs(source: Any) -> Proofs:
+    """The three proof streams that follow the facts in a bundle's payload."""
+    tables = []
+    for schema in (PROOF_MANIFEST_SCHEMA, PROOF_PAGE_SCHEMA, PROOF_SALT_SCHEMA):
+        table = ipc.open_stream(source).read_all()
+        if table.schema.names != schema.names:
+            raise ProofRefused(f"the proofs are not a bundle's (columns {', '.join(table.schema.names)})")
+        tables.append(table.cast(schema))
+    return Proofs(*tables)
+
+
+# -- receiving ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """A checked manifest: its body, and its originator's card."""
+
+    body: dict[str, Any]
+    hashes: bytes
+    row: dict[str, Any]
+
+
+def check_manifest(row: dict[str, Any], card_of: Callable[[str], Card | None]) -> Received:
+    """A manifest whose signature is its originator's registered card's, and whose page hashes are the ones it
+    signed (ProofRefused otherwise)."""
+    try:
+        body = json.loads(str(row["body"]))
+        originator = str(body["originator"])
+        facts, pages = int(body["facts"]), int(body["pages"])
+        if body.get("avellino_manifest") != MANIFEST_VERSION or body.get("page_size") != PAGE:
+            raise ValueError("unknown manifest version or page size")
+        if body["manifest_id"] != row["manifest_id"] or originator != row["originator"]:
+            raise ValueError("the manifest's row and body disagree")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProofRefused(f"a manifest is not readable ({exc})") from exc
+    card = card_of(originator)
+    if card is None:
+        raise ProofRefused(f"a manifest is signed as {originator}, which is not a registered partner")
+    signature = bytes(row["signature"] or b"")
+    if body.get("fingerprint") != card.fingerprint or not card.verify(
+        MANIFEST_CONTEXT + canonical_json(body), signature
+    ):
+        raise ProofRefused(f"manifest {row['manifest_id']} is not signed by its originator {originator}")
+    hashes = bytes(row["page_hashes"] or b"")
+    if pages != page_count(facts) or len(hashes) != pages * LEAF_BYTES:
+        raise ProofRefused(f"manifest {row['manifest_id']} of {originator} has the wrong number of pages")
+    if hashlib.sha256(hashes).hexdigest() != body.get("pages_sha256"):
+        raise ProofRefused(f"the page hashes of manifest {row['manifest_id']} of {originator} are not the signed ones")
+    return Received(body, hashes, row)
+
+
+@dataclass
+class Check:
+    """What a receiver collects while it reads a bundle's facts (the fact hashes it will check at the end)."""
+
+    sender: str
+    own: list[pa.Array] = field(default_factory=list)
+    others: list[pa.Table] = field(default_factory=list)
+
+    def add(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Hash the facts of the registered payload ``table``: the sender's own in order, the others with what
+        names them in an error."""
+        # kept as 32 bytes per fact, not 64 hex characters: a big bundle's own facts are millions
+        own = con.sql(
+            f"SELECT unhex({fact_hash_sql()}) AS h FROM {table} WHERE originator = $sender",
+            params={"sender": self.sender},
+        ).to_arrow_table()
+        self.own.append(own.column("h").combine_chunks())
+        others = con.sql(
+            f"SELECT originator, entity_id, prop, {statement_id_sql()} AS statement_id, {fact_hash_sql()} AS h "
+            f"FROM {table} WHERE originator <> $sender",
+            params={"sender": self.sender},
+        ).to_arrow_table()
+        if others.num_rows:
+            self.others.append(others)
+
+    def verify(self, proofs: Proofs, card_of: Callable[[str], Card | None]) -> Proofs:
+        """Check every proof; returns what the receiver keeps (ProofRefused naming the first fact that fails)."""
+        received = {}
+        for row in proofs.manifests.to_pylist():
+            if row["manifest_id"] in received:
+                raise ProofRefused(f"manifest {row['manifest_id']} appears twice")
+            received[str(row["manifest_id"])] = check_manifest(row, card_of)
+        own_rows = [m for m in received.values() if m.row["originator"] == self.sender]
+        con = duckdb.connect()
+        try:
+            kept_pages = self._own(con, own_rows)
+            kept_pages.append(self._pages(proofs.pages, received))
+            self._others(con, proofs, received)
+        finally:
+            con.close()
+        manifests = [m.row if m.row["originator"] == self.sender else {**m.row, "salt_key": None}
+                     for m in received.values()]  # fmt: skip
+        return Proofs(
+            pa.Table.from_pylist(manifests, schema=PROOF_MANIFEST_SCHEMA),
+            pa.concat_tables(kept_pages).cast(PROOF_PAGE_SCHEMA),
+            proofs.salts,
+        )
+
+    def _own(self, con: duckdb.DuckDBPyConnection, own: list[Received]) -> list[pa.Table]:
+        """The sender's own facts: every leaf recomputed with the salt key, every page equal to the signed one."""
+        count = sum(len(a) for a in self.own)
+        if not own:
+            if count:
+                raise ProofRefused(f"the sender's own {count} fact(s) come without the sender's signed manifest")
+            return []
+        if len(own) > 1:
+            raise ProofRefused("the sender signed more than one manifest of its own facts")
+        manifest = own[0]
+        key = manifest.row.get("salt_key")
+        if not isinstance(key, str) or len(key) != 64:
+            raise ProofRefused("the sender's manifest comes without its salt key")
+        if int(manifest.body["facts"]) != count:
+            raise ProofRefused(f"the sender's manifest covers {manifest.body['facts']} facts, the bundle holds {count}")
+        hashes = pa.table({"b": pa.chunked_array(self.own, pa.binary()), "n": pa.array(range(count), pa.int64())})
+        con.register("_own", hashes)
+        leaves = con.sql(
+            f"SELECT {leaf_sql(salt_sql('$key', 'h'), 'h')} AS leaf FROM (SELECT lower(hex(b)) AS h, n FROM _own) "
+            "ORDER BY n",
+            params={"key": key},
+        ).to_arrow_table()
+        data = contiguous(leaves.column("leaf"))
+        pages = pages_of(data)
+        for i, page in enumerate(pages):
+            if page_hash(page) != manifest.hashes[i * LEAF_BYTES : (i + 1) * LEAF_BYTES]:
+                raise ProofRefused(f"the sender's facts {i * PAGE + 1}-{i * PAGE + len(page) // LEAF_BYTES} are not "
+                                   "the ones its manifest signed")  # fmt: skip
+        mid = manifest.row["manifest_id"]
+        return [pa.table({"manifest_id": pa.array([mid] * len(pages), pa.string()),
+                          "page_no": pa.array(range(len(pages)), pa.int32()),
+                          "leaves": pa.array(pages, pa.binary())})]  # fmt: skip
+
+    def _pages(self, pages: pa.Table, received: dict[str, Received]) -> pa.Table:
+        """Pages of other originators' manifests: each must be the page its manifest signed."""
+        for row in pages.to_pylist():
+            manifest = received.get(str(row["manifest_id"]))
+            if manifest is None or manifest.row["originator"] == self.sender:
+                raise ProofRefused(f"a page belongs to no manifest of another originator ({row['manifest_id']})")
+            n, leaves = int(row["page_no"]), bytes(row["leaves"] or b"")
+            facts = int(manifest.body["facts"])
+            expect = min(PAGE, facts - n * PAGE) * LEAF_BYTES
+            if not 0 <= n < int(manifest.body["pages"]) or len(leaves) != expect or (
+                page_hash(leaves) != manifest.hashes[n * LEAF_BYTES : (n + 1) * LEAF_BYTES]
+            ):  # fmt: skip
+                raise ProofRefused(f"page {n} of manifest {row['manifest_id']} is not the page its originator signed")
+        return pages
+
+    def _others(self, con: duckdb.DuckDBPyConnection, proofs: Proofs, received: dict[str, Received]) -> None:
+        """Every fact of another originator: a salt, and a leaf in a signed page of that originator's manifest."""
+        if not self.others:
+            return
+        facts = pa.concat_tables(self.others)
+        con.register("_facts", facts)
+        manifests = pa.table(
+            {
+                "manifest_id": pa.array(list(received), pa.string()),
+                "originator": pa.array([m.row["originator"] for m in received.values()], pa.string()),
+            }
+        )
+        con.register("_manifests", manifests)  # fmt: skip
+        con.register("_salts", proofs.salts)
+        con.register("_leaves", explode(proofs.pages))
+        bad = con.sql(
+            "SELECT f.originator, f.entity_id, f.prop, f.statement_id FROM _facts f WHERE NOT EXISTS ("
+            "SELECT 1 FROM _salts s JOIN _manifests m ON m.manifest_id = s.manifest_id "
+            "JOIN _leaves l ON l.manifest_id = s.manifest_id "
+            f"AND l.leaf = {leaf_sql('s.salt', 's.fact_hash')} "
+            "WHERE s.fact_hash = f.h AND m.originator = f.originator) LIMIT 1"
+        ).fetchall()
+        left = con.sql(
+            "SELECT count(*) FROM _facts f WHERE NOT EXISTS (SELECT 1 FROM _salts s JOIN _manifests m "
+            "ON m.manifest_id = s.manifest_id JOIN _leaves l ON l.manifest_id = s.manifest_id "
+            f"AND l.leaf = {leaf_sql('s.salt', 's.fact_hash')} WHERE s.fact_hash = f.h AND m.originator = f.originator)"
+        ).fetchall()[0][0]
+        if bad:
+            originator, entity, prop, statement = bad[0]
+            raise ProofRefused(
+                f"fact {statement} ({entity} {prop}) is passed on as {originator}'s without a valid proof signed by "
+                f"{originator} (missing, or the fact differs from what {originator} signed); {left} such fact(s)"
+            )
+
+
+def unknown_originators(facts: pa.Table, sender: str, card_of: Callable[[str], Card | None]) -> tuple[str, str] | None:
+    """(originator, entity id) of a fact of another originator whose card this node does not know."""
+    for originator in pc.unique(facts.column("originator")).to_pylist():
+        if originator != sender and card_of(str(originator)) is None:
+            of = facts.filter(pc.equal(facts.column("originator"), originator))
+            return str(originator), str(of.column("entity_id")[0].as_py())
+    return None
+
+
+def empty() -> Proofs:
+    return Proofs(PROOF_MANIFEST_SCHEMA.empty_table(), PROOF_PAGE_SCHEMA.empty_table(),
+                  PROOF_SALT_SCHEMA.empty_table())  # fmt: skip
+
+
+def merge(parts: Sequence[Proofs]) -> Proofs:
+    return Proofs(*(pa.concat_tables([getattr(p, f) for p in parts]) for f in ("manifests", "pages", "salts")))
