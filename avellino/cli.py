@@ -19,6 +19,8 @@ from avellino.share import cli as share_cli
 from avellino.share import export_cli
 from avellino.share.audit_cli import audit_app, retention_app
 from avellino.share.jit_cli import jit_app
+from avellino.store.cli import workspace_app
+from avellino.web import cli as web_cli
 
 err = Console(stderr=True)
 
@@ -51,9 +53,11 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(share_cli.node_app, name="node")
 app.add_typer(share_cli.partner_app, name="partner")
 app.add_typer(share_cli.share_app, name="share")
-app.command()(share_cli.serve)
+app.command()(web_cli.serve)
+app.add_typer(web_cli.user_app, name="user")
 app.add_typer(hitcheck_app, name="hitcheck")
 app.add_typer(jit_app, name="jit")
+app.add_typer(workspace_app, name="workspace")
 
 
 def main() -> None:

@@ -187,6 +187,11 @@ def share_send(
     node = _node(workspace, node_dir)
     partners = [node.partner(name) for name in dict.fromkeys(to)]
     with open_store(workspace, read_only=True) as store:  # other readers go on; the audit entry reopens briefly
+        from avellino.store.id_migration import outside_namespace, unmigrated_message
+
+        old_ids, _refs = outside_namespace(store)
+        if old_ids:  # every receiver would refuse them: say how to fix it instead of withholding them all
+            raise ConfigError(unmigrated_message(workspace or "WORKSPACE", old_ids))
         result = send_bundle(store, node, partners, purpose, output, wanted or None, jit=jit)
         from avellino.share.audit import Touched
 
@@ -393,24 +398,3 @@ def share_fetch(
     if receive:
         for path in bundles:
             report(receive_bundle(_opener(workspace), node, path))
-
-
-def serve(
-    port: int = typer.Option(8443, "--port", help="TCP port."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put TLS in front of it)."),
-    workspace: Path = WorkspaceOpt,
-    node_dir: Path = NodeDirOpt,
-) -> None:
-    """Run this node's server: partners POST bundles to it and GET their outbox, each request signed with the
-    partner's node key (no passwords). Every read is written to the audit log.
-
-    Example:  avellino serve -w fr-ws --port 8443
-    """
-    import uvicorn
-
-    from avellino.share.server import create_app
-
-    node = _node(workspace, node_dir)
-    app = create_app(node, workspace)
-    err.print(f"node {node.name} serving on http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")

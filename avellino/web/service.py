@@ -1,0 +1,239 @@
+"""What the workbench's requests share: the workspace, this node, the read models per view, and the audit writer.
+
+* Views. The agency's own staff read one view of the whole workspace; a partner's liaison officer reads the view
+  the sharing policy gives that partner for the session's purpose (``share/screen.py``, the same path bundles
+  take). Views are built from one scan of the store and rebuilt when the workspace changes (checked at most every
+  ``FRESH_SECONDS``); requests keep reading the previous view while a new one is built.
+* Audit. Every read is recorded before its answer is released. Requests put their entry on a queue and wait; one
+  thread appends everything queued in one transaction (``audit.record_many``), so 200 analysts reading at once cost
+  a few appends a second, not 200.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from avellino.errors import AvellinoError, ConfigError
+from avellino.store import open_store
+from avellino.web.readmodel import COLUMNS, ReadModel
+
+if TYPE_CHECKING:
+    from avellino.share.audit import TouchedLike
+    from avellino.share.node import Node
+    from avellino.store.base import Store
+
+FRESH_SECONDS = 5.0
+AUDIT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    agency: str  #: "" for this agency's own staff
+    purpose_kind: str  #: the policy's purpose kind (only partner views depend on it)
+
+
+class AuditWriter:
+    """Group commit of audit entries: ``record`` blocks until its entry is in the log (or raises AuditError)."""
+
+    def __init__(self, opener: Callable[[], Store]):
+        self._open = opener
+        self._queue: queue.Queue[tuple[tuple[str, str, str, TouchedLike], Future[int]]] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="avellino-audit", daemon=True)
+        self._thread.start()
+
+    def record(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
+        done: Future[int] = Future()
+        self._queue.put(((user, purpose, action, touched), done))
+        return done.result(timeout=120)
+
+    def _run(self) -> None:
+        from avellino.share.audit import record_many
+
+        while True:
+            first = self._queue.get()
+            group = [first]
+            while len(group) < AUDIT_BATCH:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self._open() as store:
+                    entries = record_many(store, [item for item, _ in group])
+                for (_, done), entry in zip(group, entries, strict=True):
+                    done.set_result(entry.seq)
+            except BaseException as exc:  # every waiting request fails: nothing unaudited is released
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(exc)
+
+
+class Workbench:
+    """The state one server process keeps for the workbench."""
+
+    def __init__(self, workspace: Path | None, node: Node | None, users_dir: Path):
+        self.workspace = workspace
+        self.node = node
+        self.users_dir = users_dir
+        self.audit = AuditWriter(lambda: open_store(workspace, read_only=True))
+        self._views: dict[ViewKey, tuple[object, ReadModel]] = {}
+        self._cache: dict[str, tuple[object, dict[str, object]]] = {}
+        self._building: dict[ViewKey, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._version: object = None
+        self._checked = 0.0
+        self.write_lock = threading.Lock()
+
+    @property
+    def node_name(self) -> str:
+        return self.node.name if self.node is not None else "this node"
+
+    def open_store(self, read_only: bool = True) -> Store:
+        return open_store(self.workspace, read_only=read_only)
+
+    # -- freshness -------------------------------------------------------------------------------------------
+    def _current_version(self) -> object:
+        """Something that changes whenever the workspace does: the DuckDB file's size and time, or the
+        PostgreSQL store's counts and derived-table state."""
+        from avellino.settings import url_of_workspace, workspace_path
+
+        if url_of_workspace(self.workspace) is None and not os.environ.get("AVELLINO_STORE_URL"):
+            path = workspace_path(self.workspace) / "avellino.duckdb"
+            try:
+                st = path.stat()
+                wal = path.with_suffix(".duckdb.wal")
+                return (st.st_mtime_ns, st.st_size, wal.stat().st_mtime_ns if wal.exists() else 0)
+            except FileNotFoundError:
+                return None
+        with self.open_store() as store:
+            clusters = store.read_table("resolve_clusters")
+            return (tuple(sorted(store.counts().items())), clusters.num_rows if clusters is not None else 0)
+
+    def version(self) -> object:
+        now = time.monotonic()
+        if now - self._checked >= FRESH_SECONDS:
+            self._version = self._current_version()
+            self._checked = now
+        return self._version
+
+    def changed(self) -> None:
+        """Called after this process wrote to the workspace: the next read sees it."""
+        self._checked = 0.0
+
+    # -- views -------------------------------------------------------------------------------------------------
+    def view(self, agency: str, purpose: str) -> ReadModel:
+        from avellino.share.policy import purpose_kind
+
+        key = ViewKey(agency, purpose_kind(purpose) if agency else "")
+        version = self.version()
+        with self._lock:
+            held = self._views.get(key)
+            building = self._building.setdefault(key, threading.Lock())
+        if held is not None and held[0] == version:
+            return held[1]
+        if held is not None and not building.acquire(blocking=False):
+            return held[1]  # another request is building the fresh view: keep answering from this one
+        if held is None:
+            building.acquire()
+        try:
+            with self._lock:
+                again = self._views.get(key)
+            if again is not None and again[0] == version:
+                return again[1]
+            model = self._build(key, purpose)
+            with self._lock:
+                self._views[key] = (version, model)
+            return model
+        finally:
+            building.release()
+
+    def _build(self, key: ViewKey, purpose: str) -> ReadModel:
+        with self.open_store() as store:
+            table = store.read_statements(columns=COLUMNS)
+        if not key.agency:
+            return ReadModel(table, "workspace")
+        from avellino.share.screen import Screen, protected_clusters, request_for
+
+        if self.node is None:
+            raise ConfigError("partner accounts need this node's keys and partners (avellino node init)")
+        partner = self.node.partners().get(key.agency)
+        if partner is None:
+            raise AvellinoError(f"{key.agency} is no longer a registered partner of {self.node.name}")
+        req = request_for(self.node, [partner], purpose, dt.date.today())
+        allowed = Screen(self.node, req, protected_clusters(table)).allowed(table)
+        return ReadModel(allowed, f"as shared with {key.agency}")
+
+    # -- answers computed once per workspace version ------------------------------------------------------------
+    def cached(self, name: str, compute: Callable[[], dict[str, object]]) -> dict[str, object]:
+        version = self.version()
+        with self._lock:
+            held = self._cache.get(name)
+        if held is not None and held[0] == version:
+            return held[1]
+        value = compute()
+        with self._lock:
+            self._cache[name] = (version, value)
+        return value
+
+    # -- sharing, audit, retention ------------------------------------------------------------------------------
+    def sharing(self) -> dict[str, Any]:
+        """Partners, the sent log (recipients, purpose, statements, withheld by reason) and the bundles received
+        (their audit entries)."""
+        from avellino.share.audit import entries
+        from avellino.share.node import short
+        from avellino.share.send import sent_log
+
+        partners: list[dict[str, object]] = []
+        sent: list[dict[str, object]] = []
+        if self.node is not None:
+            for p in self.node.partners().values():
+                c = p.card
+                partners.append({"name": c.name, "country": c.country, "law_enforcement": c.law_enforcement,
+                                 "community": p.community, "teams": sorted(p.teams), "url": p.url or "",
+                                 "fingerprint": short(c.fingerprint)})  # fmt: skip
+            sent = [{k: v for k, v in line.items() if k != "file"} for line in sent_log(self.node)]
+        with self.open_store() as store:
+            received = []
+            for e in entries(store):
+                body = json.loads(e.text)
+                if str(body.get("action", "")).startswith("share receive"):
+                    received.append({"seq": e.seq, "time": body["time"], "action": body["action"],
+                                     "purpose": body["purpose"], "touched": body["touched"]})  # fmt: skip
+        withheld: dict[str, int] = {}
+        for line in sent:
+            for reason, n in dict(line.get("withheld") or {}).items():  # type: ignore[call-overload]
+                withheld[reason] = withheld.get(reason, 0) + int(n)
+        return {"node": self.node_name, "partners": partners, "sent": sent[::-1], "received": received[::-1],
+                "withheld_total": withheld}  # fmt: skip
+
+    def audit_log(self, limit: int) -> dict[str, Any]:
+        from avellino.share.audit import AuditBroken, entries, verify
+
+        with self.open_store() as store:
+            listed = entries(store)
+            try:
+                verified = {"intact": True, "entries": verify(store), "problem": ""}
+            except AuditBroken as exc:
+                verified = {"intact": False, "entries": len(listed), "problem": str(exc)}
+        newest = [{"seq": e.seq, "hash": e.hash, **e.fields} for e in listed[-limit:]][::-1]
+        return {"verify": verified, "entries": newest}
+
+    def retention_due(self, before: dt.date) -> dict[str, Any]:
+        from avellino.share.retention import due
+
+        with self.open_store() as store:
+            found = due(store, before)
+        groups = [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in g.items()}
+                  for g in found.by_originator_and_category()]  # fmt: skip
+        return {"before": before.isoformat(), "statements": found.statements.num_rows,
+                "entities": len(found.entity_ids), "groups": groups}  # fmt: skip
