@@ -239,3 +239,34 @@ def test_a_stix_bundle_not_written_by_avellino_is_refused_clearly(tmp_path: Path
     done = subprocess.run([*avellino(), "ingest", str(plain), "-w", str(tmp_path / "ws")], env=env(),
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode != 0 and "--mapping" in done.stderr
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "stix"])
+def test_an_export_for_a_partner_imports_back_as_the_policy_let_it_go(tmp_path: Path, fmt: str) -> None:
+    """UK-NCA exports for FR-OCRIEST: what the file carries comes back exactly, with no protected person (graph
+    files sent out never hold one) and none of Italy's H2 facts, and no reference to anyone left out."""
+    from tests.share.nodes import make_node, register
+
+    uk_ws, uk = make_node(tmp_path, "UK-NCA", "GB")
+    _fr_ws, fr = make_node(tmp_path, "FR-OCRIEST", "FR")
+    register(uk, fr)
+    with open_store(uk_ws) as store:
+        resolved(store)
+    path = tmp_path / f"for-fr{SUFFIX[fmt]}"
+    done = subprocess.run([*avellino(), "export", "-w", str(uk_ws), "--purpose", "investigation JIT-CHANNEL",
+                           "--format", fmt, "--for", "FR-OCRIEST", "-o", str(path)], env=env(), capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with open_store(uk_ws, read_only=True) as store:
+        original = rows(store)
+    lines = carried_lines(path, fmt)
+    records = {str(line["id"]) for line in lines}
+    expected = {s for s in kept([r for r in original if r["entity_id"] in records
+                                 and (r["prop_type"] != "entity" or r["value"] in records)])
+                if s[4] != "IT-SCO" or s[5] != "H2"}  # fmt: skip
+    with open_store(tmp_path / "fr-copy", create=True) as fresh:
+        ingest_file(fresh, path, None)
+        back = rows(fresh)
+    assert kept(back) == expected and expected
+    assert not any(r["subject_category"] in {"victim", "witness", "informant"} for r in back)
+    assert all(r["value"] in records for r in back if r["prop_type"] == "entity")  # (Italy's calls stay home)
