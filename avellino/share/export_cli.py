@@ -33,7 +33,8 @@ def export(
 ) -> None:
     """Export the workspace. FtM JSON lines hold every statement as stored, one line per record and marking set,
     markings included, and import back unchanged; STIX, GraphML and GEXF hold the resolved entities and the
-    links between them, each marked with the strictest markings of its statements (docs/exports.md). An FtM
+    links between them, each marked with the strictest markings of its statements, and carry every statement
+    with its own markings too, so `avellino ingest FILE` reads them back without a mapping (docs/exports.md). An FtM
     file written to disk gets FtM's model beside it (FILE.ftm-model) so stock FtM tools read every line:
     FTM_MODEL_PATH=FILE.ftm-model ftm validate -i FILE.
 
