@@ -59,6 +59,16 @@ def raw_lines(row: Mapping[str, Any]) -> list[RawLine]:
     return list(lines.values())
 
 
+class Either:
+    """Ids in either of two sets, without copying them into a third (a million ids is ~100 MB)."""
+
+    def __init__(self, first: Container[str], second: Container[str]):
+        self.first, self.second = first, second
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.first or item in self.second
+
+
 def encode(
     lines: Iterable[RawLine], carried: Container[str], markings: MarkingTable
 ) -> tuple[list[dict[str, Any]], int]:

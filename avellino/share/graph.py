@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyarrow as pa
 
 from avellino.network.protect import CATEGORY_REASON, Protection, presented_categories
-from avellino.share.carried import MarkingTable, compact, encode
+from avellino.share.carried import Either, MarkingTable, compact, encode
 from avellino.share.entities import Entity, canonical_entities, is_edge, links
 from avellino.share.ftm_out import Written
 
@@ -95,12 +95,13 @@ class _Writer:
                 for i, (src, tgt, label) in enumerate(links(ent)):
                     data = {"label": label, "schema": ent.schema.name, "entity": ent.id, **_marks(ent)}
                     pending.write(json.dumps(["e", src, tgt, data, ent.lines if edge and i == 0 else None]) + "\n")
-            carried = set(self.nodes)
+            edges: set[str] = set()
+            carried = Either(self.nodes, edges)
             pending.seek(0)
             for line in pending:
                 kind, src, tgt, data, *_more = json.loads(line)  # a node's: kind, id, data, lines
                 if kind == "e" and src in self.nodes and tgt in self.nodes:
-                    carried.add(data["entity"])  # an edge entity whose edge is written (a node's is there already)
+                    edges.add(data["entity"])  # an edge entity whose edge is written (a node's is there already)
             self.head()
             pending.seek(0)
             for line in pending:

@@ -32,7 +32,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from avellino.model.markings import HANDLING_MEANING, HandlingCode
-from avellino.share.carried import MarkingTable, encode
+from avellino.share.carried import Either, MarkingTable, encode
 from avellino.share.entities import TLP_ORDER, Entity, canonical_entities, is_edge, links
 from avellino.share.ftm_out import Written
 
@@ -181,12 +181,13 @@ def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str], markings: Markin
                        **_common(ent, props=True)}  # fmt: skip
             common = _common(ent, props=False)
             pending.write(json.dumps([ent.id, obj, is_edge(ent), found, common, ent.tlp, ent.lines]) + "\n")
-        carried = set(identities)
+        linking: set[str] = set()  # entities that are only links, with a relationship in the bundle
+        carried = Either(identities, linking)
         pending.seek(0)
         for line in pending:
             ent_id, obj, edge, found, *_rest = json.loads(line)
             if obj is None and _pairs(ent_id, edge, found, identities):
-                carried.add(ent_id)
+                linking.add(ent_id)
         pending.seek(0)
         for line in pending:
             ent_id, obj, edge, found, common, tlp, lines = json.loads(line)
