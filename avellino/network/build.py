@@ -300,7 +300,11 @@ def _edges(refs: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
             continue
         for link in EVENT_LINKS.get(schema) or (Link(tuple(part["prop"].unique()), (), schema.lower(), False),):
             rows.append(_link_rows(part, link))
-    ties = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["event", "source", "target"])
+    ties = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["event", "source", "target", "kind", "directed"])
+    )
     ties = ties[ties["source"] != ties["target"]]
     ties = ties.merge(events[["event", "date", "amount"]], on="event", how="left")
     undirected = ~ties["directed"].astype(bool)
