@@ -27,6 +27,8 @@ ONWARD = "de-bka--p3"  # received from DE-BKA under TLP:AMBER: never passed on
 FR_SUSPECT = "fr-ocriest--p9"
 EXCLUDED = "uk-nca--p4"  # H3 not:FR
 CALL = "uk-nca--c1"
+LEG = "uk-nca--l1"  # Milan -> Lille by lorry, operated by the French suspect
+CROSSING = "uk-nca--x1"  # Gravelines -> Dover, organised by the French suspect
 
 
 def free_port() -> int:
@@ -37,7 +39,8 @@ def free_port() -> int:
 
 def case_facts() -> list[dict[str, object]]:
     """A suspect, a victim he called, a person received from a third partner, one the originator keeps from France
-    (H3 ``not:FR``), and a French suspect."""
+    (H3 ``not:FR``), and a French suspect who operates a route leg and organises a crossing (places from
+    ``web/data/places.csv``, for the route map)."""
     rows = [
         *person(SUSPECT, "Mohammed Al-Hassan", "UK-NCA"),
         fact(SUSPECT, "phone", "+447700900123", "UK-NCA"),
@@ -50,8 +53,34 @@ def case_facts() -> list[dict[str, object]]:
         fact(CALL, "caller", SUSPECT, "UK-NCA", schema="Call"),
         fact(CALL, "receiver", VICTIM, "UK-NCA", schema="Call"),
         fact(CALL, "date", "2024-05-01", "UK-NCA", schema="Call"),
+        *(
+            fact(LEG, p, v, "UK-NCA", schema="Leg")
+            for p, v in (
+                ("id", LEG),
+                ("origin", "Milan"),
+                ("destination", "Lille"),
+                ("transport", "lorry"),
+                ("operator", FR_SUSPECT),
+                ("people", "12"),
+                ("startDate", "2024-04-20"),
+            )
+        ),
+        *(
+            fact(CROSSING, p, v, "UK-NCA", schema="Crossing")
+            for p, v in (
+                ("id", CROSSING),
+                ("departurePlace", "Gravelines"),
+                ("arrivalPlace", "Dover"),
+                ("organiser", FR_SUSPECT),
+                ("peopleOnBoard", "40"),
+                ("date", "2024-05-02"),
+            )
+        ),
     ]
-    types = {"caller": "entity", "receiver": "entity", "phone": "phone", "nationality": "country", "date": "date"}
+    types = {"caller": "entity", "receiver": "entity", "phone": "phone", "nationality": "country", "date": "date",
+             "operator": "entity", "organiser": "entity", "startDate": "date", "people": "number",
+             "peopleOnBoard": "number", "origin": "address", "destination": "address", "departurePlace": "address",
+             "arrivalPlace": "address"}  # fmt: skip
     for r in rows:
         r["prop_type"] = types.get(str(r["prop"]), "name" if r["prop"] == "name" else None)
     return rows

@@ -152,7 +152,7 @@ pages.entity = async () => {
             el("td", {}, tlpBadge(f.tlp), " ", badge(f.handling_code, "hc"), " ", badge(f.evaluation || "?", "ev"), " ",
                badge(f.subject_category, f.subject_category === "victim" || f.subject_category === "witness" || f.subject_category === "informant" ? "protected" : "cat")),
             el("td", { class: "caveat" }, f.caveat || ""),
-            el("td", {}, f.source_record || f.record))))))
+            el("td", {}, f.source_record || f.record)))))
     );
   }
   fill($("#links tbody"), e.links.map((l) =>
@@ -267,17 +267,21 @@ pages.routes = async () => {
     const b = data.places[r.to];
     if (!a || !b) continue;
     const weight = 1 + 8 * Math.sqrt((Number(r.people) || 0) / max);
-    L.polyline([[a.lat, a.lon], [b.lat, b.lon]], { color: r.stage === "crossing" || r.to_stage === "arrival" ? "#c0392b" : "#2c6fbb", weight, opacity: 0.7 })
-      .bindTooltip(`${r.from} → ${r.to}: ${r.people} people, ${r.legs} legs`).addTo(map);
+    L.polyline([[a.lat, a.lon], [b.lat, b.lon]], { color: String(r.stage || "").endsWith("arrival") ? "#c0392b" : "#2c6fbb", weight, opacity: 0.7 })
+      .bindTooltip(`${r.from} → ${r.to}: ${r.people} people, ${r.count} leg(s) or crossing(s)`).addTo(map);
   }
   for (const [name, p] of Object.entries(data.places)) {
     L.circleMarker([p.lat, p.lon], { radius: 3, color: "#333" }).bindTooltip(name).addTo(map);
   }
-  fill($("#route-table tbody"), data.routes.map((r) =>
-    el("tr", {}, el("td", {}, r.from), el("td", {}, r.to), el("td", {}, `${r.from_stage || ""} → ${r.to_stage || ""}`),
-       el("td", {}, r.transport || ""), el("td", {}, r.legs), el("td", {}, r.people),
-       el("td", {}, (r.operator_ids || []).map((id, i) => [i ? ", " : "", entityLink(id, (r.operators || [])[i] || id)])),
-       el("td", {}, r.protected || ""))));
+  // operator_ids: ids joined by ";"; operators: "Name (n)" joined by ", " in the same order (network/routes.py)
+  fill($("#route-table tbody"), data.routes.map((r) => {
+    const ids = String(r.operator_ids || "").split(";").filter(Boolean);
+    const names = String(r.operators || "").split(", ");
+    return el("tr", {}, el("td", {}, r.from), el("td", {}, r.to), el("td", {}, String(r.stage || "").replace(" -> ", " → ")),
+       el("td", {}, r.transport || ""), el("td", {}, r.count), el("td", {}, r.people),
+       el("td", {}, ids.flatMap((id, i) => [i ? ", " : "", entityLink(id, ids.length === names.length ? names[i] : id)])),
+       el("td", {}, r.protected || ""));
+  }));
 };
 
 pages.flows = async () => {
