@@ -20,7 +20,7 @@ def migrate_ids(
     workspace: Path = WorkspaceOpt,
 ) -> None:
     """Rewrite, in place and as one transaction, the entity ids of a workspace ingested before ids were
-    namespaced per originator (uk-nca-p1 -> uk-nca--p1; see docs/sharing.md): every statement's entity,
+    namespaced per originator (uk-nca-p1 -> uk-nca--p1; see docs/workspaces.md): every statement's entity,
     references, the canonical table and the derived tables keyed by id (resolution, network, hit/no-hit). An old
     id that several originators wrote becomes one entity per originator. Running it again changes nothing. Needed
     before `share send` on such a workspace. Audited.
