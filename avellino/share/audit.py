@@ -322,6 +322,54 @@ def record(
     return record_many(store, [(user or "", purpose, action, touched)])[0]
 
 
+class Appender:
+    """Appends groups of entries over a connection it keeps open: what a server that audits every read uses (its
+    requests' entries are written together, and opening the log for each group would cost more than writing it).
+    On DuckDB it holds only the log's own file (``audit.duckdb``), never the workspace's, so the server can still
+    write judgements; :meth:`close` it when idle so that ``audit verify`` and other commands can open the log."""
+
+    def __init__(self, opener: Any):
+        self._open = opener
+        self._store: Store | None = None
+        self._con: Any = None
+
+    def append(self, items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[AuditEntry]:
+        rows = []
+        for user, purpose, action, touched in items:
+            who, why = _checked(user, purpose, action)
+            rows.append((who, why, action, _touched_json(touched)))
+        if not rows:
+            return []
+        try:
+            if self._con is None and self._store is None:
+                store = self._open()
+                path = _audit_file(store)
+                if path is None:
+                    self._store = store  # PostgreSQL: keep the connection
+                else:
+                    store.close()
+                    from avellino.store.duckdb_store import connect
+
+                    self._con = connect(path, path.parent, read_only=False)
+            if self._con is not None:
+                return _append_many_duckdb(self._con, rows)
+            return _append_many_postgres(getattr(self._store, "con"), rows)  # noqa: B009
+        except AuditError:
+            self.close()
+            raise
+        except StoreError as exc:
+            self.close()
+            raise AuditError(f"the audit entries could not be written, so nothing was released: {exc}") from exc
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
 # -- reading and checking ------------------------------------------------------------------------------------------
 
 

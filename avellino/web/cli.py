@@ -114,6 +114,10 @@ def serve(
     folder = where(workspace, node_dir)
     node = load_node(folder) if (folder / "node.json").is_file() else None
     app = create_workbench(workspace, folder, node)
+    import threading
+
+    # build the staff view now, so the first analyst does not wait for it
+    threading.Thread(target=app.state.bench.view, args=("", "startup"), daemon=True).start()
     if not (folder / "users.json").is_file():
         err.print("[yellow]no workbench account yet:[/] create one with  avellino user add NAME --role analyst")
     what = f"workbench and node {node.name}" if node is not None else "workbench (no node keys: sharing is off)"

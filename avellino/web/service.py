@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 FRESH_SECONDS = 5.0
 AUDIT_BATCH = 500
+#: seconds without a read after which the audit log is closed for other processes
+IDLE_CLOSE = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,15 @@ class AuditWriter:
         return done.result(timeout=120)
 
     def _run(self) -> None:
-        from avellino.share.audit import record_many
+        from avellino.share.audit import Appender
 
+        log = Appender(self._open)
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=IDLE_CLOSE)
+            except queue.Empty:  # idle: let other processes (audit verify, the CLI) open the log
+                log.close()
+                first = self._queue.get()
             group = [first]
             while len(group) < AUDIT_BATCH:
                 try:
@@ -68,8 +75,7 @@ class AuditWriter:
                 except queue.Empty:
                     break
             try:
-                with self._open() as store:
-                    entries = record_many(store, [item for item, _ in group])
+                entries = log.append([item for item, _ in group])
                 for (_, done), entry in zip(group, entries, strict=True):
                     done.set_result(entry.seq)
             except BaseException as exc:  # every waiting request fails: nothing unaudited is released
