@@ -195,9 +195,7 @@ def read_checked(
             table = pa.Table.from_batches([batch])
             check(table)
             if proofs is not None:
-                engine.register("_payload", table.append_column("_n", pa.array(range(table.num_rows), pa.int64())))
-                proofs.add(engine, "_payload")
-                engine.unregister("_payload")
+                proofs.add(engine, table)
             statements, markings = lean_tables(table, batch_id, engine)
             # copied into Arrow's own memory (DuckDB's result buffers are far larger than their rows)
             parts.append(

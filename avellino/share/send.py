@@ -250,11 +250,11 @@ def send_bundle(
         # after the facts: this node's manifest of its own facts, and the proofs of others' facts passed on
         manifest = pa.Table.from_pylist([own.row()], schema=PROOF_MANIFEST_SCHEMA)
         if onward is None:
-            write_proofs(writer, Proofs(manifest, PROOF_PAGE_SCHEMA.empty_table(), PROOF_SALT_SCHEMA.empty_table()))
+            carried = Proofs(manifest, PROOF_PAGE_SCHEMA.empty_table(), PROOF_SALT_SCHEMA.empty_table())
         else:
-            carried = onward.proofs()
-            write_proofs(writer, Proofs(pa.concat_tables([manifest, carried.manifests]), carried.pages,
-                                        carried.salts))  # fmt: skip
+            others = onward.proofs()
+            carried = Proofs(pa.concat_tables([manifest, others.manifests]), others.pages, others.salts)
+        write_proofs(writer, carried, own.pages())
         writer.finish()
     except BaseException:
         writer.abort()
@@ -262,6 +262,7 @@ def send_bundle(
         raise
     finally:
         con.close()
+        own.close()
     result = SendResult(
         out, writer.bundle_id, tuple(p.name for p in partners), statements, len(entities), dict(withheld)
     )

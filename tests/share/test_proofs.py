@@ -82,8 +82,15 @@ def _rewrite(sender: Node, to: Node, facts: pa.Table, proofs: Proofs, path: Path
                           {"purpose": "investigation"})  # fmt: skip
     with ipc.new_stream(writer, PAYLOAD_SCHEMA) as stream:
         stream.write_table(facts.cast(PAYLOAD_SCHEMA))
-    write_proofs(writer, Proofs(manifests, proofs.pages, proofs.salts))
+    others_pages = proofs.pages.filter(pa.compute.not_equal(proofs.pages.column("manifest_id"),
+                                                            _own_id(proofs, sender.name)))  # fmt: skip
+    write_proofs(writer, Proofs(manifests, others_pages, proofs.salts), own.pages())
     return writer.finish()
+
+
+def _own_id(proofs: Proofs, name: str) -> str:
+    own = [m["manifest_id"] for m in proofs.manifests.to_pylist() if m["originator"] == name]
+    return own[0] if own else ""
 
 
 def test_facts_pass_on_along_a_chain_with_their_originators_proofs(nodes: dict[str, tuple[Path, Node]]) -> None:
@@ -153,7 +160,8 @@ def test_a_fact_altered_under_a_valid_manifest_is_refused(nodes: dict[str, tuple
             _receive(nodes, "DE-BPOL", bundle)
         assert counts(de_ws) == {"statements": 0, "batches": 0}, change
     # a page or a manifest changed: refused too
-    page = proofs.pages.to_pylist()[0]
+    uk_manifest = _own_id(proofs, "UK-NCA")
+    page = next(p for p in proofs.pages.to_pylist() if p["manifest_id"] == uk_manifest)
     page["leaves"] = bytes(32) + page["leaves"][32:]
     bad_page = Proofs(proofs.manifests, pa.Table.from_pylist([page], schema=proofs.pages.schema), proofs.salts)
     with pytest.raises(BundleRefused, match="not the page its originator signed"):
