@@ -22,6 +22,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/avellino demo --out $(DEMO_OUT)
 	@echo "Briefing written to $(DEMO_OUT)/briefing.html"
+	@echo "Workbench: $(BIN)/avellino serve -w $(DEMO_OUT)/workspace --port 8443  then open http://127.0.0.1:8443/"
+	@echo "  demo logins (demo-analyst, demo-supervisor, demo-dpo) and their password: $(DEMO_OUT)/workspace/workbench-login.txt"
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check avellino tests benchmarks

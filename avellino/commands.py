@@ -162,6 +162,31 @@ def demo(
     target = out_dir / demo_folder.BRIEFING
     target.write_text(page, encoding="utf-8")
     err.print(f"Briefing: {target}")
+    _demo_accounts(workspace)
+
+
+#: the demo's workbench accounts (its people are invented; the password is made per run)
+DEMO_USERS = {"demo-analyst": "analyst", "demo-supervisor": "supervisor", "demo-dpo": "dpo"}
+
+
+def _demo_accounts(workspace: Path) -> None:
+    """Workbench accounts on the demo's own workspace, one per role, sharing a password made for this run and
+    kept in WORKSPACE/workbench-login.txt (readable by its owner only); prints how to open the workbench."""
+    import secrets
+
+    from avellino.web.users import Users
+
+    password = secrets.token_urlsafe(12)
+    users = Users(workspace / "node")
+    for name, role in DEMO_USERS.items():
+        users.add(name, role, password, replace=True)
+    login = workspace / "workbench-login.txt"
+    login.write_text("".join(f"{name} ({role}): {password}\n" for name, role in DEMO_USERS.items()))
+    login.chmod(0o600)
+    err.print(
+        f"Workbench: avellino serve -w {workspace} --port 8443   then open http://127.0.0.1:8443/\n"
+        f"  log in as demo-analyst (or demo-supervisor, demo-dpo) with password {password}  (kept in {login})"
+    )
 
 
 def brief(
