@@ -54,6 +54,23 @@ class Login(BaseModel):
     purpose: str = Field(min_length=3, max_length=300, description="Why you are reading (kept with every read)")
 
 
+class LoggedIn(BaseModel):
+    user: str
+    role: str
+    agency: str = Field(description="Empty for this agency's staff; else the partner node of a liaison officer")
+    csrf: str = Field(description="Send it as the X-CSRF-Token header with every write")
+
+
+class Me(LoggedIn):
+    purpose: str
+    rights: list[str]
+    node: str
+
+
+class LoggedOut(BaseModel):
+    result: str
+
+
 class Judgement(BaseModel):
     left: str = Field(min_length=1, max_length=300)
     right: str = Field(min_length=1, max_length=300)
@@ -101,7 +118,7 @@ def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRoute
 
     # -- session ----------------------------------------------------------------------------------------------
     @router.post("/login")
-    async def login(body: Login, request: Request, response: Response) -> dict[str, str]:
+    async def login(body: Login, request: Request, response: Response) -> LoggedIn:
         """Start a session: the purpose given here is written with every read of the session."""
         where = f"ip:{request.client.host if request.client else '?'}"
         if sessions.throttled(f"user:{body.user}", where):
@@ -115,31 +132,23 @@ def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRoute
         await audited(session, "login", [user.name])
         secure = request.url.scheme == "https"
         response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict", secure=secure, path="/")
-        return {"user": user.name, "role": user.role.value, "agency": user.agency, "csrf": session.csrf}
+        return LoggedIn(user=user.name, role=user.role.value, agency=user.agency, csrf=session.csrf)
 
     @router.post("/logout")
-    async def logout(
-        request: Request, response: Response, session: Annotated[Session, Depends(current)]
-    ) -> dict[str, str]:
+    async def logout(request: Request, response: Response, session: Annotated[Session, Depends(current)]) -> LoggedOut:
+        """End the session (its cookie and CSRF token stop working)."""
         sessions.end(session.token)
         response.delete_cookie(COOKIE, path="/")
-        return {"result": "logged out"}
+        return LoggedOut(result="logged out")
 
     @router.get("/me")
-    async def me(session: Annotated[Session, Depends(current)]) -> dict[str, Any]:
+    async def me(session: Annotated[Session, Depends(current)]) -> Me:
         """Who is logged in, the session's purpose, the CSRF token for writes, and the rights of the role."""
         rights = sorted(
             r for r, roles in RIGHTS.items() if session.role in roles and (not session.agency or r in PARTNER_RIGHTS)
         )
-        return {
-            "user": session.user,
-            "role": session.role.value,
-            "agency": session.agency,
-            "purpose": session.purpose,
-            "csrf": session.csrf,
-            "rights": rights,
-            "node": bench.node_name,
-        }
+        return Me(user=session.user, role=session.role.value, agency=session.agency, purpose=session.purpose,
+                  csrf=session.csrf, rights=rights, node=bench.node_name)  # fmt: skip
 
     # -- case data --------------------------------------------------------------------------------------------
     @router.get("/search")
