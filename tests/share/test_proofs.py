@@ -209,3 +209,34 @@ def test_the_senders_own_facts_must_match_its_manifest(nodes: dict[str, tuple[Pa
     with pytest.raises(BundleRefused, match="the sender's manifest covers 6 facts, the bundle holds 7"):
         receive_bundle(lambda: open_store(fr_ws), fr, tmp_path / "late.avb")
     assert counts(fr_ws) == {"statements": 2, "batches": 1}
+
+
+def test_an_onward_share_over_the_node_servers(tmp_path: Path) -> None:
+    """UK pushes to FR's server, FR pushes UK's facts on to DE's server: DE checks UK's proofs; a forged one is
+    refused over HTTP too, and nothing is written."""
+    from avellino.errors import ConfigError
+    from avellino.share.client import push
+    from tests.share.servers import free_port, serving
+
+    fr_port, de_port = free_port(), free_port()
+    urls = {"FR-OCRIEST": f"http://127.0.0.1:{fr_port}", "DE-BPOL": f"http://127.0.0.1:{de_port}"}
+    made = {n: make_node(tmp_path, n, c) for n, c in NAMES[:3]}
+    for a in made.values():
+        for b in made.values():
+            if a[1].name != b[1].name:
+                register(a[1], b[1], url=urls.get(b[1].name))
+    (uk_ws, uk), (fr_ws, fr), (de_ws, de) = made["UK-NCA"], made["FR-OCRIEST"], made["DE-BPOL"]
+    write(uk_ws, person("uk-nca--p0", "Person 0", "UK-NCA", tlp="GREEN"))
+    with serving(tmp_path, (fr_ws.name, fr_port), (de_ws.name, de_port)):
+        assert "2 new" in push(uk, uk.partner("FR-OCRIEST"), _send(made, "UK-NCA", "FR-OCRIEST"))
+        onward = _send(made, "FR-OCRIEST", "DE-BPOL")
+        facts, proofs = _payload(onward, de)
+        invented = pa.Table.from_pylist([{k: r[k] for k in PAYLOAD_SCHEMA.names}
+                                         for r in person("uk-nca--fake", "Invented", "UK-NCA", tlp="GREEN")],
+                                        schema=PAYLOAD_SCHEMA)  # fmt: skip
+        forged = _rewrite(fr, de, pa.concat_tables([facts, invented]), proofs, tmp_path / "forged.avb")
+        with pytest.raises(ConfigError, match="answered 422: .*uk-nca--fake .* without a valid proof signed by UK-NCA"):
+            push(fr, fr.partner("DE-BPOL"), forged)
+        assert counts(de_ws) == {"statements": 0, "batches": 0}
+        assert "2 new" in push(fr, fr.partner("DE-BPOL"), onward)
+    assert _names(de_ws) == {("Person 0", "UK-NCA")}
