@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from avellino.share.node import Card, Node, canonical_json
+from avellino.share.node import Card, Node, b64, canonical_json, unb64
 from avellino.store.schema import (
     PROOF_MANIFEST_SCHEMA,
     PROOF_PAGE_SCHEMA,
@@ -224,6 +224,65 @@ def own_leaves(con: duckdb.DuckDBPyConnection, table: str, key: str) -> pa.Array
         f"(SELECT {fact_hash_sql()} AS h, _row FROM {table}) ORDER BY _row"
     )
     return con.sql(sql, params={"key": key}).to_arrow_table().column("leaf").combine_chunks()
+
+
+def manifest_json(node: Node, facts: pa.Table) -> dict[str, Any]:
+    """A manifest of ``facts`` (payload rows, all this node's), JSON-ready, for a correction notice: its facts can
+    then be passed on later with this node's proof like those of a bundle. The salt key travels in the notice, which
+    holds every fact the manifest covers anyway."""
+    own = OwnManifest(node)
+    con = duckdb.connect()
+    try:
+        con.register("_facts", facts.append_column("_row", pa.array(range(facts.num_rows), pa.int64())))
+        own.add(own_leaves(con, "_facts", own.key))
+        row = own.row()
+        pages = [bytes(p) for t in own.pages() for p in t.column("leaves").to_pylist()]
+    finally:
+        con.close()
+        own.close()
+    return {"body": row["body"], "signature": b64(row["signature"]), "page_hashes": b64(row["page_hashes"]),
+            "salt_key": row["salt_key"], "pages": [b64(p) for p in pages]}  # fmt: skip
+
+
+def manifest_of_notice(data: object, facts: pa.Table, originator: str, card_of: Callable[[str], Card | None]) -> Proofs:
+    """The proofs a correction notice carries for its facts, checked: signed by ``originator``, and every page
+    recomputed from the facts (a correction is small). ProofRefused otherwise."""
+    try:
+        assert isinstance(data, dict)
+        body = json.loads(str(data["body"]))
+        key = str(data["salt_key"])
+        row: dict[str, Any] = {
+            "manifest_id": str(body["manifest_id"]), "originator": str(body["originator"]), "body": str(data["body"]),
+            "signature": unb64(data["signature"], "signature"), "page_hashes": unb64(data["page_hashes"], "pages"),
+            "salt_key": key,
+        }  # fmt: skip
+        pages = [unb64(p, "page") for p in data["pages"]]
+    except (AssertionError, ValueError, KeyError, TypeError) as exc:
+        raise ProofRefused(f"a correction's manifest is not readable ({exc})") from exc
+    if row["originator"] != originator:
+        raise ProofRefused(f"a correction by {originator} carries a manifest of {row['originator']}")
+    manifest = check_manifest(row, card_of)
+    if int(manifest.body["facts"]) != facts.num_rows:
+        raise ProofRefused(f"a correction's manifest covers {manifest.body['facts']} facts, it holds {facts.num_rows}")
+    con = duckdb.connect()
+    try:
+        con.register("_facts", facts.append_column("_row", pa.array(range(facts.num_rows), pa.int64())))
+        leaves = contiguous(own_leaves(con, "_facts", key))
+    finally:
+        con.close()
+    if pages_of(leaves) != pages or any(
+        page_hash(p) != manifest.hashes[i * HASH_BYTES : (i + 1) * HASH_BYTES] for i, p in enumerate(pages)
+    ):
+        raise ProofRefused(f"a correction's facts are not the ones its manifest, signed by {originator}, covers")
+    table = pa.table(
+        {
+            "manifest_id": pa.array([row["manifest_id"]] * len(pages), pa.string()),
+            "page_no": pa.array(range(len(pages)), pa.int32()),
+            "leaves": pa.array(pages, pa.binary()),
+        }
+    )
+    return Proofs(pa.Table.from_pylist([row], schema=PROOF_MANIFEST_SCHEMA), table.cast(PROOF_PAGE_SCHEMA),
+                  PROOF_SALT_SCHEMA.empty_table())  # fmt: skip
 
 
 # -- passing other originators' facts on -------------------------------------------------------------------

@@ -35,10 +35,11 @@ from avellino.share.bundle import BundleReader, BundleRefused, BundleWriter, Hea
 from avellino.share.jit import batch_jits, note_received
 from avellino.share.node import Node, Partner, b64, canonical_json, unb64
 from avellino.share.policy import decide, markings_of_row
+from avellino.share.proofs import ProofRefused, manifest_json, manifest_of_notice
 from avellino.share.receive import NOTICES, ReceiveResult, check_facts, in_namespace, lean_tables, record_receipt
 from avellino.share.send import PAYLOAD_COLUMNS, PAYLOAD_SCHEMA, log_sent, protected_rule_applies, request_for
 from avellino.store.base import Store
-from avellino.store.schema import DELETE_SCHEMA, BatchInfo
+from avellino.store.schema import DELETE_SCHEMA, BatchInfo, Proofs
 
 NOTICE_CONTEXT = b"avellino-notice-v1"
 WITHDRAWAL = "withdrawal"
@@ -104,7 +105,18 @@ def make_notice(
     }
     if facts is not None:
         body["facts"] = facts
+        if facts:  # the corrected facts' manifest: a node that receives them may pass them on with this proof
+            body["manifest"] = manifest_json(node, _rows_table(facts))
     return Notice(body, node.sign(NOTICE_CONTEXT + canonical_json(body)))
+
+
+def _rows_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """Facts as JSON rows (dates as text) -> a payload table."""
+    out = [dict(r) for r in rows]
+    for row in out:
+        if row.get("retention_review"):
+            row["retention_review"] = dt.date.fromisoformat(str(row["retention_review"]))
+    return pa.Table.from_pylist(out, schema=PAYLOAD_SCHEMA)
 
 
 def correction_facts(
@@ -202,12 +214,9 @@ def _mark_applied(node: Node, notice: Notice, deleted: int) -> None:
 
 
 def _facts_table(path: Path, notice: Notice) -> pa.Table:
-    rows = [dict(r) for r in notice.body.get("facts") or []]  # a copy: the notice travels on unchanged
+    rows = list(notice.body.get("facts") or [])
     try:
-        for row in rows:
-            if row.get("retention_review"):
-                row["retention_review"] = dt.date.fromisoformat(str(row["retention_review"]))
-        table = pa.Table.from_pylist(rows, schema=PAYLOAD_SCHEMA)
+        table = _rows_table(rows)  # copies: the notice travels on unchanged
     except (ValueError, TypeError, AttributeError, pa.ArrowException) as exc:
         raise BundleRefused(str(path), f"a correction's facts are not readable ({exc})") from exc
     others = {str(r.get("originator")) for r in rows} - {notice.originator}
@@ -226,9 +235,17 @@ def apply_notices(
     notices = [_parse(path, line, node) for line in data.splitlines() if line.strip()]
     sender = node.partner(header.sender)
     facts = {n.notice_id: _facts_table(path, n) for n in notices if n.body["kind"] == CORRECTION}
-    for table in facts.values():
+    proofs: dict[str, Proofs] = {}
+    for notice_id, table in facts.items():
         if table.num_rows:
             check_facts(path, table.select(PAYLOAD_COLUMNS), node, header, sender, today)
+            notice = next(n for n in notices if n.notice_id == notice_id)
+            if "manifest" in notice.body:  # (notices made before corrections carried one have none)
+                try:
+                    proofs[notice_id] = manifest_of_notice(notice.body["manifest"], table, notice.originator,
+                                                           node.card_of)  # fmt: skip
+                except ProofRefused as exc:
+                    raise BundleRefused(str(path), str(exc)) from exc
     done = _applied(node)
     todo = [n for n in notices if n.notice_id not in done]
     if not todo:
@@ -256,7 +273,9 @@ def apply_notices(
                 batch = BatchInfo(batch_id, source, notice.notice_id, CORRECTION_MAPPING, fresh.num_rows,
                                   fresh.num_rows, dt.datetime.now())  # fmt: skip
                 try:  # one transaction: a crash leaves the old facts or the corrected ones, never neither
-                    deleted, added = store.replace_statements(table, batch, statements, markings)
+                    deleted, added = store.replace_statements(
+                        table, batch, statements, markings, proofs.get(notice.notice_id)
+                    )
                 except BatchExists:  # another writer of a shared store applied this correction meanwhile
                     _mark_applied(node, notice, 0)
                     continue

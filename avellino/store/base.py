@@ -133,14 +133,19 @@ class Store(ABC):
 
     @abstractmethod
     def replace_statements(
-        self, targets: pa.Table, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None
+        self,
+        targets: pa.Table,
+        batch: BatchInfo,
+        statements: pa.Table,
+        markings: pa.Table | None = None,
+        proofs: Proofs | None = None,
     ) -> tuple[int, int]:
         """Delete ``targets`` (as ``delete_statements``: only the named originator's facts) and write ``batch`` (as
-        ``write_batch``) in ONE transaction; returns (deleted, added). Why one: an originator's correction replaces
-        facts, and a crash between a delete and a write of their own would leave the node with neither the old
-        facts nor the corrected ones until the notice came again. A batch whose file and mapping checksums are
-        already stored changes nothing (the correction was applied before): ``BatchExists`` names it, on both
-        backends, and the deletion is rolled back with it."""
+        ``write_batch``, with its ``proofs``) in ONE transaction; returns (deleted, added). Why one: an originator's
+        correction replaces facts, and a crash between a delete and a write of their own would leave the node with
+        neither the old facts nor the corrected ones until the notice came again. A batch whose file and mapping
+        checksums are already stored changes nothing (the correction was applied before): ``BatchExists`` names it,
+        on both backends, and the deletion is rolled back with it."""
 
     @abstractmethod
     def close(self) -> None: ...

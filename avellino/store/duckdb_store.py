@@ -286,14 +286,22 @@ class DuckDBStore(Store):
             return self._delete_in_tx(targets)
 
     def replace_statements(
-        self, targets: pa.Table, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None
+        self,
+        targets: pa.Table,
+        batch: BatchInfo,
+        statements: pa.Table,
+        markings: pa.Table | None = None,
+        proofs: Proofs | None = None,
     ) -> tuple[int, int]:
         with transaction(self.con, _incoming=statements):
             earlier = self.find_batch(batch.file_sha256, batch.mapping_sha256)
             if earlier is not None:  # raised inside the block: rolled back (nothing was changed yet anyway)
                 raise BatchExists(batch.source, earlier.batch_id, earlier.rows)
             deleted = self._delete_in_tx(targets)
-            return deleted, self._write_in_tx(batch, statements, markings)
+            added = self._write_in_tx(batch, statements, markings)
+            if proofs is not None:
+                self._write_proofs(proofs)
+            return deleted, added
 
     def _delete_in_tx(self, targets: pa.Table) -> int:
         """Delete what ``targets`` (DELETE_SCHEMA) names, inside the caller's transaction. Rows naming whole

@@ -176,13 +176,21 @@ class PostgresStore(Store):
         return Proofs(*out)
 
     def replace_statements(
-        self, targets: pa.Table, batch: BatchInfo, statements: pa.Table, markings: pa.Table | None = None
+        self,
+        targets: pa.Table,
+        batch: BatchInfo,
+        statements: pa.Table,
+        markings: pa.Table | None = None,
+        proofs: Proofs | None = None,
     ) -> tuple[int, int]:
         def replace() -> tuple[int, int]:
             with self.con.transaction(), self.con.cursor() as cur:
                 self._claim_batch(cur, batch)  # a second copy of this correction waits here, then does nothing
                 deleted = self._delete_in_tx(cur, targets)
-                return deleted, self._write_in_tx(cur, batch, statements, markings)
+                added = self._write_in_tx(cur, batch, statements, markings)
+                if proofs is not None:
+                    self._write_proofs(cur, proofs)
+                return deleted, added
 
         with self._writing("apply a correction"):
             return self._retrying(replace)

@@ -4,6 +4,7 @@ the whole bundle and nothing is written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from avellino.share.receive import receive_bundle
 from avellino.share.send import FACTS, PAYLOAD_SCHEMA, send_bundle
 from avellino.share.withdraw import WITHDRAWAL, make_notice, write_notices
 from avellino.store import open_store
-from avellino.store.schema import PROOF_MANIFEST_SCHEMA, Proofs
+from avellino.store.schema import DELETE_SCHEMA, PROOF_MANIFEST_SCHEMA, Proofs
 from tests.share.nodes import counts, held, make_node, person, register, write
 
 NAMES = (("UK-NCA", "GB"), ("FR-OCRIEST", "FR"), ("DE-BPOL", "DE"), ("NL-KMAR", "NL"))
@@ -240,3 +241,32 @@ def test_an_onward_share_over_the_node_servers(tmp_path: Path) -> None:
         assert counts(de_ws) == {"statements": 0, "batches": 0}
         assert "2 new" in push(fr, fr.partner("DE-BPOL"), onward)
     assert _names(de_ws) == {("Person 0", "UK-NCA")}
+
+
+def test_corrected_facts_carry_the_originators_proof_onward(nodes: dict[str, tuple[Path, Node]]) -> None:
+    """UK corrects a name at FR; the correction follows to DE; DE then passes the corrected fact on to NL with the
+    proof the correction carried (signed by UK)."""
+    from avellino.share.withdraw import CORRECTION, correction_facts
+
+    (uk_ws, uk), (fr_ws, fr), (de_ws, de) = nodes["UK-NCA"], nodes["FR-OCRIEST"], nodes["DE-BPOL"]
+    _receive(nodes, "FR-OCRIEST", _send(nodes, "UK-NCA", "FR-OCRIEST"))
+    _receive(nodes, "DE-BPOL", _send(nodes, "FR-OCRIEST", "DE-BPOL"))
+    with open_store(uk_ws) as store:
+        old = [r for r in store.read_statements(entity_ids=["uk-nca--p1"]).to_pylist() if r["prop"] == "name"]
+        target = {"originator": "UK-NCA", "entity_id": None, "statement_id": old[0]["id"]}
+        store.delete_statements(pa.Table.from_pylist([target], schema=DELETE_SCHEMA))
+    write(uk_ws, person("uk-nca--p1", "Person One (corrected)", "UK-NCA", tlp="GREEN")[1:], name="fix")
+    partners = [uk.partner("FR-OCRIEST")]
+    with open_store(uk_ws, read_only=True) as store:
+        facts = correction_facts(store, uk, partners, "investigation", ["uk-nca--p1"], dt.date.today())
+    notice = make_notice(uk, CORRECTION, entities=["uk-nca--p1"], facts=facts)
+    write_notices(uk, partners, [notice], uk_ws / "c.avb", "investigation")
+    to_de = receive_bundle(lambda: open_store(fr_ws), fr, uk_ws / "c.avb").forwarded["DE-BPOL"]
+    receive_bundle(lambda: open_store(de_ws), de, to_de)
+    assert ("Person One (corrected)", "UK-NCA") in _names(de_ws)
+    with open_store(de_ws, read_only=True) as store:
+        sent = send_bundle(store, de, [de.partner("NL-KMAR")], "investigation", de_ws / "to-nl.avb")
+    assert "no originator proof" not in sent.withheld
+    _receive(nodes, "NL-KMAR", de_ws / "to-nl.avb")
+    assert _names(nodes["NL-KMAR"][0]) == _names(de_ws)
+    assert ("Person One (corrected)", "UK-NCA") in _names(nodes["NL-KMAR"][0])
