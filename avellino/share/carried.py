@@ -10,7 +10,7 @@ none: a handling note, a retention review), references naming records. ``avellin
 A reference is carried only when the entity it names is carried in the same file (an identity or relationship
 of the STIX bundle, a node or edge of the graph): a vessel that STIX does not show, or a protected person left
 out of a graph file sent to a partner, takes the references to it along, so an import never points at a record
-it was not given. The export query gives each reference's resolved id (``st_targets``) for that check.
+it was not given. The export query gives each reference's resolved id (``st_target``) for that check.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ import pyarrow as pa
 
 from avellino.store.schema import BASE_PROP, MARKING_FIELDS
 
-#: Where an export's statements are, per object: the lists the export query adds (``export.ENTITY_SCHEMA``).
-STATEMENT_LISTS = ("st_records", "st_schemata", "st_props", "st_vals", "st_targets", "st_marks")
+#: An export's statement rows (``export.ENTITY_SCHEMA``): each statement as stored, beside the entity rows.
+STATEMENT_FIELDS = ("st_record", "st_schema", "st_prop", "st_value", "st_target", "st_mark")
+#: One statement row: record, schema, property, value, the resolved id a reference names (else None), marking id.
+StatementRow = tuple[Any, ...]
 #: A line's markings, by marking id (``export.marking_sets``): every field, None where the set has none.
 MarkingTable = Mapping[str, dict[str, str | None]]
 #: One line before references are checked: id, schema, marking id, and per property [value, target or None].
@@ -44,19 +46,18 @@ def marking_table(table: pa.Table) -> dict[str, dict[str, str | None]]:
     return out
 
 
-def raw_lines(row: Mapping[str, Any]) -> list[RawLine]:
+def raw_lines(statements: Iterable[StatementRow]) -> list[RawLine]:
     """An entity's statements grouped into lines: ``[record, schema, marking id, {prop: [[value, target]]}]``,
-    in the order the records' statements came."""
+    ordered by record, schema and marking id."""
     lines: dict[tuple[str, str, str], RawLine] = {}
-    columns = [row.get(name) or [] for name in STATEMENT_LISTS]
-    for record, schema, prop, value, target, mark in zip(*columns, strict=True):
+    for record, schema, prop, value, target, mark in statements:
         key = (record, schema, mark)
         line = lines.get(key)
         if line is None:
             line = lines[key] = [record, schema, mark, {}]
         if prop != BASE_PROP and value is not None:
             line[3].setdefault(prop, []).append([value, target])
-    return list(lines.values())
+    return [lines[k] for k in sorted(lines)]
 
 
 class Either:

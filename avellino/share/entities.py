@@ -23,7 +23,7 @@ from followthemoney.schema import Schema
 
 from avellino.model import model
 from avellino.model.markings import PROTECTED_VALUES, TLP_ORDER
-from avellino.share.carried import RawLine, raw_lines
+from avellino.share.carried import STATEMENT_FIELDS, RawLine, StatementRow, raw_lines
 
 PROTECTED = frozenset(PROTECTED_VALUES)
 
@@ -124,14 +124,26 @@ def entity(row: Row) -> Entity:
         evaluations=sorted({e for e in row["evaluations"] if e}),
         first_seen=min(firsts, default=None),
         last_seen=max(lasts, default=None) or min(firsts, default=None),
-        lines=raw_lines(row),
     )  # fmt: skip
 
 
 def canonical_entities(batches: Iterable[pa.RecordBatch]) -> Iterator[Entity]:
-    """Entities of a stream of the canonical export query's rows (one row per resolved entity)."""
-    for row in rows(batches):
-        yield entity(row)
+    """Entities of a stream of the canonical export query's rows: each entity's statement rows (``st_*``), then
+    its own row; the statements become its ``lines``. Holds one entity's statements at a time."""
+    pending: list[StatementRow] = []
+    for batch in batches:
+        names = batch.schema.names
+        columns = [c.to_pylist() for c in batch.columns]
+        stored = [columns[names.index(f)] for f in STATEMENT_FIELDS]
+        records = stored[0]
+        for i in range(batch.num_rows):
+            if records[i] is not None:  # a statement row: its entity's row follows
+                pending.append(tuple(col[i] for col in stored))
+                continue
+            ent = entity({n: col[i] for n, col in zip(names, columns, strict=True)})
+            ent.lines = raw_lines(pending)
+            pending = []
+            yield ent
 
 
 def links(ent: Entity) -> list[tuple[str, str, str]]:

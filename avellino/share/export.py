@@ -42,7 +42,7 @@ from avellino.errors import ConfigError
 from avellino.model import model
 from avellino.model.markings import TLP, HandlingCode, Markings, SubjectCategory
 from avellino.network.protect import Protection
-from avellino.share.carried import STATEMENT_LISTS, MarkingTable, marking_table
+from avellino.share.carried import STATEMENT_FIELDS, MarkingTable, marking_table
 from avellino.share.entities import PROTECTED
 from avellino.share.ftm_out import LINE_KEY, Written, model_folder, write_ftm, write_model
 from avellino.store.base import Store
@@ -72,7 +72,7 @@ MARK_LISTS = {"originator": "originators", "handling_code": "handling_codes", "h
 ENTITY_SCHEMA = pa.schema(
     [("canonical_id", pa.string()), ("records", TEXTS), ("schemata", TEXTS), ("props", TEXTS), ("vals", TEXTS),
      *((name, TEXTS) for name in MARK_LISTS.values()), ("first_seens", pa.list_(pa.timestamp("us"))),
-     ("last_seens", pa.list_(pa.timestamp("us"))), *((name, TEXTS) for name in STATEMENT_LISTS)]
+     ("last_seens", pa.list_(pa.timestamp("us"))), *((name, pa.string()) for name in STATEMENT_FIELDS)]
 )  # fmt: skip
 MARKING_TABLE_SCHEMA = pa.schema(
     [("marking_id", pa.string()), *(STATEMENT_SCHEMA.field(f) for f in MARKING_FIELDS), ("n", pa.int64())]
@@ -185,22 +185,31 @@ def export_sql(fmt: str, schemata: Sequence[str] = (), plan: Plan | None = None)
         f"FROM (SELECT canonical_id, {', '.join(marks)}, min(first_seen) AS first_seen, max(last_seen) AS last_seen "
         f"FROM statements{where} GROUP BY canonical_id, {', '.join(marks)}) x GROUP BY canonical_id"
     )
-    # every statement as stored (references as record ids, with the resolved id each names), for the lossless
-    # record the objects carry (share/carried.py)
-    target = "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) END"
-    mark = marking_id_sql({f: f"s.{f}" for f in MARKING_FIELDS})
-    stored = (
-        "SELECT s.canonical_id, array_agg(s.entity_id) AS st_records, array_agg(s.schema) AS st_schemata, "
-        f"array_agg(s.prop) AS st_props, array_agg(s.value) AS st_vals, array_agg({target}) AS st_targets, "
-        f"array_agg({mark}) AS st_marks FROM ({picked.format(cols='*')}) s LEFT JOIN canon c "
-        "ON s.prop_type = 'entity' AND c.entity_id = s.value GROUP BY s.canonical_id"
+    mine = {"canonical_id", "records", "schemata", "props", "vals"}
+    none = {n: "CAST(NULL AS TEXT)" for n in STATEMENT_FIELDS}
+    cols = ", ".join(f"{none.get(c) or (f'm.{c}' if c not in mine else c)} AS {c}" for c in ENTITY_SCHEMA.names)
+    entities = (
+        f"SELECT {cols}, 1 AS kind FROM ({records}) e JOIN ({sets}) m USING (canonical_id) "
+        f"LEFT JOIN ({values}) v USING (canonical_id)"
     )
-    mine = {"canonical_id", "records", "schemata", "props", "vals", *STATEMENT_LISTS}
-    cols = ", ".join(f"m.{c}" if c not in mine else c for c in ENTITY_SCHEMA.names)
+    # each statement as stored (references as record ids, with the resolved id each names) on a row of its own,
+    # just before its entity's row: the lossless record the objects carry (share/carried.py). Rows, not lists:
+    # grouping every statement of the 1M sample into lists ran out of the 1 GB limit; sorting rows spills.
+    lists = {"records", "schemata", "props", "vals", *MARK_LISTS.values()}
+    stored = {
+        "st_record": "s.entity_id", "st_schema": "s.schema", "st_prop": "s.prop", "st_value": "s.value",
+        "st_target": "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) END",
+        "st_mark": marking_id_sql({f: f"s.{f}" for f in MARKING_FIELDS}),
+    }  # fmt: skip
+    blank = {**{n: "CAST(NULL AS TEXT[])" for n in lists}, "first_seens": "CAST(NULL AS TIMESTAMP[])",
+             "last_seens": "CAST(NULL AS TIMESTAMP[])", "canonical_id": "s.canonical_id", **stored}  # fmt: skip
+    statements = (
+        f"SELECT {', '.join(f'{blank[c]} AS {c}' for c in ENTITY_SCHEMA.names)}, 0 AS kind "
+        f"FROM ({picked.format(cols='*')}) s LEFT JOIN canon c ON s.prop_type = 'entity' AND c.entity_id = s.value"
+    )
     return (
-        f"SELECT {cols} FROM ({records}) e JOIN ({sets}) m USING (canonical_id) "
-        f"LEFT JOIN ({values}) v USING (canonical_id) LEFT JOIN ({stored}) st USING (canonical_id) "
-        "ORDER BY canonical_id"
+        f"SELECT {', '.join(ENTITY_SCHEMA.names)} FROM ({entities} UNION ALL {statements}) u "
+        "ORDER BY canonical_id, kind"
     )
 
 
