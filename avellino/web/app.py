@@ -87,9 +87,15 @@ def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None) 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if not request.url.path.startswith("/api") and exc.status_code == 401:
+        if request.url.path.startswith(("/api/", "/static/", "/data/")):
+            return error_json(exc.status_code, str(exc.detail))
+        if exc.status_code == 401:
             return RedirectResponse("/login", status_code=303)
-        return error_json(exc.status_code, str(exc.detail))
+        # a page: a page back (the JSON error shape is the API's)
+        page = templates.get_template("error.html").render(
+            title=CODES.get(exc.status_code, "error").replace("_", " ").capitalize(), node=bench.node_name,
+            page="error", message=str(exc.detail), user=None)  # fmt: skip
+        return HTMLResponse(page, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -148,8 +154,9 @@ def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None) 
 
             allowed = session.role in RIGHTS[right] and (not session.agency or right in PARTNER_RIGHTS)
             if not allowed:
-                home = "/audit" if "audit" in _rights(session) else "/"
-                raise HTTPException(403, f"your role ({session.role}) cannot open {title}; go to {home}")
+                home = next((p for p, (_, _, r) in PAGES.items() if r in _rights(session) and "{" not in p), None)
+                where = f"go to {home}" if home else "accounts are managed with `avellino user add` on the node"
+                raise HTTPException(403, f"your role ({session.role.value}) cannot open {title}: {where}")
             return render(template, title=title, node=bench.node_name, page=template.removesuffix(".html"),
                           entity_id=entity_id, user=session.user, role=session.role.value, agency=session.agency,
                           purpose=session.purpose, rights=_rights(session))  # fmt: skip

@@ -121,12 +121,15 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def log_in(page: Any, url: str, user: str) -> None:
+def log_in(page: Any, url: str, user: str, lands: str) -> None:
+    """Log in through the form and wait until the page it lands on has loaded (its script included: leaving a page
+    earlier aborts its requests, which the watch counts as failures)."""
     page.goto(f"{url}/login")
     page.fill("#user", user)
     page.fill("#password", PASSWORD)
     page.fill("#purpose", PURPOSE)
     page.click("#login-form button[type=submit]")
+    page.wait_for_url(f"{url}{lands}", wait_until="load")
 
 
 def shot(page: Any, name: str) -> Path:
@@ -148,8 +151,7 @@ def test_an_analyst_works_a_case_in_the_browser_and_every_read_is_audited(bench:
     page.goto(f"{bench.url}/")
     expect(page).to_have_url(f"{bench.url}/login")
     shot(page, "01-login")
-    log_in(page, bench.url, "analyst")
-    expect(page).to_have_url(f"{bench.url}/")
+    log_in(page, bench.url, "analyst", "/")
     expect(page.locator(".who")).to_contain_text(PURPOSE)
 
     # search an Arabic-script spelling: the suspect, held in Latin script, comes first
@@ -218,8 +220,7 @@ def test_an_analyst_works_a_case_in_the_browser_and_every_read_is_audited(bench:
     dpo.set_default_timeout(20_000)
     watch.attach(dpo)
     audit_page = dpo.new_page()
-    log_in(audit_page, bench.url, "dpo")
-    expect(audit_page).to_have_url(f"{bench.url}/audit")
+    log_in(audit_page, bench.url, "dpo", "/audit")
     expect(audit_page.locator("#audit-verify")).to_contain_text("Chain intact")
     table = audit_page.locator("#audit tbody")
     for action in ("api login", f"api search {ARABIC!r}", "api read entity", "api read review queue",
@@ -238,7 +239,67 @@ def test_an_analyst_works_a_case_in_the_browser_and_every_read_is_audited(bench:
     assert set(touched["api read network"]["ids"]) == {SUSPECT, VICTIM}  # type: ignore[index]
     assert "api read routes" in touched
 
+    for p in (*context.pages, *dpo.pages):
+        p.wait_for_load_state("networkidle")  # nothing in flight is cut off by closing
     context.close()
     dpo.close()
     assert not watch.outside(), watch.outside()
     assert not watch.problems, watch.problems
+
+
+def test_every_other_page_opens_cleanly_for_the_roles_that_may_see_it(bench: Bench, browser: Any) -> None:
+    """The pages the case walk does not visit: a protected person's page with its safeguarding banner, targets
+    (the victim only under safeguarding), flows, sharing, and the DPO's retention queue; an administrator is
+    refused case pages with a page that says where to go instead."""
+    from playwright.sync_api import expect
+
+    watch = Watch()
+    context = browser.new_context(viewport={"width": 1366, "height": 850})
+    context.set_default_timeout(20_000)
+    watch.attach(context)
+    page = context.new_page()
+    log_in(page, bench.url, "supervisor", "/")
+
+    page.goto(f"{bench.url}/entity/{VICTIM}")
+    expect(page.locator("#safeguarding")).to_contain_text("never a target")
+    expect(page.locator("#facts tr", has_text="Amina Yusuf").locator(".badge.protected")).to_have_text("victim")
+    shot(page, "08-protected-entity")
+
+    page.click("nav a[href='/targets']")
+    expect(page.locator("#protected a.protected")).to_have_attribute("href", f"/entity/{VICTIM}")
+    expect(page.locator("#targets tbody")).not_to_contain_text("Amina Yusuf")
+    shot(page, "09-targets")
+
+    page.click("nav a[href='/flows']")
+    expect(page.locator("#alerts li")).not_to_have_count(0)
+    shot(page, "10-flows")
+
+    page.click("nav a[href='/sharing']")
+    expect(page.locator("#partners tbody")).to_contain_text("FR-OCRIEST")
+    shot(page, "11-sharing")
+
+    dpo = context.browser.new_context(viewport={"width": 1366, "height": 850})
+    dpo.set_default_timeout(20_000)
+    watch.attach(dpo)
+    retention = dpo.new_page()
+    log_in(retention, bench.url, "dpo", "/audit")
+    expect(retention.locator("#audit-verify")).to_contain_text("Chain intact")  # loaded before leaving it
+    retention.click("nav a[href='/retention']")
+    expect(retention.locator("#retention-note")).to_contain_text("0 statement(s)")
+    expect(retention.locator("nav a[href='/routes']")).to_have_count(0)  # no case data for the DPO
+    shot(retention, "12-retention")
+    for p in (*context.pages, *dpo.pages):
+        p.wait_for_load_state("networkidle")  # nothing in flight is cut off by closing
+    context.close()
+    dpo.close()
+    assert not watch.outside(), watch.outside()
+    assert not watch.problems, watch.problems
+
+    # an administrator manages accounts only: a case page answers 403, as a page that says so
+    admin = browser.new_context()
+    refused = admin.new_page()
+    log_in(refused, bench.url, "admin", "/login?admin")
+    answer = refused.goto(f"{bench.url}/routes")
+    assert answer is not None and answer.status == 403
+    expect(refused.locator("main .error")).to_contain_text("avellino user add")
+    admin.close()
