@@ -54,6 +54,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -152,14 +153,23 @@ class ProofRefused(ValueError):
 # -- the sender's own manifest -----------------------------------------------------------------------------
 
 
+def salt_key(node: Node, recipients: Sequence[str]) -> str:
+    """The salt key of this node's bundles to one set of recipients (by card fingerprint): the same for every
+    bundle to them, so that a node that received many bundles computes a passed-on fact's salt once per key, not
+    once per bundle. Derived from this node's deterministic Ed25519 signature (RFC 8032), so it needs no storage
+    and nobody without the signing key can compute it."""
+    message = b"avellino-salt-key-v1|" + ",".join(sorted(recipients)).encode("ascii")
+    return hashlib.sha256(b"avellino-salt-key-v1" + node.sign(message)).hexdigest()
+
+
 class OwnManifest:
     """The manifest of the facts this node originated in one bundle, built page by page as they stream out. Its
     leaves go to a temporary file (32 bytes a fact), from which :meth:`pages` writes them after the facts."""
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, recipients: Sequence[str] = ()):
         self.node = node
         self.manifest_id = uuid.uuid4().hex
-        self.key = os.urandom(32).hex()
+        self.key = salt_key(node, recipients) if recipients else os.urandom(32).hex()
         self.facts = 0
         self._pending = bytearray()
         self._hashes = bytearray()
@@ -288,21 +298,21 @@ def manifest_of_notice(data: object, facts: pa.Table, originator: str, card_of: 
 # -- passing other originators' facts on -------------------------------------------------------------------
 
 
-def explode(pages: pa.Table) -> pa.Table:
-    """(manifest_id, page_no, leaf) for every leaf of ``pages`` (PROOF_PAGE_SCHEMA)."""
+def explode(pages: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Every leaf of ``pages`` (PROOF_PAGE_SCHEMA) as (page, leaf), ``page`` numbering the pages, and the pages as
+    (page, manifest_id, page_no): 20 bytes a leaf, however long the manifest ids."""
     data = bytearray()
-    manifests: list[str] = []
-    numbers: list[int] = []
-    for row in pages.to_pylist():
-        leaves = bytes(row["leaves"])
-        n = len(leaves) // LEAF_BYTES
-        data += leaves[: n * LEAF_BYTES]
-        manifests += [row["manifest_id"]] * n
-        numbers += [row["page_no"]] * n
-    count = len(manifests)
-    leaf = pa.Array.from_buffers(pa.binary(LEAF_BYTES), count, [None, pa.py_buffer(bytes(data))])
-    return pa.table({"manifest_id": pa.array(manifests, pa.string()), "page_no": pa.array(numbers, pa.int32()),
-                     "leaf": leaf.cast(pa.binary())})  # fmt: skip
+    counts = np.zeros(pages.num_rows, dtype=np.int64)
+    for i, leaves in enumerate(pages.column("leaves").to_pylist()):
+        n = len(leaves or b"") // LEAF_BYTES
+        data += (leaves or b"")[: n * LEAF_BYTES]
+        counts[i] = n
+    index = pa.array(np.arange(pages.num_rows, dtype=np.int32))
+    leaf = pa.Array.from_buffers(pa.binary(LEAF_BYTES), int(counts.sum()), [None, pa.py_buffer(bytes(data))])
+    leaves = pa.table({"page": pa.array(np.repeat(np.arange(pages.num_rows, dtype=np.int32), counts)),
+                       "leaf": leaf.cast(pa.binary())})  # fmt: skip
+    return leaves, pa.table({"page": index, "manifest_id": pages.column("manifest_id"),
+                             "page_no": pages.column("page_no")})  # fmt: skip
 
 
 class Onward:
@@ -313,29 +323,37 @@ class Onward:
         self.con = con
         manifests = proofs.manifests.filter(pc.not_equal(proofs.manifests.column("originator"), me))
         self.manifests = {r["manifest_id"]: r for r in manifests.to_pylist()}
+        ids = pa.array(list(self.manifests), pa.string())
         keyed = manifests.filter(pc.is_valid(manifests.column("salt_key"))).select(["manifest_id", "originator",
                                                                                     "salt_key"])  # fmt: skip
         salts = proofs.salts.join(manifests.select(["manifest_id", "originator"]), "manifest_id", join_type="inner")
+        self._pages = proofs.pages.filter(pc.is_in(proofs.pages.column("manifest_id"), value_set=ids))
+        leaves, index = explode(self._pages)
         con.register("_keyed", keyed)
         con.register("_salts", salts)
-        self._pages = proofs.pages
-        con.register("_leaves", explode(proofs.pages))
+        con.register("_leaves", leaves)
+        con.register("_page_index", index)
         self.used_pages: set[tuple[str, int]] = set()
         self.used_salts: list[pa.Table] = []
 
     def find(self, table: str) -> pa.Table:
         """For each row of the registered ``table`` (payload rows with a ``_row`` number; other originators'
-        facts only): (_row, manifest_id, page_no, fact_hash, salt) of one proof, or none when there is none."""
+        facts only): (_row, manifest_id, page_no, fact_hash, salt) of one proof, or none when there is none. A
+        salt is computed once per distinct salt key of the fact's originator (an originator derives one key per
+        set of recipients, so a node that received a hundred bundles from it has a few keys, not a hundred)."""
         sql = (
             f"WITH f AS (SELECT _row, originator, {fact_hash_sql()} AS h FROM {table}), "
-            "c AS (SELECT f._row, f.h, k.manifest_id, "
-            f"{salt_sql('k.salt_key', 'f.h')} AS salt FROM f JOIN _keyed k ON k.originator = f.originator "
-            "UNION ALL SELECT f._row, f.h, s.manifest_id, s.salt FROM f "
+            "k AS (SELECT DISTINCT originator, salt_key FROM _keyed), "
+            f"c AS (SELECT f._row, f.h, f.originator, k.salt_key, {salt_sql('k.salt_key', 'f.h')} AS salt "
+            "FROM f JOIN k ON k.originator = f.originator), "
+            "keyed AS (SELECT c._row, c.h, c.salt, m.manifest_id FROM c JOIN _keyed m "
+            "ON m.salt_key = c.salt_key AND m.originator = c.originator), "
+            "cand AS (SELECT * FROM keyed UNION ALL SELECT f._row, f.h, s.salt, s.manifest_id FROM f "
             "JOIN _salts s ON s.originator = f.originator AND s.fact_hash = f.h) "
-            "SELECT c._row, arg_min(c.manifest_id, l.page_no) AS manifest_id, min(l.page_no) AS page_no, "
-            "arg_min(c.h, l.page_no) AS fact_hash, arg_min(c.salt, l.page_no) AS salt "
-            f"FROM c JOIN _leaves l ON l.manifest_id = c.manifest_id AND l.leaf = {leaf_sql('c.salt', 'c.h')} "
-            "GROUP BY c._row"
+            "SELECT cand._row, arg_min(p.manifest_id, p.page) AS manifest_id, arg_min(p.page_no, p.page) AS page_no, "
+            "arg_min(cand.h, p.page) AS fact_hash, arg_min(cand.salt, p.page) AS salt "
+            f"FROM cand JOIN _leaves l ON l.leaf = {leaf_sql('cand.salt', 'cand.h')} "
+            "JOIN _page_index p ON p.page = l.page AND p.manifest_id = cand.manifest_id GROUP BY cand._row"
         )
         return self.con.sql(sql).to_arrow_table()
 
@@ -529,11 +547,14 @@ class Check:
         con.register("_salts", proofs.salts)
         others = [m for m, r in received.items() if r.row["originator"] != self.sender]
         pages = proofs.pages.filter(pc.is_in(proofs.pages.column("manifest_id"), pa.array(others, pa.string())))
-        con.register("_leaves", explode(pages))
+        leaves, index = explode(pages)
+        con.register("_leaves", leaves)
+        con.register("_page_index", index)
         unproven = (
             "FROM _facts f WHERE NOT EXISTS (SELECT 1 FROM _salts s JOIN _manifests m "
-            "ON m.manifest_id = s.manifest_id JOIN _leaves l ON l.manifest_id = s.manifest_id "
-            f"AND l.leaf = {leaf_sql('s.salt', 's.fact_hash')} WHERE s.fact_hash = f.h AND m.originator = f.originator)"
+            f"ON m.manifest_id = s.manifest_id JOIN _leaves l ON l.leaf = {leaf_sql('s.salt', 's.fact_hash')} "
+            "JOIN _page_index p ON p.page = l.page AND p.manifest_id = s.manifest_id "
+            "WHERE s.fact_hash = f.h AND m.originator = f.originator)"
         )
         bad = con.sql(f"SELECT f.originator, f.entity_id, f.prop, f.statement_id, count(*) OVER () {unproven} LIMIT 1")
         first = bad.fetchall()

@@ -203,7 +203,7 @@ def send_bundle(
     entities: set[str] = set()
     con = duckdb.connect()
     con.execute("SET threads = 2")
-    own = OwnManifest(node)
+    own = OwnManifest(node, [p.card.fingerprint for p in partners])
     onward: Onward | None = None
     try:
         con.register("prot", prot)

@@ -270,3 +270,17 @@ def test_corrected_facts_carry_the_originators_proof_onward(nodes: dict[str, tup
     _receive(nodes, "NL-KMAR", de_ws / "to-nl.avb")
     assert _names(nodes["NL-KMAR"][0]) == _names(de_ws)
     assert ("Person One (corrected)", "UK-NCA") in _names(nodes["NL-KMAR"][0])
+
+
+def test_facts_of_several_bundles_from_one_originator_go_on_together(nodes: dict[str, tuple[Path, Node]]) -> None:
+    (uk_ws, _uk), (de_ws, _de) = nodes["UK-NCA"], nodes["DE-BPOL"]
+    _receive(nodes, "FR-OCRIEST", _send(nodes, "UK-NCA", "FR-OCRIEST"))
+    write(uk_ws, person("uk-nca--later", "Later Person", "UK-NCA", tlp="CLEAR"), name="later")
+    _receive(nodes, "FR-OCRIEST", _send(nodes, "UK-NCA", "FR-OCRIEST"))  # the first six again, and two more
+    fr_ws = nodes["FR-OCRIEST"][0]
+    with open_store(fr_ws, read_only=True) as store:
+        kept = store.read_proofs(["UK-NCA"])
+    assert kept.manifests.num_rows == 2 and kept.manifests.column("salt_key").unique().to_pylist() != [None]
+    assert len(set(kept.manifests.column("salt_key").to_pylist())) == 1  # one key for UK's bundles to FR
+    _receive(nodes, "DE-BPOL", _send(nodes, "FR-OCRIEST", "DE-BPOL"))
+    assert ("Later Person", "UK-NCA") in _names(de_ws) and ("Person 2", "UK-NCA") in _names(de_ws)
