@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from avellino.web import answers
-from avellino.web.readmodel import ReadModel
+from avellino.web.readmodel import ReadModel, SearchHit
 from avellino.web.service import Workbench
 from avellino.web.sessions import COOKIE, CSRF_HEADER, Session, Sessions
 from avellino.web.users import Role, Users
@@ -69,6 +69,23 @@ class Me(LoggedIn):
 
 class LoggedOut(BaseModel):
     result: str
+
+
+class SearchAnswer(BaseModel):
+    query: str
+    view: str = Field(description="Whose view was searched: this workspace, or a partner's share of it")
+    hits: list[SearchHit]
+
+
+class Account(BaseModel):
+    name: str
+    role: str
+    agency: str
+    disabled: bool
+
+
+class Accounts(BaseModel):
+    users: list[Account]
 
 
 class Judgement(BaseModel):
@@ -153,12 +170,12 @@ def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRoute
     # -- case data --------------------------------------------------------------------------------------------
     @router.get("/search")
     async def search(session: Reader, q: Annotated[str, Query(min_length=1, max_length=200)],
-                     limit: Annotated[int, Query(ge=1, le=50)] = 20) -> dict[str, Any]:  # fmt: skip
+                     limit: Annotated[int, Query(ge=1, le=50)] = 20) -> SearchAnswer:  # fmt: skip
         """People and things whose names match however they are spelled, or whose identifiers match exactly."""
         model = await view(session)
         hits = await run_in_threadpool(model.search, q, limit)
         await audited(session, f"search {q!r}", [h.id for h in hits])
-        return {"query": q, "view": model.label, "hits": [h.__dict__ for h in hits]}
+        return SearchAnswer(query=q, view=model.label, hits=hits)
 
     @router.get("/entities/{entity_id}")
     async def entity(session: Reader, entity_id: str) -> dict[str, Any]:
@@ -304,11 +321,11 @@ def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRoute
         return answer
 
     @router.get("/users")
-    async def user_list(session: Annotated[Session, Depends(needs("users"))]) -> dict[str, Any]:
+    async def user_list(session: Annotated[Session, Depends(needs("users"))]) -> Accounts:
         """Accounts (names, roles, agencies; never password hashes)."""
-        listed = [{"name": u.name, "role": u.role.value, "agency": u.agency, "disabled": u.disabled}
+        listed = [Account(name=u.name, role=u.role.value, agency=u.agency, disabled=u.disabled)
                   for u in (await run_in_threadpool(users.all)).values()]  # fmt: skip
-        await audited(session, "read users", [u["name"] for u in listed])
-        return {"users": listed}
+        await audited(session, "read users", [u.name for u in listed])
+        return Accounts(users=listed)
 
     return router
