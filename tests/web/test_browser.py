@@ -41,7 +41,7 @@ def chromium() -> str | None:
 
 
 def artefacts() -> Path:
-    folder = Path(os.environ.get("AVELLINO_TEST_ARTEFACTS") or ROOT / "test-artefacts") / "web"
+    folder = Path(os.environ.get("AVELLINO_TEST_ARTEFACTS") or ROOT / "test-artefacts" / "web")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -138,7 +138,7 @@ def shot(page: Any, name: str) -> Path:
     return path
 
 
-def test_an_analyst_works_a_case_in_the_browser_and_every_read_is_audited(bench: Bench, browser: Any) -> None:
+def test_an_analyst_works_a_case_in_the_browser_and_every_read_is_audited(browser: Any, bench: Bench) -> None:
     from playwright.sync_api import expect
 
     watch = Watch()
@@ -247,7 +247,7 @@ def test_an_analyst_works_a_case_in_the_browser_and_every_read_is_audited(bench:
     assert not watch.problems, watch.problems
 
 
-def test_every_other_page_opens_cleanly_for_the_roles_that_may_see_it(bench: Bench, browser: Any) -> None:
+def test_every_other_page_opens_cleanly_for_the_roles_that_may_see_it(browser: Any, bench: Bench) -> None:
     """The pages the case walk does not visit: a protected person's page with its safeguarding banner, targets
     (the victim only under safeguarding), flows, sharing, and the DPO's retention queue; an administrator is
     refused case pages with a page that says where to go instead."""
