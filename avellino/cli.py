@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from avellino import commands
+from avellino.content.cli import app as content_app
 from avellino.errors import AvellinoError
 from avellino.flows.cli import app as flows_app
 from avellino.hitcheck.cli import app as hitcheck_app
@@ -58,6 +59,7 @@ app.add_typer(web_cli.user_app, name="user")
 app.add_typer(hitcheck_app, name="hitcheck")
 app.add_typer(jit_app, name="jit")
 app.add_typer(workspace_app, name="workspace")
+app.add_typer(content_app, name="content")
 
 
 def main() -> None:
