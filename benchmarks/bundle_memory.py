@@ -6,7 +6,9 @@
 With ``--sample`` the operation is first ingested into a fresh workspace (plain ingest: the speed a receive is
 compared with). Each step (ingest, send, receive) runs in its own child process, which reports its own peak
 RSS, so one step's memory never counts against another. Prints one JSON object. Targets (issue 17): bundles
-stream (a 1M-record sample within 2 GB) and receive runs at >= 50% of plain ingest speed.
+stream (a 1M-record sample within 2 GB) and receive runs at >= 50% of plain ingest speed. ``onward``: the receiver
+passes on what the policy lets go onward to a third node, which checks every passed-on fact against the sender's
+signed manifest (``share/proofs.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 RECEIVER = "BENCH-RECEIVER"
+ONWARD = "BENCH-ONWARD"
 
 
 def _peak_mb() -> float:
@@ -60,7 +63,8 @@ def step_nodes(work: Path, sender: str) -> dict[str, Any]:
 
     a = init_node(work / "sender-node", sender, "GB")
     b = init_node(work / "receiver-node", RECEIVER, "FR")
-    for me, other in ((a, b), (b, a)):
+    c = init_node(work / "onward-node", ONWARD, "DE")
+    for me, other in ((a, b), (b, a), (b, c), (c, b), (c, a)):
         card = work / f"{other.name}.json"
         card.write_text(json.dumps(other.card_json()))
         me.add_partner(Partner(read_card(card)))
@@ -98,6 +102,29 @@ def step_receive(work: Path) -> dict[str, Any]:
             "statements_per_s": round(got.statements / seconds), "peak_rss_mb": round(_peak_mb())}  # fmt: skip
 
 
+def step_onward(work: Path) -> dict[str, Any]:
+    """The receiver passes on what the policy lets go onward (the sender's GREEN and CLEAR facts), with the
+    sender's proofs; a third node receives it, checking every fact against the sender's manifest."""
+    from avellino.share.node import load_node
+    from avellino.share.receive import receive_bundle
+    from avellino.share.send import send_bundle
+    from avellino.store import open_store
+
+    node = load_node(work / "receiver-node")
+    start = time.perf_counter()
+    with open_store(work / "receiver", read_only=True) as store:
+        sent = send_bundle(store, node, [node.partner(ONWARD)], "benchmark", work / "onward.avb")
+    send_seconds = time.perf_counter() - start
+    with open_store(work / "onward", create=True):
+        pass
+    start = time.perf_counter()
+    got = receive_bundle(lambda: open_store(work / "onward"), load_node(work / "onward-node"), work / "onward.avb")
+    seconds = time.perf_counter() - start
+    return {"statements": got.statements, "withheld": sent.withheld, "send_seconds": round(send_seconds, 2),
+            "bytes": (work / "onward.avb").stat().st_size, "seconds": round(seconds, 2),
+            "statements_per_s": round(got.statements / seconds), "peak_rss_mb": round(_peak_mb())}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sample", type=Path, help="A sample operation folder (with manifest.json) to ingest first")
@@ -113,6 +140,7 @@ def main() -> None:
             "nodes": lambda: step_nodes(args.work, args.sender),
             "send": lambda: step_send(args.work),
             "receive": lambda: step_receive(args.work),
+            "onward": lambda: step_onward(args.work),
         }
         print(json.dumps(steps[args.step]()))
         return
@@ -129,6 +157,7 @@ def main() -> None:
         _step("nodes", work, ["--sender", args.sender])
         out["send"] = _step("send", work, [])
         out["receive"] = _step("receive", work, [])
+        out["onward"] = _step("onward", work, [])
         if "ingest" in out:
             out["receive_vs_ingest"] = round(out["receive"]["statements_per_s"] / out["ingest"]["statements_per_s"], 2)
     finally:

@@ -386,13 +386,14 @@ class Onward:
 def write_proofs(sink: Any, proofs: Proofs, own_pages: Iterable[pa.Table] = ()) -> None:
     """The three proof streams, after the facts stream, into a bundle writer (``own_pages``: the sender's own
     pages, streamed before those of the facts it passes on)."""
-    with ipc.new_stream(sink, PROOF_MANIFEST_SCHEMA) as stream:
+    options = ipc.IpcWriteOptions(compression="zstd")  # ids and hex repeat; leaves are random and stay as they are
+    with ipc.new_stream(sink, PROOF_MANIFEST_SCHEMA, options=options) as stream:
         stream.write_table(proofs.manifests.select(PROOF_MANIFEST_SCHEMA.names).cast(PROOF_MANIFEST_SCHEMA))
-    with ipc.new_stream(sink, PROOF_PAGE_SCHEMA) as stream:
+    with ipc.new_stream(sink, PROOF_PAGE_SCHEMA, options=options) as stream:
         for table in own_pages:
             stream.write_table(table.cast(PROOF_PAGE_SCHEMA))
         stream.write_table(proofs.pages.select(PROOF_PAGE_SCHEMA.names).cast(PROOF_PAGE_SCHEMA))
-    with ipc.new_stream(sink, PROOF_SALT_SCHEMA) as stream:
+    with ipc.new_stream(sink, PROOF_SALT_SCHEMA, options=options) as stream:
         stream.write_table(proofs.salts.select(PROOF_SALT_SCHEMA.names).cast(PROOF_SALT_SCHEMA))
 
 
