@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -58,6 +59,15 @@ def raw_lines(statements: Iterable[StatementRow]) -> list[RawLine]:
         if prop != BASE_PROP and value is not None:
             line[3].setdefault(prop, []).append([value, target])
     return [lines[k] for k in sorted(lines)]
+
+
+@dataclass
+class Carried:
+    """What a STIX or graph writer needs for the statements it carries: the fields of each marking id, and the
+    statement rows (``export.STORED_SCHEMA``), ordered by canonical id like the entity rows."""
+
+    markings: MarkingTable
+    stored: Iterable[pa.RecordBatch]
 
 
 class Either:

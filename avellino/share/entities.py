@@ -127,23 +127,31 @@ def entity(row: Row) -> Entity:
     )  # fmt: skip
 
 
-def canonical_entities(batches: Iterable[pa.RecordBatch]) -> Iterator[Entity]:
-    """Entities of a stream of the canonical export query's rows: each entity's statement rows (``st_*``), then
-    its own row; the statements become its ``lines``. Holds one entity's statements at a time."""
-    pending: list[StatementRow] = []
+def canonical_entities(
+    batches: Iterable[pa.RecordBatch], stored: Iterable[pa.RecordBatch] | None = None
+) -> Iterator[Entity]:
+    """Entities of a stream of the canonical export query's rows (one row per resolved entity); with ``stored``
+    (``export.spooled_statements``: statement rows in the same order), each entity's statements become its
+    ``lines``. Holds one entity's statements at a time."""
+    statements = _stored_rows(stored) if stored is not None else None
+    head: tuple[Any, StatementRow] | None = next(statements, None) if statements is not None else None
+    for row in rows(batches):
+        ent = entity(row)
+        if statements is not None:
+            mine: list[StatementRow] = []
+            while head is not None and head[0] == ent.id:  # same order on both sides: equality is enough
+                mine.append(head[1])
+                head = next(statements, None)
+            ent.lines = raw_lines(mine)
+        yield ent
+
+
+def _stored_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[Any, StatementRow]]:
+    """(canonical id, statement row) for each row of ``export.STORED_SCHEMA`` batches."""
     for batch in batches:
-        names = batch.schema.names
-        columns = [c.to_pylist() for c in batch.columns]
-        stored = [columns[names.index(f)] for f in STATEMENT_FIELDS]
-        records = stored[0]
-        for i in range(batch.num_rows):
-            if records[i] is not None:  # a statement row: its entity's row follows
-                pending.append(tuple(col[i] for col in stored))
-                continue
-            ent = entity({n: col[i] for n, col in zip(names, columns, strict=True)})
-            ent.lines = raw_lines(pending)
-            pending = []
-            yield ent
+        canon = batch.column("canonical_id").to_pylist()
+        fields = [batch.column(f).to_pylist() for f in STATEMENT_FIELDS]
+        yield from zip(canon, zip(*fields, strict=True), strict=True)
 
 
 def links(ent: Entity) -> list[tuple[str, str, str]]:

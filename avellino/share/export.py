@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -42,7 +44,7 @@ from avellino.errors import ConfigError
 from avellino.model import model
 from avellino.model.markings import TLP, HandlingCode, Markings, SubjectCategory
 from avellino.network.protect import Protection
-from avellino.share.carried import STATEMENT_FIELDS, MarkingTable, marking_table
+from avellino.share.carried import STATEMENT_FIELDS, Carried, MarkingTable, marking_table
 from avellino.share.entities import PROTECTED
 from avellino.share.ftm_out import LINE_KEY, Written, model_folder, write_ftm, write_model
 from avellino.store.base import Store
@@ -72,8 +74,10 @@ MARK_LISTS = {"originator": "originators", "handling_code": "handling_codes", "h
 ENTITY_SCHEMA = pa.schema(
     [("canonical_id", pa.string()), ("records", TEXTS), ("schemata", TEXTS), ("props", TEXTS), ("vals", TEXTS),
      *((name, TEXTS) for name in MARK_LISTS.values()), ("first_seens", pa.list_(pa.timestamp("us"))),
-     ("last_seens", pa.list_(pa.timestamp("us"))), *((name, pa.string()) for name in STATEMENT_FIELDS)]
+     ("last_seens", pa.list_(pa.timestamp("us")))]
 )  # fmt: skip
+#: Resolved level, what the objects carry (``stored_sql``): one row per statement, ordered by canonical id.
+STORED_SCHEMA = pa.schema([("canonical_id", pa.string()), *((name, pa.string()) for name in STATEMENT_FIELDS)])
 MARKING_TABLE_SCHEMA = pa.schema(
     [("marking_id", pa.string()), *(STATEMENT_SCHEMA.field(f) for f in MARKING_FIELDS), ("n", pa.int64())]
 )
@@ -185,32 +189,44 @@ def export_sql(fmt: str, schemata: Sequence[str] = (), plan: Plan | None = None)
         f"FROM (SELECT canonical_id, {', '.join(marks)}, min(first_seen) AS first_seen, max(last_seen) AS last_seen "
         f"FROM statements{where} GROUP BY canonical_id, {', '.join(marks)}) x GROUP BY canonical_id"
     )
-    mine = {"canonical_id", "records", "schemata", "props", "vals"}
-    none = {n: "CAST(NULL AS TEXT)" for n in STATEMENT_FIELDS}
-    cols = ", ".join(f"{none.get(c) or (f'm.{c}' if c not in mine else c)} AS {c}" for c in ENTITY_SCHEMA.names)
-    entities = (
-        f"SELECT {cols}, 1 AS kind FROM ({records}) e JOIN ({sets}) m USING (canonical_id) "
-        f"LEFT JOIN ({values}) v USING (canonical_id)"
-    )
-    # each statement as stored (references as record ids, with the resolved id each names) on a row of its own,
-    # just before its entity's row: the lossless record the objects carry (share/carried.py). Rows, not lists:
-    # grouping every statement of the 1M sample into lists ran out of the 1 GB limit; sorting rows spills.
-    lists = {"records", "schemata", "props", "vals", *MARK_LISTS.values()}
-    stored = {
-        "st_record": "s.entity_id", "st_schema": "s.schema", "st_prop": "s.prop", "st_value": "s.value",
-        "st_target": "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) END",
-        "st_mark": marking_id_sql({f: f"s.{f}" for f in MARKING_FIELDS}),
-    }  # fmt: skip
-    blank = {**{n: "CAST(NULL AS TEXT[])" for n in lists}, "first_seens": "CAST(NULL AS TIMESTAMP[])",
-             "last_seens": "CAST(NULL AS TIMESTAMP[])", "canonical_id": "s.canonical_id", **stored}  # fmt: skip
-    statements = (
-        f"SELECT {', '.join(f'{blank[c]} AS {c}' for c in ENTITY_SCHEMA.names)}, 0 AS kind "
-        f"FROM ({picked.format(cols='*')}) s LEFT JOIN canon c ON s.prop_type = 'entity' AND c.entity_id = s.value"
-    )
+    cols = ", ".join(f"m.{c}" if c not in {"canonical_id", "records", "schemata", "props", "vals"} else c
+                     for c in ENTITY_SCHEMA.names)  # fmt: skip
     return (
-        f"SELECT {', '.join(ENTITY_SCHEMA.names)} FROM ({entities} UNION ALL {statements}) u "
-        "ORDER BY canonical_id, kind"
+        f"SELECT {cols} FROM ({records}) e JOIN ({sets}) m USING (canonical_id) "
+        f"LEFT JOIN ({values}) v USING (canonical_id) ORDER BY canonical_id"
     )
+
+
+def stored_sql(schemata: Sequence[str] = (), plan: Plan | None = None) -> str:
+    """The statements a resolved export (STIX, graphs) carries besides its entities (``carried.py``): each as
+    stored, references as record ids with the resolved id each names, ordered by canonical id like
+    :func:`export_sql`'s entities. Rows, not lists grouped per entity: grouping the 1M sample's 8.7M statements
+    into lists ran out of the 1 GB limit, while sorting rows spills to disk."""
+    picked = f"SELECT * FROM statements{_where(schemata, plan or INTERNAL)}"
+    target = "CASE WHEN s.prop_type = 'entity' THEN coalesce(c.canonical_id, s.value) END"
+    mark = marking_id_sql({f: f"s.{f}" for f in MARKING_FIELDS})
+    return (
+        f"SELECT s.canonical_id, s.entity_id AS st_record, s.schema AS st_schema, s.prop AS st_prop, "
+        f"s.value AS st_value, {target} AS st_target, {mark} AS st_mark FROM ({picked}) s LEFT JOIN canon c "
+        "ON s.prop_type = 'entity' AND c.entity_id = s.value ORDER BY s.canonical_id"
+    )
+
+
+@contextmanager
+def spooled_statements(
+    store: Store, schemata: Sequence[str] = (), plan: Plan | None = None, batch_rows: int = BATCH_ROWS
+) -> Iterator[Iterator[pa.RecordBatch]]:
+    """:func:`stored_sql`'s rows, read once into a compressed temporary Arrow file and handed back batch by batch:
+    the writers read them alongside the entity rows, and two queries streaming at once would share the one
+    memory limit (and a PostgreSQL connection's one cursor)."""
+    sql = stored_sql(check_schemata(schemata), plan)
+    with tempfile.TemporaryFile() as spool:
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        with pa.ipc.new_stream(spool, STORED_SCHEMA, options=options) as writer:
+            for batch in store.stream_query(sql, STORED_SCHEMA, batch_rows, memory_limit=database_memory()):
+                writer.write_batch(batch)
+        spool.seek(0)
+        yield iter(pa.ipc.open_stream(spool))
 
 
 def _agg(column: str) -> str:
@@ -240,23 +256,26 @@ def write_statements(
     sent_out: bool = False,
     protection: Protection | None = None,
     markings: MarkingTable | None = None,
+    stored: Iterable[pa.RecordBatch] | None = None,
 ) -> Written:
     """Write the batches :func:`statement_batches` gives (of any store, filtered by any policy) in one format, as
     they arrive: bundles and other writers reuse it for their payload. ``sent_out``: a graph file for a partner
-    (protected people left out). ``markings``: the fields of each marking id (:func:`marking_sets`), which STIX
-    and graph files need for the statements they carry."""
+    (protected people left out). STIX and graph files also need what they carry: ``stored``, the batches of
+    :func:`spooled_statements` for the same schemata and plan, and ``markings``, the fields of each marking id
+    (:func:`marking_sets`)."""
     check_format(fmt)
     if fmt == "ftm":
         return write_ftm(batches, out)
-    if markings is None:
-        raise ValueError(f"a {fmt} export needs the marking table (export.marking_sets)")
+    if markings is None or stored is None:
+        raise ValueError(f"a {fmt} export needs its statements and marking table (export.spooled_statements)")
+    carried = Carried(markings, stored)
     if fmt == "stix":
         from avellino.share.stix import write_stix
 
-        return write_stix(batches, out, markings)
+        return write_stix(batches, out, carried)
     from avellino.share.graph import write_graph
 
-    return write_graph(batches, fmt, out, markings, protection, sent_out)
+    return write_graph(batches, fmt, out, carried, protection, sent_out)
 
 
 def marking_sets(store: Store, schemata: Sequence[str] = ()) -> pa.Table:
@@ -339,9 +358,14 @@ def export(
     names = check_schemata(schemata)
     plan = INTERNAL if request is None else plan_for(store, request, fmt, names, jit_batches)
     protection = _network_protection(store) if fmt in GRAPH_FORMATS else None
-    marks = marking_table(marking_sets(store, names)) if fmt not in RECORD_LEVEL else None
-    batches = statement_batches(store, fmt, names, plan)
-    written = write_statements(batches, fmt, out, sent_out=request is not None, protection=protection, markings=marks)
+    if fmt in RECORD_LEVEL:
+        written = write_statements(statement_batches(store, fmt, names, plan), fmt, out)
+    else:
+        marks = marking_table(marking_sets(store, names))
+        with spooled_statements(store, names, plan) as stored:
+            batches = statement_batches(store, fmt, names, plan)
+            written = write_statements(batches, fmt, out, sent_out=request is not None, protection=protection,
+                                       markings=marks, stored=stored)  # fmt: skip
     folder = write_model(model_folder(model_beside)) if fmt == "ftm" and model_beside is not None else None
     return Outcome(fmt, written, plan.withheld, folder)
 

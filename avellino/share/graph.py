@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyarrow as pa
 
 from avellino.network.protect import CATEGORY_REASON, Protection, presented_categories
-from avellino.share.carried import Either, MarkingTable, compact, encode
+from avellino.share.carried import Carried, Either, compact, encode
 from avellino.share.entities import Entity, canonical_entities, is_edge, links
 from avellino.share.ftm_out import Written
 
@@ -74,9 +74,10 @@ class _Writer:
     records' statements and each edge entity's first edge its own, references kept only to what the file
     carries (``carried.py``)."""
 
-    def __init__(self, out: IO[str], markings: MarkingTable, protection: Protection, sent_out: bool):
+    def __init__(self, out: IO[str], carried: Carried, protection: Protection, sent_out: bool):
         self.out = out
-        self.markings = markings
+        self.markings = carried.markings
+        self.stored = carried.stored
         self.protection = protection
         self.sent_out = sent_out
         self.nodes: set[str] = set()
@@ -84,7 +85,7 @@ class _Writer:
 
     def run(self, batches: Iterable[pa.RecordBatch]) -> Written:
         with tempfile.TemporaryFile("w+", encoding="utf-8") as pending:
-            for ent in canonical_entities(batches):
+            for ent in canonical_entities(batches, self.stored):
                 edge = is_edge(ent)
                 if not edge:
                     data = node_data(ent, self.protection)
@@ -211,9 +212,9 @@ class GEXF(_Writer):
 
 
 def write_graph(
-    batches: Iterable[pa.RecordBatch], fmt: str, out: IO[str], markings: MarkingTable,
+    batches: Iterable[pa.RecordBatch], fmt: str, out: IO[str], carried: Carried,
     protection: Protection | None = None, sent_out: bool = False,
 ) -> Written:  # fmt: skip
     """GraphML (``fmt="graphml"``) or GEXF (``"gexf"``) from statements ordered by canonical id."""
     writer = GraphML if fmt == "graphml" else GEXF
-    return writer(out, markings, protection or Protection(), sent_out).run(batches)
+    return writer(out, carried, protection or Protection(), sent_out).run(batches)

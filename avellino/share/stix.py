@@ -32,7 +32,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from avellino.model.markings import HANDLING_MEANING, HandlingCode
-from avellino.share.carried import Either, MarkingTable, encode
+from avellino.share.carried import Carried, Either, encode
 from avellino.share.entities import TLP_ORDER, Entity, canonical_entities, is_edge, links
 from avellino.share.ftm_out import Written
 
@@ -150,7 +150,7 @@ class _Bundle:
         self.out.write("\n]}\n")
 
 
-def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str], markings: MarkingTable) -> Written:
+def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str], carried_by: Carried) -> Written:
     """A STIX 2.1 bundle from statements ordered by canonical id (references already canonical).
 
     Three passes, the last two over a temporary file: the entities arrive (identities known, everything spooled),
@@ -163,7 +163,7 @@ def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str], markings: Markin
     tlps: set[str] = set()
     handling: set[tuple[str, str | None]] = set()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as pending:
-        for ent in canonical_entities(batches):
+        for ent in canonical_entities(batches, carried_by.stored):
             for name, seen in ent.originators.items():
                 span = agencies.setdefault(name, [seen, seen])
                 if seen is not None:
@@ -191,7 +191,7 @@ def write_stix(batches: Iterable[pa.RecordBatch], out: IO[str], markings: Markin
         pending.seek(0)
         for line in pending:
             ent_id, obj, edge, found, common, tlp, lines = json.loads(line)
-            statements, count = encode(lines, carried, markings) if ent_id in carried else ([], 0)
+            statements, count = encode(lines, carried, carried_by.markings) if ent_id in carried else ([], 0)
             if obj is not None:
                 obj["extensions"][STATEMENTS_EXTENSION] = _statements(statements)
                 bundle.add(obj)
