@@ -19,6 +19,7 @@ from avellino.share.policy import caveat, markings_of_row
 from avellino.web.readmodel import MARKING_COLUMNS, ReadModel
 
 if TYPE_CHECKING:
+    from avellino.share.node import Node
     from avellino.store.base import Store
 
 TARGETS_TABLE = "web_target_confirmations"
@@ -271,3 +272,41 @@ def _num(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if f != f else round(f, 2)
+
+
+# -- joint investigation teams ----------------------------------------------------------------------------------
+def jits(node: Node | None) -> list[dict[str, Any]]:
+    """The JIT agreements this node holds: members, term, purposes and state today."""
+    if node is None:
+        return []
+    from avellino.share.jit import load_all
+
+    today = dt.date.today()
+    return [
+        {
+            "name": a.name,
+            "members": sorted(a.members),
+            "until": str(a.until),
+            "purposes": list(a.purposes),
+            "state": a.state(node, today),
+        }  # fmt: skip
+        for a in load_all(node)
+    ]
+
+
+def jit_case(store: Store, node: Node | None, name: str, purpose: str) -> dict[str, Any]:
+    """A JIT's case as this node's staff may see it (``share/jit_case.py``: members, contributions by
+    originator, resolved persons, the case network; restricted by the policy as each originator sharing with this
+    node inside the JIT, so an ended JIT shows nothing)."""
+    from avellino.share.jit import load
+    from avellino.share.jit_case import case_view
+
+    if node is None:
+        raise NotFound("this workspace has no node keys, so no joint investigation team")
+    try:
+        agreement = load(node, name)
+    except AvellinoError as exc:
+        raise NotFound(f"no JIT {name!r} held by {node.name}") from exc
+    allowed = list(agreement.purposes)
+    chosen = purpose if purpose in allowed else (allowed[0] if allowed else None)
+    return json.loads(json.dumps(case_view(store, node, agreement, chosen).as_dict(), default=str))
