@@ -193,7 +193,10 @@ def explain(store: Store, model: ReadModel, a: str, b: str) -> dict[str, Any]:
     for x in (a, b):
         if x not in model.canonical:
             raise NotFound(f"no record {x!r} in your view")
-    result = store_io.explain(store, a, b)
+    try:
+        result = store_io.explain(store, a, b)
+    except AvellinoError as exc:  # nothing resolved yet, or a record the resolution never saw
+        raise Refused(str(exc)) from exc
     return json.loads(json.dumps(result, default=str))
 
 

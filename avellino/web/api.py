@@ -34,6 +34,7 @@ RIGHTS: dict[str, frozenset[Role]] = {
     "audit": frozenset({Role.DPO}),
     "retention": frozenset({Role.DPO}),
     "users": frozenset({Role.ADMIN}),
+    "jits": READ_CASE,
 }
 PARTNER_RIGHTS = frozenset({"read"})
 
@@ -294,6 +295,27 @@ def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRoute
 
         answer = await run_in_threadpool(run)
         await audited(session, "read flows", len(answer["series"]))
+        return answer
+
+    # -- joint investigation teams ----------------------------------------------------------------------------
+    @router.get("/jits")
+    async def jit_list(session: Annotated[Session, Depends(needs("jits"))]) -> dict[str, Any]:
+        """The joint investigation teams this node holds: members, term, purposes, state today."""
+        listed = await run_in_threadpool(answers.jits, bench.node)
+        await audited(session, "read jits", [j["name"] for j in listed])
+        return {"jits": listed}
+
+    @router.get("/jits/{name}")
+    async def jit_case(name: str, session: Annotated[Session, Depends(needs("jits"))]) -> dict[str, Any]:
+        """A JIT's case: members, contributions by originator, resolved persons across members, the case network
+        (only what the agreement lets this node see: nothing once it has ended)."""
+
+        def run() -> dict[str, Any]:
+            with bench.open_store() as store:
+                return answers.jit_case(store, bench.node, name, session.purpose)
+
+        answer = await run_in_threadpool(run)
+        await audited(session, f"read jit {name}", [n["id"] for n in answer.get("network", {}).get("nodes", [])])
         return answer
 
     # -- sharing, audit, retention ----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Security Policy (scripts from this server only).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,9 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/sharing": ("sharing.html", "Sharing", "sharing"),
     "/audit": ("audit.html", "Audit log", "audit"),
     "/retention": ("retention.html", "Retention", "retention"),
+    "/jits": ("jits.html", "Joint investigation teams", "jits"),
+    "/jit/{entity_id}": ("jit.html", "Joint investigation team", "jits"),
+    "/users": ("users.html", "Accounts", "users"),
 }
 
 
@@ -61,7 +66,14 @@ def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None) 
     bench = Workbench(workspace, node, users_dir)
     sessions = Sessions()
     users = Users(users_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        bench.close()  # the audit log's last entries written and its file closed
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Avellino workbench",
         description="The analyst's workbench: every answer passes the reader's rights and the sharing policy, and "
         "every read is written to the tamper-evident audit log.",

@@ -162,7 +162,7 @@ class ReadModel:
                 self.caption[cid] = best[cid][1]
             else:
                 names = self._name_text.get(cid)
-                self.caption[cid] = names[0] if names else f"{self.schema_of[cid]} {cid[-8:]}"
+                self.caption[cid] = names[0] if names else f"{self.schema_of[cid]} {cid.rpartition('--')[2][:12]}"
 
     # -- reads ------------------------------------------------------------------------------------------------
     def resolve_id(self, entity_or_cluster: str) -> str | None:

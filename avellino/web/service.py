@@ -53,6 +53,12 @@ class AuditWriter:
         self._thread = threading.Thread(target=self._run, name="avellino-audit", daemon=True)
         self._thread.start()
 
+    def close(self) -> None:
+        """Write what is queued, close the log and stop (the server is shutting down)."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)  # type: ignore[arg-type]
+            self._thread.join(timeout=30)
+
     def record(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
         done: Future[int] = Future()
         self._queue.put(((user, purpose, action, touched), done))
@@ -74,6 +80,8 @@ class AuditWriter:
                     group.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            stop = any(item is _STOP for item in group)
+            group = [item for item in group if item is not _STOP]
             try:
                 entries = log.append([item for item, _ in group])
                 for (_, done), entry in zip(group, entries, strict=True):
@@ -82,6 +90,12 @@ class AuditWriter:
                 for _, done in group:
                     if not done.done():
                         done.set_exception(exc)
+            if stop:
+                log.close()
+                return
+
+
+_STOP = object()
 
 
 class Workbench:
@@ -99,6 +113,9 @@ class Workbench:
         self._version: object = None
         self._checked = 0.0
         self.write_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.audit.close()
 
     @property
     def node_name(self) -> str:

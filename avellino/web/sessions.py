@@ -21,6 +21,9 @@ IDLE_SECONDS = 30 * 60
 MAX_SECONDS = 10 * 60 * 60
 #: failed logins of one name (or from one address) within WINDOW before further tries wait
 MAX_FAILURES = 5
+#: failed logins from one address (any names) before that address waits: higher, because an agency's analysts
+#: may all reach the server through one proxy, and one of them mistyping must not lock the others out
+MAX_FAILURES_PER_ADDRESS = 50
 FAILURE_WINDOW = 300
 
 
@@ -92,7 +95,7 @@ class Sessions:
             for key in keys:
                 recent = [t for t in self._failures.get(key, []) if now - t < FAILURE_WINDOW]
                 self._failures[key] = recent
-                if len(recent) >= MAX_FAILURES:
+                if len(recent) >= (MAX_FAILURES_PER_ADDRESS if key.startswith("ip:") else MAX_FAILURES):
                     return True
         return False
 

@@ -98,6 +98,8 @@ ENDPOINTS = [
     ("GET", "/api/audit", "audit"),
     ("GET", "/api/retention", "retention"),
     ("GET", "/api/users", "users"),
+    ("GET", "/api/jits", "jits"),
+    ("GET", "/api/jits/JIT-X", "jits"),
 ]
 BODIES = {
     "/api/judgements": {"left": SUSPECT, "right": FR_SUSPECT, "verdict": "unsure", "reason": "rights test"},

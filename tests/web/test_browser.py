@@ -298,8 +298,9 @@ def test_every_other_page_opens_cleanly_for_the_roles_that_may_see_it(browser: A
     # an administrator manages accounts only: a case page answers 403, as a page that says so
     admin = browser.new_context()
     refused = admin.new_page()
-    log_in(refused, bench.url, "admin", "/login?admin")
+    log_in(refused, bench.url, "admin", "/users")
+    expect(refused.locator("#users tbody")).to_contain_text("fr.liaison")  # the accounts page lists them
     answer = refused.goto(f"{bench.url}/routes")
     assert answer is not None and answer.status == 403
-    expect(refused.locator("main .error")).to_contain_text("avellino user add")
+    expect(refused.locator("main .error")).to_contain_text("go to /users")
     admin.close()

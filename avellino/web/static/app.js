@@ -77,7 +77,7 @@ pages.login = () => {
         body: { user: $("#user").value, password: $("#password").value, purpose: $("#purpose").value },
       });
       csrf = me.csrf;
-      location.href = me.role === "dpo" ? "/audit" : me.role === "admin" ? "/login?admin" : "/";
+      location.href = me.role === "dpo" ? "/audit" : me.role === "admin" ? "/users" : "/";
     } catch (error) {
       $("#login-error").textContent = error.message;
     }
@@ -198,14 +198,27 @@ async function explainPair(a, b, target) {
   target.replaceChildren(el("p", {}, "…"));
   try {
     const x = await api(`/api/explain?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
-    const rows = (x.waterfall || x.comparisons || []).map((w) =>
-      el("tr", {}, el("td", {}, w.comparison || w.name || ""), el("td", {}, w.level || w.label || ""),
-         el("td", {}, w.weight !== undefined ? Number(w.weight).toFixed(2) : "")));
+    const rows = (x.steps || []).map((w) =>
+      el("tr", {}, el("td", {}, w.comparison || ""), el("td", {}, w.level || ""),
+         el("td", {}, w.left ?? ""), el("td", {}, w.right ?? ""),
+         el("td", { class: Number(w.match_weight) < 0 ? "neg" : "pos" }, w.match_weight !== undefined ? Number(w.match_weight).toFixed(2) : "")));
+    const ids = Object.entries(x.identifiers || {}).map(([k, v]) => `${k}: ${[].concat(v).join(", ")}`).join("; ");
+    const summary = [
+      x.match_probability !== null && x.match_probability !== undefined ? `match probability ${Number(x.match_probability).toFixed(3)}` : "not scored by the model",
+      x.rule ? `rule: ${x.rule} (${x.evidence || ""})` : "",
+      x.judgement ? `analyst judgement: ${x.judgement}` : "",
+      ids ? `shared identifiers: ${ids}` : "",
+    ].filter(Boolean).join(" · ");
     target.replaceChildren(
       el("h3", {}, `Why ${a} and ${b}`),
-      el("p", {}, x.summary || (x.match_probability !== undefined ? `match probability ${x.match_probability}` : "")),
-      rows.length ? el("table", { class: "list" }, el("tbody", {}, rows)) : el("pre", {}, JSON.stringify(x, null, 1)));
+      el("p", {}, summary),
+      rows.length
+        ? el("table", { class: "list" },
+            el("thead", {}, el("tr", {}, ["Comparison", "Level", "Left", "Right", "Weight"].map((h) => el("th", {}, h)))),
+            el("tbody", {}, rows))
+        : el("p", { class: "hint" }, "No model comparison for this pair."));
   } catch (error) {
+    target.replaceChildren();
     showError(target, error);
   }
 }
@@ -405,6 +418,66 @@ pages.retention = async () => {
   $("#retention-note").textContent = `${r.statements} statement(s) of ${r.entities} entit(ies) past review before ${r.before}.`;
   fill($("#retention tbody"), r.groups.map((g) =>
     el("tr", {}, el("td", {}, g.originator), el("td", {}, g.subject_category), el("td", {}, g.statements), el("td", {}, g.entities), el("td", {}, g.oldest_review))));
+};
+
+pages.jits = async () => {
+  let j;
+  try {
+    j = await api("/api/jits");
+  } catch (error) {
+    return showError(null, error);
+  }
+  fill($("#jits tbody"), j.jits.length ? j.jits.map((x) =>
+    el("tr", {}, el("td", {}, el("a", { href: `/jit/${encodeURIComponent(x.name)}` }, x.name)), el("td", {}, x.members.join(", ")),
+       el("td", {}, x.until), el("td", {}, x.purposes.join(", ")), el("td", {}, x.state)))
+    : [el("tr", {}, el("td", { colspan: 5 }, "This node holds no JIT agreement."))]);
+};
+
+pages.jit = async () => {
+  const name = document.body.dataset.entity;
+  let c;
+  try {
+    c = await api(`/api/jits/${encodeURIComponent(name)}`);
+  } catch (error) {
+    return showError(null, error);
+  }
+  $("h1").textContent = `JIT ${c.name}`;
+  $("#jit-head").replaceChildren(
+    el("p", {}, `State: ${c.state} · term ${c.term.join(" – ")} · purposes: ${c.purposes.join(", ")} · on end: ${c.on_end}`),
+    el("p", {}, "Members: ", Object.entries(c.members).map(([m, s], i) => [i ? ", " : "", `${m} (${s})`])),
+    c.h1_evidence ? el("p", { class: "caveat" }, "H1 facts may serve as evidence inside this JIT (agreement).") : null);
+  fill($("#contributions tbody"), c.contributions.map((x) =>
+    el("tr", {}, el("td", {}, x.originator ?? ""), el("td", {}, x.entities ?? ""), el("td", {}, x.statements ?? ""))));
+  $("#resolved").replaceChildren(...c.resolved_persons.map((p) => el("li", {}, entityLink(p, p))));
+  const n = c.network;
+  $("#jit-note").textContent = `${n.nodes.length} node(s), ${n.links.length} link(s), ${n.cross_member_links} across members` +
+    (Object.keys(n.withheld || {}).length ? `; withheld: ${Object.entries(n.withheld).map(([k, v]) => `${k} ${v}`).join(", ")}` : "");
+  cytoscape({
+    container: $("#cy"),
+    elements: [
+      ...n.nodes.map((x) => ({ data: { id: x.id, label: x.label, protected: x.protected ? 1 : 0 } })),
+      ...n.links.map((l, i) => ({ data: { id: `l${i}`, source: l.source, target: l.target, cross: l.cross_member ? 1 : 0 } })),
+    ],
+    layout: { name: "cose", animate: false },
+    style: [
+      { selector: "node", style: { label: "data(label)", "font-size": 9, "background-color": "#3b6ea5", width: 14, height: 14 } },
+      { selector: "node[protected = 1]", style: { "background-color": "#1b9e4b", shape: "diamond" } },
+      { selector: "edge", style: { "line-color": "#b8c0cc", width: 2 } },
+      { selector: "edge[cross = 1]", style: { "line-color": "#c0392b", width: 3 } },
+    ],
+  });
+  $("#jit-protected").replaceChildren(...(n.safeguarding || []).map((p) => el("li", {}, `${p.label || p.id}: ${p.reason || p.safeguarding || "protected"}`)));
+};
+
+pages.users = async () => {
+  let u;
+  try {
+    u = await api("/api/users");
+  } catch (error) {
+    return showError(null, error);
+  }
+  fill($("#users tbody"), u.users.map((x) =>
+    el("tr", {}, el("td", {}, x.name), el("td", {}, x.role), el("td", {}, x.agency || "(this agency)"), el("td", {}, x.disabled ? "yes" : ""))));
 };
 
 // -- everywhere -------------------------------------------------------------------------------------------------
