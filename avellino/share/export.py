@@ -17,7 +17,8 @@ or withheld for a partner, the link goes with it), so no export points at an id 
 
 Everything streams: the database orders, filters and rewrites the statements (spilling to disk if it must) and
 hands them over in Arrow record batches, one entity after another; writers keep one entity in memory, plus,
-for links, the ids written (see ``graph.py`` and ``stix.py``).
+for links, the ids written (see ``graph.py`` and ``stix.py``). The statements STIX and graph files carry come
+from a second query, spooled to a compressed temporary Arrow file first and read beside the entity rows.
 
 With no recipient an export is an internal copy: every statement, markings kept. For a registered partner
 (``--for``) every statement goes through ``avellino.share.policy`` (decided once per distinct marking set),
