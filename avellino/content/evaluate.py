@@ -1,0 +1,156 @@
+"""The classifier's figures, each from a command (docs/content.md, "What the figures mean").
+
+- ``generated``: trained on one generator seed WITHOUT the held-out phrasings, scored on another seed twice: the
+  held-out phrasings (what the model never read) and the same phrasings (an upper bound, nearly meaningless).
+- ``sms``: the SMS Spam Collection alone, its own stratified 70/30 split, the same pipeline trained on it: a smoke
+  test that the pipeline learns real text (not smuggling; PROVENANCE.md).
+- ``emscad``: the shipped model, never trained on EMSCAD, scoring 358 real job postings (11 fraudulent) for
+  ``fake_job_lure``: how far the generator's notion of a fake job carries to real ones.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from avellino.content.generate import generate
+from avellino.content.model import TextModel, fit
+from avellino.errors import ConfigError
+
+
+def _round(x: float) -> float:
+    return round(float(x), 4)
+
+
+def per_class(y_true: list[str], y_pred: list[str]) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    classes = sorted(set(y_true) | set(y_pred))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
+    return {
+        c: {"precision": _round(p[i]), "recall": _round(r[i]), "f1": _round(f[i]), "support": int(s[i])}
+        for i, c in enumerate(classes)
+    }
+
+
+def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """The calibration curve (mean predicted vs observed rate per bin of p_harmful) and the Brier score."""
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss
+
+    observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="uniform")
+    return {
+        "brier": _round(brier_score_loss(y, p)),
+        "curve": [{"predicted": _round(a), "observed": _round(b)} for a, b in zip(predicted, observed, strict=True)],
+    }
+
+
+def score(model: TextModel, texts: list[str], labels: list[str]) -> dict[str, Any]:
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    proba = model.proba(model.features(texts))
+    pred = [model.classes[i] for i in proba.argmax(axis=1)]
+    y = np.array([lab != "benign" for lab in labels])
+    p_harm = 1 - proba[:, model.classes.index("benign")]
+    flagged = p_harm >= 0.5
+    return {
+        "posts": len(texts),
+        "harmful_vs_benign": {
+            "f1": _round(f1_score(y, flagged)),
+            "precision": _round(precision_score(y, flagged)),
+            "recall": _round(recall_score(y, flagged)),
+        },
+        "macro_f1": _round(f1_score(labels, pred, average="macro")),
+        "per_class": per_class(labels, pred),
+        "calibration": calibration(y, p_harm),
+    }
+
+
+def generated(n_train: int = 12_000, n_eval: int = 3_000, seed: int = 1) -> dict[str, Any]:
+    """Both models: with the documented patterns as features (as shipped) and n-grams only. The patterns were
+    written with all phrasings in view, so the first figure on held-out phrasings flatters; the second does not."""
+    train = generate(n_train, seed=seed)  # never the held-out phrasings
+    unseen = generate(n_eval, seed=seed + 1, held_out=True)
+    seen = generate(n_eval, seed=seed + 1)
+    out: dict[str, Any] = {
+        "set": "generated",
+        "train": {"posts": n_train, "seed": seed, "phrasings": "all but each list's last"},
+    }
+    for name, patterns in (("with_patterns", True), ("ngrams_only", False)):
+        model = fit([p.text for p in train], [p.label for p in train], seed=seed, patterns=patterns)
+        out[name] = {
+            "held_out_phrasings": score(model, [p.text for p in unseen], [p.label for p in unseen]),
+            "same_phrasings_new_seed": score(model, [p.text for p in seen], [p.label for p in seen]),
+        }
+    return out
+
+
+def read_sms(path: Path) -> tuple[list[str], list[int]]:
+    texts, y = [], []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)):
+            if i == 0 and row[:1] == ["Label"]:
+                continue  # this copy has a header line (PROVENANCE.md)
+            if len(row) < 2 or row[0] not in {"ham", "spam"}:
+                raise ConfigError(f"{path}: row {i + 1}: expected 'ham' or 'spam' then the text")
+            texts.append("\t".join(row[1:]))
+            y.append(int(row[0] == "spam"))
+    return texts, y
+
+
+def sms(path: Path, seed: int = 0) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
+    from sklearn.model_selection import train_test_split
+
+    texts, y = read_sms(path)
+    tr_x, te_x, tr_y, te_y = train_test_split(texts, y, test_size=0.3, stratify=y, random_state=seed)
+    model = fit(tr_x, ["spam" if v else "ham" for v in tr_y], seed=seed, patterns=False)
+    p = model.proba(model.features(te_x))[:, model.classes.index("spam")]
+    pred = p >= 0.5
+    return {
+        "set": "sms_spam_collection",
+        "split": {"train": len(tr_x), "test": len(te_x), "test_spam": int(sum(te_y)), "stratified": True, "seed": seed},
+        "spam_f1": _round(f1_score(te_y, pred)),
+        "precision": _round(precision_score(te_y, pred)),
+        "recall": _round(recall_score(te_y, pred)),
+        "average_precision": _round(average_precision_score(te_y, p)),
+        "calibration": calibration(np.array(te_y), p),
+    }
+
+
+EMSCAD_TEXT = ("title", "company_profile", "description", "requirements", "benefits")
+
+
+def emscad(path: Path, model: TextModel) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    texts, y = [], []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            texts.append(". ".join(row.get(c) or "" for c in EMSCAD_TEXT))
+            y.append(int(row["fraudulent"]))
+    yy = np.array(y)
+    proba = model.proba(model.features(texts))
+    p_job = proba[:, model.classes.index("fake_job_lure")]
+    p_harm = 1 - proba[:, model.classes.index("benign")]
+    order = np.argsort(-p_job)
+    top = int(yy.sum())
+    return {
+        "set": "emscad_small",
+        "postings": len(texts),
+        "fraudulent": int(yy.sum()),
+        "trained_on_it": False,
+        "fake_job_lure": {
+            "roc_auc": _round(roc_auc_score(yy, p_job)),
+            "average_precision": _round(average_precision_score(yy, p_job)),
+            "base_rate": _round(yy.mean()),
+            f"fraudulent_in_top_{top}": int(yy[order[:top]].sum()),
+            "flagged_at_0.5": int((p_job >= 0.5).sum()),
+            "fraudulent_flagged_at_0.5": int(((p_job >= 0.5) & (yy == 1)).sum()),
+        },
+        "p_harmful_roc_auc": _round(roc_auc_score(yy, p_harm)),
+        "real_flagged_harmful_at_0.5": int(((p_harm >= 0.5) & (yy == 0)).sum()),
+    }
