@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -274,3 +275,65 @@ def evaluate_cmd(
     else:
         raise typer.BadParameter(f"--set {dataset!r}: use generated, sms or emscad")
     typer.echo(json.dumps(result, indent=1))
+
+
+@app.command("selectors")
+def selectors_cmd(
+    input: Path = typer.Option(..., "--input", "-i", help="Posts: JSON lines or CSV."),
+    text_field: str = typer.Option("text", "--text-field"),
+    id_field: str = typer.Option(None, "--id-field"),
+    region: str = typer.Option("GB", "--region", help="Country for numbers written without a country code."),
+    workspace: Path = typer.Option(
+        None, "--workspace", "-w", help="Link each phone and handle to the workspace entities that carry it."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per post."),
+) -> None:
+    """Extract selectors from posts: phone numbers as E.164 (also written with dots, in Arabic or Persian digits,
+    as emoji keycaps or as words), WhatsApp, Telegram and Signal handles and links, prices with currencies,
+    places and routes, dates. With --workspace each phone and handle is linked to the entities that carry it
+    after resolution (protected people are never named).
+
+    Examples:
+
+      avellino content selectors --input posts.jsonl --id-field id --json
+
+      avellino content selectors --input posts.jsonl -w ws
+    """
+    import json
+
+    from avellino.content.classify import check_file, read_records
+    from avellino.content.selectors import extract
+
+    check_file(input, text_field, id_field)
+    index = None
+    if workspace is not None:
+        from avellino.content.links import build_index
+        from avellino.store import open_store
+
+        with open_store(workspace, read_only=True) as store:
+            index = build_index(store)
+    rows: list[tuple[str, list[dict[str, Any]]]] = []
+    for rec in read_records(input, text_field, id_field):
+        found: list[dict[str, Any]] = []
+        for sel in extract(rec.text, region):
+            item: dict[str, Any] = {"kind": sel.kind, "value": sel.value, "text": sel.text}
+            if index is not None and sel.kind in {"phone", "whatsapp", "signal", "telegram"}:
+                item["links"] = index.links(sel)
+            found.append(item)
+        rows.append((rec.id, found))
+    if json_out:
+        for ident, found in rows:
+            typer.echo(json.dumps({"id": ident, "selectors": found}, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table("id", "kind", "value", "linked to")
+    for ident, found in rows:
+        for item in found:
+            links = item.get("links") or []
+            shown = ", ".join(
+                "a protected record" if ln.get("protected") else f"{ln['schema']} {ln['name'] or ln['canonical_id']}"
+                for ln in links
+            )
+            table.add_row(ident, str(item["kind"]), str(item["value"]), shown)
+    out.print(table)
