@@ -19,6 +19,7 @@ from avellino.ingest import ids
 from avellino.model.markings import PROTECTED_VALUES
 from avellino.share.node import Node, Partner
 from avellino.share.policy import SAFEGUARDING, Reason, Request, decide_table, purpose_kind
+from avellino.store.base import Store
 from avellino.store.schema import MARKING_FIELDS, marking_id_sql
 
 OUTSIDE_NAMESPACE = "id outside the originator namespace"
@@ -80,6 +81,25 @@ def protected_clusters(statements: pa.Table) -> set[str]:
     clusters = pc.unique(marked.column("canonical_id"))
     members = statements.filter(pc.is_in(statements.column("canonical_id"), clusters)).column("entity_id")
     return set(clusters.to_pylist()) | set(pc.unique(members).to_pylist())
+
+
+def protected_ids(store: Store) -> set[str]:
+    """:func:`protected_clusters` of a whole workspace, read as a stream of three columns (twice: the clusters,
+    then the records merged into them)."""
+    import pyarrow.compute as pc
+
+    marked = pa.array(sorted(PROTECTED_VALUES), pa.string())
+    clusters: set[str] = set()
+    for batch in store.scan_statements(columns=["canonical_id", "subject_category"]):
+        mask = pc.is_in(batch.column("subject_category"), value_set=marked)
+        clusters.update(pc.unique(pc.filter(batch.column("canonical_id"), mask)).to_pylist())
+    found = set(clusters)
+    if clusters:
+        wanted = pa.array(sorted(clusters), pa.string())
+        for batch in store.scan_statements(columns=["entity_id", "canonical_id"]):
+            mask = pc.is_in(batch.column("canonical_id"), value_set=wanted)
+            found.update(pc.unique(pc.filter(batch.column("entity_id"), mask)).to_pylist())
+    return found
 
 
 class Screen:

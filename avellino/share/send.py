@@ -6,9 +6,11 @@ joined to those decisions in an in-memory DuckDB, and the allowed statements go,
 an Arrow IPC stream (zstd) that :class:`BundleWriter` encrypts chunk by chunk. Memory stays at a few batches
 whatever the workspace's size.
 
-Besides the per-fact rules of ``policy.py``, a whole entity is held back when any of its statements (or of its
-resolved cluster) marks a protected person and the protected-category rule applies: otherwise another partner's
-statement about a victim (a name, a phone) would leave without the victim's safeguarding.
+Each batch passes ``screen.py``, the one screening path bundles and the workbench's partner views share: besides the
+per-fact rules of ``policy.py``, a whole entity is held back when any of its statements (or of its resolved cluster)
+marks a protected person and the protected-category rule applies (otherwise another partner's statement about a
+victim, a name or a phone, would leave without the victim's safeguarding), and so is every statement naming such a
+person (a call's ``receiver``, a crossing's ``passenger``): a tie to a victim is a fact about the victim.
 
 The facts this node originated go with a manifest it signs once per bundle (``proofs.py``); facts of other
 originators go only with the proofs this node received with them, and are withheld (``no originator proof``)
@@ -35,21 +37,23 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from avellino.errors import ConfigError
-from avellino.ingest import ids
-from avellino.model.markings import PROTECTED_VALUES
 from avellino.share.bundle import BundleWriter
 from avellino.share.node import Node, Partner
-from avellino.share.policy import SAFEGUARDING, Reason, Request, decide_table, purpose_kind
 from avellino.share.proofs import NO_PROOF, Onward, OwnManifest, own_leaves, write_proofs
+from avellino.share.screen import (  # noqa: F401  (OUTSIDE_NAMESPACE, protected_rule_applies: callers' names)
+    OUTSIDE_NAMESPACE,
+    Screen,
+    protected_ids,
+    protected_rule_applies,
+    request_for,
+)
 from avellino.store.base import Store
 from avellino.store.schema import (
-    MARKING_FIELDS,
     PROOF_MANIFEST_SCHEMA,
     PROOF_PAGE_SCHEMA,
     PROOF_SALT_SCHEMA,
     STATEMENT_SCHEMA,
     Proofs,
-    marking_id_sql,
 )
 
 #: The statement columns a bundle carries: the fact and its full markings.
@@ -72,11 +76,6 @@ PAYLOAD_COLUMNS = [
 PAYLOAD_SCHEMA = pa.schema([STATEMENT_SCHEMA.field(c) for c in PAYLOAD_COLUMNS])
 SENT_SCHEMA = pa.schema([("statement_id", pa.string()), ("entity_id", pa.string()), ("originator", pa.string())])
 FACTS = "facts"
-#: Withheld: a fact whose entity id is not in its originator's namespace (``ingest/ids.py``) would be refused by
-#: every receiver (a workspace ingested before ids were namespaced must be re-ingested to share).
-OUTSIDE_NAMESPACE = "id outside the originator namespace"
-_SEP = getattr(ids, "NAMESPACE_SEP", "-")
-_SLUG_SQL = "trim(regexp_replace(lower(trim(b.originator)), '[^a-z0-9]+', '-', 'g'), '-')"  # ids.originator_slug
 BATCH_ROWS = 65_536
 
 
@@ -88,59 +87,6 @@ class SendResult:
     statements: int
     entities: int
     withheld: dict[str, int]
-
-
-def request_for(
-    node: Node, partners: Sequence[Partner], purpose: str, today: dt.date, jit: str | None = None
-) -> Request:
-    """The policy's request for this node's share: with every JIT agreement it holds (judged with its cards) and
-    the JIT the share is made inside, if any."""
-    from avellino.share.jit import policy_jits
-
-    if not purpose.strip():
-        raise ConfigError("Give --purpose: why these facts are shared (it is logged and checked by H3 notes)")
-    recipients = tuple(p.recipient() for p in partners)
-    return Request(node.name, recipients, purpose, today, node.teams, jits=policy_jits(node), jit=jit)
-
-
-def protected_rule_applies(req: Request) -> bool:
-    """Whether the protected-category rule withholds victims, witnesses and informants from this request."""
-    if purpose_kind(req.purpose) == SAFEGUARDING:
-        return False
-    return any(not req.shares_jit(r.name) for r in req.recipients)
-
-
-class Decisions:
-    """The policy's answer per marking set, decided the first time a set is met in the stream (a workspace has a
-    few thousand sets; reading them up front with ``Store.aggregate`` cost more memory than the whole send)."""
-
-    def __init__(self, req: Request):
-        self.req = req
-        self.reasons: dict[str, str | None] = {}
-
-    def table(self, con: duckdb.DuckDBPyConnection) -> pa.Table:
-        """(marking_key, reason) for every marking set of the registered ``batch``."""
-        sets = con.sql(f"SELECT DISTINCT {marking_id_sql()} AS marking_id, {', '.join(MARKING_FIELDS)} FROM batch")
-        new = sets.to_arrow_table()
-        new = new.filter(pc.invert(pc.is_in(new.column("marking_id"), pa.array(list(self.reasons), pa.string()))))
-        for marking_id, decision in decide_table(new, self.req).items():
-            self.reasons[marking_id] = None if decision.allowed else str(decision.reason or Reason.INVALID)
-        return pa.table(
-            {
-                "marking_key": pa.array(list(self.reasons), pa.string()),
-                "reason": pa.array(list(self.reasons.values()), pa.string()),
-            }
-        )
-
-
-def _protected_clusters(store: Store) -> pa.Table:
-    """Canonical ids of every entity (cluster) any statement marks as a victim, witness or informant."""
-    found: set[str] = set()
-    protected = pa.array(PROTECTED_VALUES, pa.string())
-    for batch in store.scan_statements(columns=["canonical_id", "subject_category"]):
-        mask = pc.is_in(batch.column("subject_category"), value_set=protected)
-        found.update(pc.unique(pc.filter(batch.column("canonical_id"), mask)).to_pylist())
-    return pa.table({"cid": pa.array(sorted(found), pa.string())})
 
 
 def send_bundle(
@@ -155,7 +101,7 @@ def send_bundle(
 ) -> SendResult:
     """Write the bundle for ``partners`` (all of them may have every fact in it) and log it as sent. ``jit``: the
     JIT the bundle is sent inside (its receivers keep the facts inside it)."""
-    from avellino.share.jit import batch_jits, load
+    from avellino.share.jit import load
 
     if not partners:
         raise ConfigError("Give at least one --to PARTNER (see: avellino partner list)")
@@ -172,27 +118,12 @@ def send_bundle(
                 f"{', '.join(agreement.purposes)}); nothing was written"
             )
         fields |= {"jit": jit, "jit_agreement": agreement.agreement_id}
-    # facts received inside a JIT leave this node (not their originator) only inside that JIT
-    jit_batches = batch_jits(node)
-    jb = pa.table(
-        {"batch_id": pa.array(list(jit_batches), pa.string()), "jit": pa.array(list(jit_batches.values()), pa.string())}
-    )
-    decisions = Decisions(req)
-    prot = _protected_clusters(store) if protected_rule_applies(req) else pa.table({"cid": pa.array([], pa.string())})
+    # the one screening path (share/screen.py): the policy per marking set, the namespace, protected people and
+    # every reference to them, and facts received inside a JIT
+    screen = Screen(node, req, protected_ids(store) if protected_rule_applies(req) else set(), jit)
     wanted = pa.table({"eid": pa.array(sorted(set(entity_ids or [])), pa.string())})
-    key = marking_id_sql({f: f"b.{f}" for f in MARKING_FIELDS})
     where = "WHERE b.entity_id IN (SELECT eid FROM wanted) OR b.canonical_id IN (SELECT eid FROM wanted)"
-    sql = (
-        f"SELECT {', '.join('b.' + c for c in PAYLOAD_COLUMNS)}, b.id AS statement_id, "
-        f"CASE WHEN d.marking_key IS NULL THEN '{Reason.INVALID.value}' "
-        f"WHEN NOT starts_with(b.entity_id, {_SLUG_SQL} || '{_SEP}') THEN '{OUTSIDE_NAMESPACE}' "
-        f"WHEN p.cid IS NOT NULL THEN '{Reason.PROTECTED.value}' WHEN d.reason IS NOT NULL THEN d.reason "
-        f"WHEN j.jit IS NOT NULL AND b.originator <> $sender AND j.jit IS DISTINCT FROM $jit "
-        f"THEN '{Reason.JIT_OUTSIDE.value}' ELSE NULL END AS reason "
-        f"FROM batch b LEFT JOIN decisions d ON d.marking_key = {key} LEFT JOIN prot p ON p.cid = b.canonical_id "
-        "LEFT JOIN jb j ON j.batch_id = b.batch_id "
-        f"{where if entity_ids else ''}"
-    )
+    select = f"{', '.join('b.' + c for c in PAYLOAD_COLUMNS)}, b.id AS statement_id"
     sent_dir = node.dir / "sent"
     sent_dir.mkdir(mode=0o700, exist_ok=True)
     recipients = [(p.card, {"community": p.community, "teams": sorted(p.teams)}) for p in partners]
@@ -206,19 +137,15 @@ def send_bundle(
     own = OwnManifest(node, [p.card.fingerprint for p in partners])
     onward: Onward | None = None
     try:
-        con.register("prot", prot)
+        screen.register(con)
         con.register("wanted", wanted)
-        con.register("jb", jb)
         options = ipc.IpcWriteOptions(compression="zstd")
         with (
             ipc.new_stream(writer, PAYLOAD_SCHEMA, options=options) as stream,
             pq.ParquetWriter(sent_path, SENT_SCHEMA, compression="zstd") as sent,
         ):
             for batch in store.scan_statements(batch_rows=BATCH_ROWS):
-                con.register("batch", batch)
-                con.register("decisions", decisions.table(con))
-                rows = con.sql(sql, params={"sender": node.name, "jit": jit}).to_arrow_table()
-                con.unregister("batch")
+                rows = screen.run(con, batch, select, where if entity_ids else "")
                 reasons = rows.column("reason")
                 go = pc.is_null(reasons)
                 for reason, n in Counter(pc.drop_null(reasons).to_pylist()).items():
