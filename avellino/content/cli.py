@@ -425,3 +425,113 @@ def generate_cmd(
         for rec in iter_jsonl(posts):
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     err.print(f"wrote {len(posts):,} posts to {out_path}")
+
+
+@app.command("refer")
+def refer_cmd(
+    platform: str = typer.Option(..., "--platform", help="The platform to notify, as the posts name it (TikTok)."),
+    agency: str = typer.Option(..., "--agency", help="This agency (the notifier and the policy's sender)."),
+    contact: str = typer.Option(..., "--contact", help="The notifier's contact (an e-mail address)."),
+    ground: str = typer.Option(..., "--ground", help="The legal ground: the law the content breaks."),
+    explanation: str = typer.Option(..., "--explanation", help="Why the content is illegal (Art. 16(2)(a))."),
+    purpose: str = typer.Option(..., "--purpose", help="Why it is sent (recorded in the audit log)."),
+    out_dir: Path = typer.Option(Path("referrals"), "--out", "-o", help="Folder for the notice files."),
+    advert: list[str] = typer.Option(None, "--advert", help="Only these Advert ids (default: all on the platform)."),
+    trusted_flagger: bool = typer.Option(
+        False, "--trusted-flagger", help="The agency is a DSA Art. 22 trusted flagger."
+    ),
+    community: bool = typer.Option(False, "--community", help="The platform is registered in the TLP:GREEN community."),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Write a DSA notice (Art. 16; Art. 22 for a trusted flagger) for a platform: the URLs of its adverts in the
+    workspace that the sharing policy lets go to a recipient outside law enforcement (TLP:CLEAR, H2/H3 conditions),
+    the legal ground, the explanation and the notifier. No post text, no selector, no person; an advert holding
+    data about a victim, witness or informant is never referred. Audited before the file is written.
+
+    Example:
+
+      avellino content refer --platform TikTok --agency UK-NCA --contact referrals@nca.example
+      --ground "Immigration Act 1971 s.25" --explanation "Offers illegal Channel crossings"
+      --purpose "platform referral" -w ws
+    """
+    from avellino.content.referrals import Notifier, build, send
+    from avellino.store import open_store
+
+    with open_store(workspace) as store:
+        referral = build(
+            store,
+            platform,
+            Notifier(agency, contact, trusted_flagger),
+            ground,
+            explanation,
+            purpose,
+            advert or None,
+            community,
+        )
+        path = send(store, referral, out_dir, purpose)
+    held = ", ".join(f"{n} {r}" for r, n in sorted(referral.withheld.items()))
+    err.print(f"[green]wrote[/] {path}: {len(referral.items)} URL(s)" + (f"; withheld: {held}" if held else ""))
+    typer.echo(referral.reference)
+
+
+@app.command("referral-status")
+def referral_status_cmd(
+    reference: str = typer.Argument(..., help="The referral (REF-...)."),
+    status: str = typer.Option(..., "--status", help="acknowledged, removed, refused or reappeared."),
+    url: str = typer.Option(None, "--url", help="Only this URL of the referral (default: all of them)."),
+    note: str = typer.Option("", "--note", help="What the platform said."),
+    at: str = typer.Option(None, "--at", help="When (ISO 8601, UTC; default now)."),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Record what became of a referral: acknowledged, removed, refused, or reappeared after removal.
+
+    Example:
+
+      avellino content referral-status REF-20261203-ABCDEF1234 --status removed --at 2026-12-04T09:00:00 -w ws
+    """
+    import datetime as dt
+
+    from avellino.content.referrals import update
+    from avellino.store import open_store
+
+    try:
+        when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--at {at!r}: not an ISO 8601 date-time") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    with open_store(workspace) as store:
+        n = update(store, reference, status, url, note, when)
+    err.print(f"{reference}: {n} URL(s) now {status}")
+
+
+@app.command("referrals")
+def referrals_cmd(
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per referred URL."),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """List referred URLs with their latest status (sent, acknowledged, removed, refused, reappeared) and the
+    hours from sending to removal.
+
+    Example:
+
+      avellino content referrals -w ws
+    """
+    import json
+
+    from avellino.content.referrals import summary
+    from avellino.store import open_store
+
+    with open_store(workspace, read_only=True) as store:
+        rows = summary(store)
+    if json_out:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table("reference", "platform", "url", "status", "sent", "hours to removal")
+    for row in rows:
+        hours = "" if row["hours_to_removal"] is None else str(row["hours_to_removal"])
+        table.add_row(row["reference"], row["platform"], row["url"], row["status"], row["sent"], hours)
+    out.print(table)
