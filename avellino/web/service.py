@@ -64,6 +64,14 @@ class AuditWriter:
         self._queue.put(((user, purpose, action, touched), done))
         return done.result(timeout=120)
 
+    async def record_async(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
+        """:meth:`record` for a request handler: waits for the group commit without holding a worker thread."""
+        import asyncio
+
+        done: Future[int] = Future()
+        self._queue.put(((user, purpose, action, touched), done))
+        return await asyncio.wait_for(asyncio.wrap_future(done), timeout=120)
+
     def _run(self) -> None:
         from avellino.share.audit import Appender
 
@@ -96,6 +104,7 @@ class AuditWriter:
 
 
 _STOP = object()
+_FREE = threading.Lock()
 
 
 class Workbench:
@@ -154,6 +163,17 @@ class Workbench:
         self._checked = 0.0
 
     # -- views -------------------------------------------------------------------------------------------------
+    def fresh_view(self, agency: str, purpose: str) -> ReadModel | None:
+        """The view when it is built and current (no waiting: what a request handler checks before handing the
+        build to a worker thread)."""
+        from avellino.share.policy import purpose_kind
+
+        key = ViewKey(agency, purpose_kind(purpose) if agency else "")
+        held = self._views.get(key)
+        if held is not None and (held[0] == self.version() or self._building.get(key, _FREE).locked()):
+            return held[1]
+        return None
+
     def view(self, agency: str, purpose: str) -> ReadModel:
         from avellino.share.policy import purpose_kind
 
