@@ -441,10 +441,13 @@ def refer_cmd(
         False, "--trusted-flagger", help="The agency is a DSA Art. 22 trusted flagger."
     ),
     community: bool = typer.Option(False, "--community", help="The platform is registered in the TLP:GREEN community."),
+    min_p: float = typer.Option(0.8, "--min-p", help="Refer adverts whose text scores p_harmful at least this."),
+    model_path: Path = typer.Option(None, "--model", help="The classifier to score with (default: shipped)."),
     workspace: Path = WorkspaceOpt,
 ) -> None:
     """Write a DSA notice (Art. 16; Art. 22 for a trusted flagger) for a platform: the URLs of its adverts in the
-    workspace that the sharing policy lets go to a recipient outside law enforcement (TLP:CLEAR, H2/H3 conditions),
+    workspace that the classifier finds harmful (--min-p; or the --advert ids chosen) and that the sharing policy
+    lets go to a recipient outside law enforcement (TLP:CLEAR, H2/H3 conditions),
     the legal ground, the explanation and the notifier. No post text, no selector, no person; an advert holding
     data about a victim, witness or informant is never referred. Audited before the file is written.
 

@@ -68,6 +68,27 @@ def _adverts(store: Store) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _harmful(
+    adverts: dict[str, list[dict[str, Any]]], min_p: float, model_path: Path | None, skipped: Counter[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The adverts whose text the classifier scores p_harmful >= min_p (the others are counted, not referred)."""
+    from avellino.content.classify import classify_texts, load_model
+
+    texts = {a: " ".join(str(r["value"]) for r in rows if r["prop"] in {"bodyText", "description"}) for a, rows in
+             adverts.items()}  # fmt: skip
+    if not texts:
+        return {}
+    ids = list(texts)
+    verdicts = classify_texts(load_model(model_path), ids, [texts[a] for a in ids], evidence=False)
+    keep = {}
+    for v in verdicts:
+        if v.p_harmful >= min_p:
+            keep[v.id] = adverts[v.id]
+        else:
+            skipped[f"classified benign (p_harmful < {min_p})"] += 1
+    return keep
+
+
 def build(
     store: Store,
     platform: str,
@@ -78,8 +99,11 @@ def build(
     advert_ids: list[str] | None = None,
     community: bool = False,
     today: dt.date | None = None,
+    min_p: float = 0.8,
+    model_path: Path | None = None,
 ) -> Referral:
-    """The notice for one platform: every advert on it (or the ones named) that the policy lets go."""
+    """The notice for one platform: its adverts that the classifier finds harmful (``p_harmful >= min_p``; the
+    adverts named in ``advert_ids`` are taken as the analyst chose them) and the policy lets go."""
     today = today or dt.date.today()
     if not ground.strip() or not explanation.strip():
         raise ConfigError("A DSA notice needs a legal ground (--ground) and an explanation (--explanation)")
@@ -94,10 +118,14 @@ def build(
     items: list[tuple[str, str]] = []
     tlps = []
     withheld: Counter[str] = Counter()
-    for advert_id, rows in sorted(adverts.items()):
-        platforms = {str(r["value"]).lower() for r in rows if r["prop"] == "platform"}
-        if platform.lower() not in platforms:
-            continue
+    on_platform = {
+        a: rows
+        for a, rows in sorted(adverts.items())
+        if platform.lower() in {str(r["value"]).lower() for r in rows if r["prop"] == "platform"}
+    }
+    if not advert_ids:
+        on_platform = _harmful(on_platform, min_p, model_path, withheld)
+    for advert_id, rows in on_platform.items():
         if any(r["subject_category"] in PROTECTED_CATEGORIES for r in rows):
             withheld[WITHHELD_PROTECTED] += 1
             continue

@@ -17,11 +17,14 @@ def test_refer_only_what_the_policy_and_the_victim_rule_allow(tmp_path: Path) ->
     ws = tmp_path / "ws"
     assert run_cli("init", ws=ws).returncode == 0
     boat = {"text": "Boat to UK every day, WhatsApp +44 7911 123456", "platform": "TikTok", "account": "trip_uk"}
-    public = _posts(tmp_path / "public.jsonl", [{**boat, "url": "https://tiktok.com/@trip_uk/1"}])
+    warning = {
+        "text": "Warning: smugglers lie. Report adverts to the police on 101",
+        "url": "https://tiktok.com/@gov/5",
+    }
+    public = _posts(tmp_path / "public.jsonl", [{**boat, "url": "https://tiktok.com/@trip_uk/1"}, {**boat, **warning}])
     amber = _posts(tmp_path / "amber.jsonl", [{**boat, "url": "https://tiktok.com/@trip_uk/2"}])
-    victim = _posts(
-        tmp_path / "victim.jsonl", [{**boat, "text": "I paid them, help", "url": "https://tiktok.com/@v/3"}]
-    )
+    # a victim forwarding the advert she answered: harmful text, but her record is protected
+    victim = _posts(tmp_path / "victim.jsonl", [{**boat, "url": "https://tiktok.com/@v/3"}])
     other = _posts(tmp_path / "other.jsonl", [{**boat, "platform": "Facebook", "url": "https://facebook.com/p/4"}])
     for path, extra in (
         (public, ["--tlp", "CLEAR"]),
@@ -37,14 +40,17 @@ def test_refer_only_what_the_policy_and_the_victim_rule_allow(tmp_path: Path) ->
     done = run_cli("content", "refer", "--platform", "TikTok", *args, "-o", str(out), ws=ws)
     assert done.returncode == 0, done.stderr
     reference = done.stdout.strip()
-    assert "withheld: 1 TLP outside law enforcement, 1 advert holds data about a protected person" in done.stderr
+    assert (
+        "withheld: 1 TLP outside law enforcement, 1 advert holds data about a protected person, "
+        "1 classified benign (p_harmful < 0.8)"
+    ) in done.stderr
     (notice_file,) = out.glob("REF-*.json")
     notice = json.loads(notice_file.read_text(encoding="utf-8"))
     assert [i["url"] for i in notice["items"]] == ["https://tiktok.com/@trip_uk/1"]
     assert notice["notifier"] == {"name": "UK-NCA", "contact": "referrals@nca.example", "trusted_flagger": False}
     assert "Art. 16" in notice["type"] and notice["good_faith_statement"]
     text = notice_file.read_text(encoding="utf-8")
-    assert "I paid them" not in text and "7911" not in text and "Boat to UK" not in text
+    assert "@v/3" not in text and "7911" not in text and "Boat to UK" not in text and "@gov" not in text
     audit = run_cli("audit", "show", ws=ws)
     assert reference in audit.stdout + audit.stderr
 
