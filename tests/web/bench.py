@@ -112,11 +112,14 @@ def make_workspace(root: Path) -> Path:
 
 
 @contextmanager
-def serving(ws: Path) -> Iterator[Bench]:
+def serving(ws: Path, node_dir: Path | None = None) -> Iterator[Bench]:
+    """The workbench of ``ws`` (a folder, or a PostgreSQL URL given as a path) on a free loopback port; its node,
+    partners and accounts in ``node_dir`` (default ``ws/node``)."""
     from avellino.share.node import load_node
 
-    node = load_node(ws / "node")
-    app = create_workbench(ws, ws / "node", node)
+    folder = node_dir or ws / "node"
+    node = load_node(folder)
+    app = create_workbench(ws, folder, node)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
