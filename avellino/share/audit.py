@@ -281,14 +281,21 @@ def _checked(user: str | None, purpose: str, action: str) -> tuple[str, str]:
     return who, purpose.strip()
 
 
-def record_many(store: Store, items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[AuditEntry]:
-    """Append several entries, each ``(user, purpose, action, touched)``, in ONE transaction, in order: what a
-    server that audits every read uses to write the reads of many requests at once (group commit); each request's
-    answer is released only after this returns. All or none are written."""
+def _entry_rows(items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[tuple[str, str, str, dict[str, object]]]:
+    """Each ``(user, purpose, action, touched)`` checked (a user and a purpose are required) and made ready to
+    append."""
     rows = []
     for user, purpose, action, touched in items:
         who, why = _checked(user, purpose, action)
         rows.append((who, why, action, _touched_json(touched)))
+    return rows
+
+
+def record_many(store: Store, items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[AuditEntry]:
+    """Append several entries, each ``(user, purpose, action, touched)``, in ONE transaction, in order: what a
+    server that audits every read uses to write the reads of many requests at once (group commit); each request's
+    answer is released only after this returns. All or none are written."""
+    rows = _entry_rows(items)
     if not rows:
         return []
     try:
@@ -334,10 +341,7 @@ class Appender:
         self._con: Any = None
 
     def append(self, items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[AuditEntry]:
-        rows = []
-        for user, purpose, action, touched in items:
-            who, why = _checked(user, purpose, action)
-            rows.append((who, why, action, _touched_json(touched)))
+        rows = _entry_rows(items)
         if not rows:
             return []
         try:

@@ -10,13 +10,7 @@ from rich.table import Table
 
 from avellino.commands import WorkspaceOpt, err, out
 from avellino.errors import ConfigError
-
-NodeDirOpt = typer.Option(
-    None,
-    "--node-dir",
-    help="Folder of this node's keys, partners and accounts (default: $AVELLINO_NODE_DIR, else WORKSPACE/node; "
-    "required for a PostgreSQL workspace).",
-)
+from avellino.share.cli import NodeDirOpt
 
 user_app = typer.Typer(help="Accounts of the web workbench: who may log in, with which role.", no_args_is_help=True)
 

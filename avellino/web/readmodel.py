@@ -25,39 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from avellino.model.markings import PROTECTED_VALUES
+from avellino.store.schema import MARKING_FIELDS
 
 if TYPE_CHECKING:
     from avellino.network.build import StoreGraph
 
+#: the markings shown beside each fact: the marking set and where the fact came from
+MARKING_COLUMNS = ["source_record", *MARKING_FIELDS]
 #: what the read model keeps of each statement
-COLUMNS = [
-    "id",
-    "entity_id",
-    "canonical_id",
-    "schema",
-    "prop",
-    "prop_type",
-    "value",
-    "originator",
-    "source_record",
-    "handling_code",
-    "handling_note",
-    "tlp",
-    "evaluation",
-    "subject_category",
-    "retention_review",
-    "batch_id",
-]
-MARKING_COLUMNS = [
-    "originator",
-    "source_record",
-    "handling_code",
-    "handling_note",
-    "tlp",
-    "evaluation",
-    "subject_category",
-    "retention_review",
-]
+COLUMNS = ["id", "entity_id", "canonical_id", "schema", "prop", "prop_type", "value", *MARKING_COLUMNS, "batch_id"]
 NAME_PROPS = frozenset({"name", "alias", "weakAlias", "previousName"})
 #: identifier-like property types searched by their normalised value (a phone, a passport number, an e-mail)
 IDENTIFIER_TYPES = frozenset({"phone", "identifier", "email", "iban"})
