@@ -104,6 +104,23 @@ class Verdict:
         }
 
 
+def evidence_words(text: str, grams: list[str]) -> list[str]:
+    """The words of the post that hold the evidence n-grams (in the n-grams' order, each once): what an analyst
+    reads, where the n-grams are fragments ("b0a", "🚤")."""
+    tokens = text.split()
+    lowered = [t.lower() for t in tokens]
+    out: list[str] = []
+    for gram in grams:
+        g = gram.lower()
+        for token, low in zip(tokens, lowered, strict=True):
+            if g in low:
+                word = token.strip(".,;:!?()\"'«»“”")
+                if word and word not in out:
+                    out.append(word)
+                break
+    return out
+
+
 def classify_texts(model: TextModel, ids: list[str], texts: list[str], evidence: bool = True) -> list[Verdict]:
     x = model.features(texts)
     proba = model.proba(x)
@@ -114,8 +131,10 @@ def classify_texts(model: TextModel, ids: list[str], texts: list[str], evidence:
         p_harm = float(1 - proba[i, benign]) if benign is not None else float(proba[i, k])
         ev: dict[str, Any] = {}
         if evidence:
+            grams = model.evidence(x, i, k)
             ev = {
-                "ngrams": model.evidence(x, i, k),
+                "words": evidence_words(text, grams),
+                "ngrams": grams,
                 "patterns": [{"name": m.name, "class": m.label, "text": m.text} for m in matches(text)],
             }
         out.append(

@@ -120,7 +120,7 @@ def classify(
 
     table = Table("id", "label", "p_harmful", "evidence")
     for v in verdicts:
-        ev = ", ".join(v.evidence.get("ngrams", [])[:4] + [p["name"] for p in v.evidence.get("patterns", [])])
+        ev = ", ".join(v.evidence.get("words", [])[:4] + [p["name"] for p in v.evidence.get("patterns", [])])
         colour = "red" if v.label != "benign" else "green"
         table.add_row(v.id, f"[{colour}]{v.label}[/]", f"{v.p_harmful:.2f}", ev)
     out.print(table)
