@@ -230,7 +230,7 @@ def review(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    dataset: str = typer.Option(..., "--set", help="generated, sms or emscad."),
+    dataset: str = typer.Option(..., "--set", help="generated, weak (the patterns' weak labels), sms or emscad."),
     input: Path = typer.Option(
         None,
         "--input",
@@ -266,6 +266,8 @@ def evaluate_cmd(
 
     if dataset == "generated":
         result = ev.generated(n_train=n_train)
+    elif dataset == "weak":
+        result = ev.weak()
     elif dataset == "sms":
         result = ev.sms(data("text/sms_spam_collection/SMSSpamCollection.tsv"))
     elif dataset == "emscad":
@@ -273,7 +275,7 @@ def evaluate_cmd(
 
         result = ev.emscad(data("text/emscad_small/fj_small.csv"), load_model(model_path))
     else:
-        raise typer.BadParameter(f"--set {dataset!r}: use generated, sms or emscad")
+        raise typer.BadParameter(f"--set {dataset!r}: use generated, weak, sms or emscad")
     typer.echo(json.dumps(result, indent=1))
 
 

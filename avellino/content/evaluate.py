@@ -154,3 +154,24 @@ def emscad(path: Path, model: TextModel) -> dict[str, Any]:
         "p_harmful_roc_auc": _round(roc_auc_score(yy, p_harm)),
         "real_flagged_harmful_at_0.5": int(((p_harm >= 0.5) & (yy == 0)).sum()),
     }
+
+
+def weak(n: int = 5_000, seed: int = 3) -> dict[str, Any]:
+    """How good the patterns' weak labels are (``train --labels`` gives them to unlabelled posts): coverage and
+    precision on generated posts with held-out phrasings."""
+    from avellino.content.patterns import weak_label
+
+    posts = generate(n, seed=seed, held_out=True)
+    pairs = [(p.label, weak_label(p.text)) for p in posts]
+    given = [(t, w) for t, w in pairs if w is not None]
+    per = {}
+    for label in sorted({w for _t, w in given}):
+        got = [t for t, w in given if w == label]
+        per[label] = {"given": len(got), "precision": _round(sum(t == label for t in got) / len(got))}
+    return {
+        "set": "weak_labels",
+        "posts": n,
+        "coverage": _round(len(given) / n),
+        "precision": _round(sum(t == w for t, w in given) / max(len(given), 1)),
+        "per_label": per,
+    }

@@ -126,3 +126,9 @@ def test_csv_input_with_its_text_column(tmp_path: Path, field: str) -> None:
     done = run_cli("content", "classify", "-i", str(csv), "--text-field", field, "--id-field", "id", "--json")
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["id"] for x in done.stdout.splitlines()] == ["1", "2"]
+
+
+def test_weak_labels_measured() -> None:
+    result = evaluate.weak(n=400, seed=5)
+    assert 0 < result["coverage"] <= 1 and 0 < result["precision"] <= 1
+    assert result["per_label"]["benign"]["precision"] >= 0.9  # benign patterns alone: warnings, reporting, news
