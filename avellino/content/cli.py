@@ -41,11 +41,17 @@ def ingest_posts(
     save_mapping: Path = typer.Option(
         None, "--save-mapping", help="Also write the mapping used (to import with `avellino ingest` later)."
     ),
+    phones: bool = typer.Option(
+        True, "--phones/--no-phones", help="Also give each Advert the phone numbers found in its text (E.164)."
+    ),
+    region: str = typer.Option("GB", "--region", help="Country for numbers written without a country code."),
     workspace: Path = WorkspaceOpt,
 ) -> None:
     """Import collected posts as Advert entities (with the accounts that posted them), marked like any partner
     file: each file is one atomic batch, every bad row is listed with its row and column, and nothing is written
     from a file with a bad row. Re-importing a file does nothing. Times are ISO 8601 (2026-03-01T10:22:00).
+    The phone numbers found in each post's text and caption are added to its Advert (E.164) as a second batch,
+    so the network links the advert to whoever else carries the number (--no-phones to skip).
 
     Example:
 
@@ -71,6 +77,14 @@ def ingest_posts(
                 tally.add(_report(path, ingest_file(store, path, mapping)))
             except InputRejected as exc:
                 tally.add(_report(path, exc))
+                continue
+            if phones:
+                from avellino.content.posts import write_phones
+
+                companion = write_phones(path, marks, folder, region)
+                if companion is not None:
+                    # a second batch: the same Advert ids with the numbers found in their text
+                    _report(companion[0], ingest_file(store, companion[0], companion[1]))
     tally.finish()
 
 

@@ -118,3 +118,56 @@ def write_mapping(path: Path, marks: PostMarkings, folder: Path) -> Path:
     out = folder / f"posts-{slug}.yml"
     out.write_text(posts_mapping(path, marks), encoding="utf-8")
     return out
+
+
+def phone_rows(path: Path, region: str = "GB") -> list[dict[str, str]]:
+    """Per post with a phone number in its text or caption: its url and the numbers as E.164 (``selectors.py``),
+    for the companion batch that gives each Advert its ``phone`` statements."""
+    from avellino.content.classify import read_records
+    from avellino.content.selectors import extract
+
+    rows = []
+    for rec in read_records(path, "text"):
+        url = rec.fields.get("url")
+        if not url:
+            continue
+        text = " ".join(str(rec.fields.get(c) or "") for c in ("text", "caption"))
+        phones = sorted({s.value for s in extract(text, region) if s.kind == "phone"})
+        if phones:
+            rows.append({"url": str(url), "phones": ";".join(phones)})
+    return rows
+
+
+def phones_mapping(marks: PostMarkings) -> str:
+    """The mapping of the companion file: the same Advert ids (originator, ``Advert``, url) with their phones."""
+    spec = {
+        "originator": marks.originator,
+        "source": {"format": "jsonl"},
+        "markings": {
+            "handling_code": marks.handling_code,
+            "tlp": marks.tlp,
+            "evaluation": marks.evaluation,
+            "subject_category": marks.subject_category,
+        },
+        "entities": {
+            "advert": {
+                "schema": "Advert",
+                "keys": ["url"],
+                "key_literal": "Advert",
+                "properties": {"url": {"column": "url"}, "phone": {"column": "phones", "split": ";"}},
+            }
+        },
+    }
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
+def write_phones(path: Path, marks: PostMarkings, folder: Path, region: str = "GB") -> tuple[Path, Path] | None:
+    """The companion file (``NAME.phones.jsonl``) and its mapping, or None when no post carries a phone."""
+    rows = phone_rows(path, region)
+    if not rows:
+        return None
+    data = folder / f"{path.stem}.phones.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    mapping = folder / "phones.yml"
+    mapping.write_text(phones_mapping(marks), encoding="utf-8")
+    return data, mapping

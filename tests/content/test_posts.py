@@ -10,7 +10,7 @@ from tests.content.conftest import run_cli
 
 POSTS = [
     {
-        "text": "Boat to UK every day 4000 pounds WhatsApp +44 7700 900123",
+        "text": "Boat to UK every day 4000 pounds WhatsApp 0️⃣7️⃣9️⃣1️⃣1️⃣1️⃣2️⃣3️⃣4️⃣5️⃣6️⃣",
         "platform": "TikTok",
         "url": "https://tiktok.com/@trip_uk/1",
         "account": "trip_uk",
@@ -49,6 +49,8 @@ def test_posts_become_marked_adverts_with_their_accounts(tmp_path: Path) -> None
     assert boat.first("description") == "🚤🇬🇧"
     assert boat.first("language") == "eng"
     assert accounts[boat.first("authorAccount")].first("username") == "trip_uk"
+    assert boat.get("phone") == ["+447911123456"]  # read from the text (keycap digits), a second batch
+    assert "posts.phones.jsonl" in done.stderr
     assert {r["tlp"] for r in rows} == {"RED"} and {r["originator"] for r in rows} == {"UK-NCA"}
     again = run_cli("content", "ingest", str(posts), "--originator", "UK-NCA", "--tlp", "RED", ws=ws)
     assert again.returncode == 0 and "unchanged" in again.stderr
