@@ -1,0 +1,125 @@
+"""Suspicious buyers of boats, engines and kit: documented features and a transparent additive score.
+
+Features per buyer (a resolved party named as ``Purchase.buyer``), each 0 or 1, with the weight it adds:
+
+=================  ======  =================================================================================
+feature            weight  rule
+=================  ======  =================================================================================
+linked             3       the buyer has a non-purchase tie in the network (a call, payment, crossing,
+                           advert, leg, associate) to someone other than its own sellers (paying a dealer for
+                           what one bought is part of the purchase): independent intelligence, the strongest
+hawala             2       a purchase paid through hawala
+boat_kit           1       bought hulls *and* engines *and* life jackets or fuel (what one crossing needs)
+bulk               1       three or more hulls and engines in all
+cash               1       at least half of the purchases paid in cash (or hawala)
+coast              1       delivered at a place crossings leave from (the store's ``Crossing.departurePlace``)
+repeat             1       three or more purchases
+before_crossing    1       a purchase in the ``BEFORE_DAYS`` = 14 days before a recorded crossing
+=================  ======  =================================================================================
+
+The weights were written down before any measurement and are not fitted. A protected person is never listed
+as a buyer (``Protection.release``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from avellino.network.build import StoreGraph
+
+WEIGHTS = {"linked": 3, "hawala": 2, "boat_kit": 1, "bulk": 1, "cash": 1, "coast": 1, "repeat": 1,
+           "before_crossing": 1}  # fmt: skip
+BEFORE_DAYS = 14
+BOAT = ("inflatable_hull", "outboard_engine")
+
+
+@dataclass
+class BuyerScore:
+    buyer: str
+    label: str
+    score: int
+    features: dict[str, int]
+    purchases: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"buyer": self.buyer, "label": self.label, "score": self.score, "features": self.features,
+                "purchases": self.purchases}  # fmt: skip
+
+
+def purchases(sg: StoreGraph, statements: pd.DataFrame) -> pd.DataFrame:
+    """One row per purchase: event, buyer (resolved node), item, quantity, method, place, date."""
+    part = sg.participation[(sg.participation["schema"] == "Purchase") & (sg.participation["prop"] == "buyer")]
+    st = statements[statements["schema"] == "Purchase"]
+    wide = st[st["prop"].isin(["itemKind", "quantity", "paymentMethod", "place"])]
+    wide = wide.drop_duplicates(["canonical_id", "prop"]).pivot(index="canonical_id", columns="prop", values="value")
+    out = part[["event", "node", "date"]].rename(columns={"node": "buyer"}).set_index("event")
+    out = out.join(wide.reindex(columns=["itemKind", "quantity", "paymentMethod", "place"]))
+    out["quantity"] = pd.to_numeric(out["quantity"], errors="coerce").fillna(1)
+    out["date"] = pd.to_datetime(out["date"], errors="coerce")
+    return out.reset_index()
+
+
+def score(sg: StoreGraph, statements: pd.DataFrame) -> list[BuyerScore]:
+    """Every buyer with its features and score, highest first (ties: more purchases, then id)."""
+    buys = purchases(sg, statements)
+    if buys.empty:
+        return []
+    departures = {
+        str(v).strip().lower()
+        for v in statements[(statements["schema"] == "Crossing") & (statements["prop"] == "departurePlace")]["value"]
+    }
+    crossing_days = np.sort(
+        pd.to_datetime(sg.events[sg.events["schema"] == "Crossing"]["date"], errors="coerce")
+        .dropna()
+        .to_numpy()
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
+    ties = sg.edges[sg.edges["kind"] != "purchase"]
+    others = pd.concat([ties[["source", "target"]], ties[["target", "source"]].set_axis(["source", "target"], axis=1)])
+    sellers = sg.edges[sg.edges["kind"] == "purchase"][["source", "target"]]
+    others = others.merge(sellers, how="left", indicator=True)
+    linked = set(others[others["_merge"] == "left_only"]["source"])
+    labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
+    out = []
+    for buyer, g in buys.groupby("buyer"):
+        items = set(g["itemKind"].dropna())
+        method = g["paymentMethod"].fillna("")
+        days = g["date"].dropna().to_numpy().astype("datetime64[D]").astype(np.int64)
+        feats = {
+            "linked": int(buyer in linked),
+            "hawala": int((method == "hawala").any()),
+            "boat_kit": int(set(BOAT) <= items and bool(items & {"life_jackets", "fuel"})),
+            "bulk": int(g[g["itemKind"].isin(BOAT)]["quantity"].sum() >= 3),
+            "cash": int(method.isin(["cash", "hawala"]).mean() >= 0.5),
+            "coast": int(g["place"].fillna("").str.strip().str.lower().isin(departures).any()),
+            "repeat": int(len(g) >= 3),
+            "before_crossing": int(_before(days, crossing_days)),
+        }
+        out.append(
+            BuyerScore(
+                buyer=str(buyer),
+                label=labels.get(str(buyer), str(buyer)),
+                score=sum(WEIGHTS[k] * v for k, v in feats.items()),
+                features=feats,
+                purchases=sorted(str(e) for e in g["event"]),
+            )
+        )
+    ranked = sorted(out, key=lambda b: (-b.score, -len(b.purchases), b.buyer))
+    shown = set(sg.protection.release([b.buyer for b in ranked if b.buyer not in sg.protection]))
+    return [b for b in ranked if b.buyer in shown]
+
+
+def _before(days: np.ndarray, crossings: np.ndarray) -> bool:
+    """Some purchase day lies within BEFORE_DAYS before some crossing day."""
+    if not len(days) or not len(crossings):
+        return False
+    nxt = np.searchsorted(crossings, days, side="left")
+    ok = nxt < len(crossings)
+    gap = crossings[np.minimum(nxt, len(crossings) - 1)] - days
+    return bool((ok & (gap <= BEFORE_DAYS)).any())
