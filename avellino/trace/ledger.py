@@ -38,6 +38,8 @@ class Ledger:
     protection: Protection = field(default_factory=Protection)
     labels: dict[str, str] = field(default_factory=dict)
     graph: StoreGraph | None = None
+    #: The statements the ledger was read from (with marking columns), for assets and buyers.
+    statements: pd.DataFrame | None = None
 
     def label(self, node: str) -> str:
         return self.labels.get(node) or node
@@ -78,7 +80,7 @@ def from_graph(sg: StoreGraph, st: pd.DataFrame) -> Ledger:
     )
     out = out.dropna(subset=["date"]).sort_values(["date", "tx"]).reset_index(drop=True)
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
-    return Ledger(out, sg.protection, labels, sg)
+    return Ledger(out, sg.protection, labels, sg, st)
 
 
 def _first_side(part: pd.DataFrame, props: tuple[str, ...]) -> pd.DataFrame:
