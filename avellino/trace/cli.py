@@ -1,0 +1,249 @@
+"""``avellino money`` and ``avellino supply``: follow the money and the boat-equipment supply chain.
+
+Workspace commands read the store's statements once (``ledger.from_store``: payments over resolved entities,
+the network's canonical map and who is protected). ``money amlsim`` reads an AMLSim export instead, with no
+workspace, and scores the detectors against its labels. Every list leaves through the protection rules:
+victims, witnesses, informants and migrant pilots are never collectors, organisers, asset holders or buyers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from avellino.commands import WorkspaceOpt, err, out
+
+if TYPE_CHECKING:
+    from avellino.trace.ledger import Ledger
+
+money_app = typer.Typer(
+    help="Follow the money: fee collectors, fan-in/out, pass-through, layering, cycles, structuring, "
+    "time-respecting paths from migrants' payments, asset candidates.",
+    no_args_is_help=True,
+)
+supply_app = typer.Typer(
+    help="The boat-equipment supply chain: suspicious buyers of hulls, engines and kit, with their features.",
+    no_args_is_help=True,
+)
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
+TopOpt = typer.Option(20, "--top", help="How many rows to show.")
+
+
+def _ledger(workspace: Path | None) -> Ledger:
+    from avellino.errors import AvellinoError
+    from avellino.store import open_store
+    from avellino.trace.ledger import from_store
+
+    with open_store(workspace, read_only=True) as store, err.status("Reading payments from the store..."):
+        ledger = from_store(store)
+    if ledger.graph is None or not (ledger.graph.nodes["kind"] == "party").any():
+        raise AvellinoError(
+            f"The workspace {workspace or 'workspace'} holds no persons or organisations yet: "
+            "ingest partner files first (avellino ingest --manifest ...)."
+        )
+    return ledger
+
+
+def _findings_table(shown: list[Any], labels: dict[str, str], top: int) -> Table:
+    table = Table(title="Money findings (evidence: transactions; markings of the facts they rest on)")
+    for col in ("pattern", "subject", "role", "note", "tx", "amount", "period", "flagged payers", "markings"):
+        table.add_column(col)
+    for f in shown[:top]:
+        table.add_row(
+            f.pattern, labels.get(f.subject, f.subject), f.role, f.note, str(len(f.transactions)),
+            f"{f.amount:,.0f}", f"{f.first} .. {f.last}", str(len(f.flagged_payers)), "; ".join(f.markings[:3]),
+        )  # fmt: skip
+    return table
+
+
+@money_app.command()
+def flows(
+    workspace: Path | None = WorkspaceOpt,
+    pattern: list[str] = typer.Option([], "--pattern", "-p", help="Only these patterns (repeatable)."),
+    threshold: float = typer.Option(10_000.0, "--threshold", help="Reporting threshold for structuring."),
+    top: int = TopOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Find money patterns in the workspace's payments, each with its transactions and markings.
+
+    Patterns: fee_collection (paid by 3+ distinct migrants), fan_in / fan_out (5+ counterparties in 30 days),
+    pass_through (80-105 % passed on within 3 days, 3+ times), layering (3+ such steps through distinct
+    accounts), cycle (a layering chain back to its start), structuring (3+ amounts in 30 days just under the
+    threshold). A finding that would accuse a protected person is withheld and listed as a safeguarding flag;
+    migrants appear only as flagged payers.
+
+    Examples:
+
+      avellino money flows --workspace ops/channel
+
+      avellino money flows --workspace ops/channel --pattern fee_collection --json
+    """
+    from avellino.trace import follow, patterns
+    from avellino.trace.findings import release
+
+    chosen = tuple(pattern) or (*patterns.PATTERNS, "fee_collection")
+    unknown = set(chosen) - {*patterns.PATTERNS, "fee_collection"}
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown pattern(s) {sorted(unknown)}; known: {[*patterns.PATTERNS, 'fee_collection']}"
+        )
+    ledger = _ledger(workspace)
+    found = patterns.detect(ledger.tx, patterns.Rules(threshold=threshold), chosen)
+    if "fee_collection" in chosen:
+        found += follow.fee_collectors(ledger)
+    rel = release(found, ledger.protection)
+    if as_json:
+        print(json.dumps({"findings": [f.to_json(ledger.labels) for f in rel.shown], "safeguarding": rel.withheld}))
+        return
+    out.print(_findings_table(rel.shown, ledger.labels, top))
+    out.print(f"{len(rel.shown)} findings over {len(ledger)} payments; {len(rel.withheld)} withheld (protected).")
+
+
+@money_app.command()
+def trace(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+    """Follow migrants' payments forward in time: who their money reaches, in how many hops, with a path.
+
+    Money moves along a payment only if it is made on or after the day the money reached the payer. People
+    are ranked by how many migrants' money reaches them; protected people are never ranked.
+
+    Example:
+
+      avellino money trace --workspace ops/channel --top 10
+    """
+    from avellino.trace.follow import trace as follow_money
+
+    ledger = _ledger(workspace)
+    reached = follow_money(ledger)
+    if as_json:
+        print(json.dumps([r.to_json(ledger.labels) for r in reached[:top]]))
+        return
+    table = Table(title="Where migrants' money goes (time-respecting paths)")
+    for col in ("person", "migrants", "hops", "paid in", "example path (tx)"):
+        table.add_column(col)
+    for r in reached[:top]:
+        table.add_row(ledger.label(r.node), str(r.migrants), str(r.hops), f"{r.amount_in:,.0f}", " > ".join(r.path))
+    out.print(table)
+
+
+@money_app.command()
+def assets(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+    """Rank accounts, vehicles, vessels and businesses of the people the money leads to, for seizure.
+
+    Score: the migrants whose money reaches each holder (plus those who paid them directly). Never an asset
+    held by a victim, witness, informant or migrant pilot.
+
+    Example:
+
+      avellino money assets --workspace ops/channel --json
+    """
+    from avellino.trace.assets import candidates
+    from avellino.trace.follow import fee_collectors
+    from avellino.trace.follow import trace as follow_money
+
+    ledger = _ledger(workspace)
+    assert ledger.statements is not None
+    found = candidates(ledger, ledger.statements, follow_money(ledger), fee_collectors(ledger))
+    if as_json:
+        print(json.dumps([a.to_json(ledger.labels) for a in found[:top]]))
+        return
+    table = Table(title="Asset candidates (by the money behind their holders)")
+    for col in ("asset", "kind", "score", "holders", "link", "evidence tx"):
+        table.add_column(col)
+    for a in found[:top]:
+        holders = ", ".join(ledger.label(h) for h in a.holders)
+        table.add_row(a.label, a.schema, f"{a.score:g}", holders, "; ".join(a.links), str(len(a.evidence)))
+    out.print(table)
+
+
+@money_app.command()
+def amlsim(
+    folder: Path = typer.Argument(..., help="AMLSim export folder (transactions.csv, alert_*.csv).", file_okay=False),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run the detectors on an AMLSim export (no workspace) and score them against its alerts.
+
+    Precision against the accounts of any alert, recall against the alerts of the pattern's own typology
+    (null when the export has none); the thresholds are the fixed rules, not tuned on AMLSim.
+
+    Example:
+
+      avellino money amlsim ../shared/data/aml/amlsim_exports_v2 --json
+    """
+    from avellino.trace import amlsim as loader
+    from avellino.trace import evaluate, patterns
+
+    ledger = loader.load(folder)
+    scored = evaluate.score_amlsim(ledger.tx, patterns.detect(ledger.tx), loader.labels(folder), patterns.PATTERNS)
+    if as_json:
+        print(json.dumps(scored))
+        return
+    table = Table(title=f"Detectors on {folder.name} ({len(ledger)} transactions)")
+    for col in ("pattern", "findings", "accounts P", "accounts R", "tx P", "tx R"):
+        table.add_column(col)
+    for p in patterns.PATTERNS:
+        s = scored[p]
+        table.add_row(
+            p, str(s["findings"]), _f(s["accounts"]["precision"]), _f(s["accounts"]["recall"]),
+            _f(s["transactions"]["precision"]), _f(s["transactions"]["recall"]),
+        )  # fmt: skip
+    out.print(table)
+    rec = scored["alerts_recovered"]
+    out.print(f"Labelled alerts whose hub a finding of their typology names: {rec['recovered']} of {rec['alerts']}")
+
+
+def _f(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+@supply_app.command()
+def buyers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+    """Score every buyer of boats, engines and kit with documented features (see docs/trace.md).
+
+    linked to the network (3), hawala (2), boat kit, bulk hulls/engines, cash, delivery at a departure place,
+    repeat buying, buying within 14 days before a crossing (1 each). Protected people are never listed.
+
+    Example:
+
+      avellino supply buyers --workspace ops/channel --top 20
+    """
+    from avellino.trace.buyers import score
+
+    ledger = _ledger(workspace)
+    assert ledger.graph is not None and ledger.statements is not None
+    ranked = score(ledger.graph, ledger.statements)
+    if as_json:
+        print(json.dumps([b.to_json() for b in ranked[:top]]))
+        return
+    table = Table(title="Suspicious buyers (transparent additive score)")
+    for col in ("buyer", "score", "features", "purchases"):
+        table.add_column(col)
+    for b in ranked[:top]:
+        feats = ", ".join(k for k, v in b.features.items() if v)
+        table.add_row(b.label, str(b.score), feats, str(len(b.purchases)))
+    out.print(table)
+
+
+@supply_app.command("legit-sample")
+def legit_sample(
+    folder: Path = typer.Argument(..., help="A sample folder written by `avellino sample`.", file_okay=False),
+) -> None:
+    """Add legitimate buyers (fishermen, clubs, dealers, rentals), their payments and truth/buyers.csv to a
+    sample operation; ingest the two new files listed in its manifest.json like the others.
+
+    Example:
+
+      avellino supply legit-sample op
+    """
+    from avellino.errors import ConfigError
+    from avellino.sample.legit import add_legitimate
+
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        raise ConfigError(f"{manifest}: not found; make the sample first (avellino sample --out {folder})")
+    data = json.loads(manifest.read_text())
+    counts = add_legitimate(folder, int(data["seed"]), int(data["scale"]))
+    out.print(f"Added {counts['buyers']} legitimate buyers, {counts['sales']} sales, {counts['payments']} payments.")
