@@ -21,6 +21,7 @@ from avellino.share import export_cli
 from avellino.share.audit_cli import audit_app, retention_app
 from avellino.share.jit_cli import jit_app
 from avellino.store.cli import workspace_app
+from avellino.trace.cli import money_app, supply_app
 from avellino.web import cli as web_cli
 
 err = Console(stderr=True)
@@ -60,6 +61,8 @@ app.add_typer(hitcheck_app, name="hitcheck")
 app.add_typer(jit_app, name="jit")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(content_app, name="content")
+app.add_typer(money_app, name="money")
+app.add_typer(supply_app, name="supply")
 
 
 def main() -> None:
