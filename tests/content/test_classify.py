@@ -132,3 +132,15 @@ def test_weak_labels_measured() -> None:
     result = evaluate.weak(n=400, seed=5)
     assert 0 < result["coverage"] <= 1 and 0 < result["precision"] <= 1
     assert result["per_label"]["benign"]["precision"] >= 0.9  # benign patterns alone: warnings, reporting, news
+
+
+def test_shipped_model_is_what_train_builds(tmp_path: Path) -> None:
+    """The shipped model is rebuilt by `avellino content train` from the generator alone: editing phrases.py,
+    patterns.py or the model without retraining fails here (about 35 s)."""
+    from avellino.content.classify import shipped_model_path
+    from avellino.content.train import train
+
+    rebuilt, _data = train(tmp_path / "model.npz")
+    shipped = load(shipped_model_path())
+    assert rebuilt.vocabulary == shipped.vocabulary and rebuilt.classes == shipped.classes
+    assert np.allclose(rebuilt.coef, shipped.coef, atol=1e-4) and np.allclose(rebuilt.cal_a, shipped.cal_a, atol=1e-4)
