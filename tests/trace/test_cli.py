@@ -1,0 +1,40 @@
+"""``avellino money`` and ``avellino supply`` as an analyst runs them (the real CLI in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.share.nodes import avellino, env
+from tests.trace.conftest import TraceOp
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*avellino(), *args], capture_output=True, text=True, env=env(), timeout=300)
+
+
+def test_amlsim_json(amlsim_dir: Path) -> None:
+    done = run("money", "amlsim", str(amlsim_dir), "--json")
+    assert done.returncode == 0, done.stderr
+    scored = json.loads(done.stdout)
+    assert scored["alerts_recovered"]["recovered"] == 3 and scored["fan_in"]["recall"] == 1.0
+
+
+def test_workspace_commands(trace_op: TraceOp) -> None:
+    ws = str(trace_op.workspace)
+    flows = run("money", "flows", "--workspace", ws, "--json")
+    assert flows.returncode == 0, flows.stderr
+    found = json.loads(flows.stdout)["findings"]
+    assert found and all(f["transactions"] and f["markings"] for f in found)
+    buyers = run("supply", "buyers", "--workspace", ws, "--json", "--top", "5")
+    assert buyers.returncode == 0 and len(json.loads(buyers.stdout)) == 5
+    table = run("money", "assets", "--workspace", ws)
+    assert table.returncode == 0 and "Asset candidates" in table.stdout
+    bad = run("money", "flows", "--workspace", ws, "--pattern", "nonsense")
+    assert bad.returncode != 0 and "unknown pattern" in bad.stderr
+
+
+def test_missing_export_is_a_clear_error(tmp_path: Path) -> None:
+    done = run("money", "amlsim", str(tmp_path))
+    assert done.returncode != 0 and "transactions.csv" in done.stderr and "Traceback" not in done.stderr
