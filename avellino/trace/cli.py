@@ -73,8 +73,9 @@ def flows(
     Patterns: fee_collection (paid by 3+ distinct migrants), fan_in / fan_out (5+ counterparties in 30 days),
     pass_through (80-105 % passed on within 3 days, 3+ times), layering (3+ such steps through distinct
     accounts), cycle (a layering chain back to its start), structuring (3+ amounts in 30 days just under the
-    threshold). A finding that would accuse a protected person is withheld and listed as a safeguarding flag;
-    migrants appear only as flagged payers.
+    threshold), hawala_settlement (matched opposite flows between two accounts within 90 days). A finding that
+    would accuse a protected person is withheld and listed as a safeguarding flag; migrants appear only as
+    flagged payers.
 
     Examples:
 

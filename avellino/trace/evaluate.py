@@ -117,6 +117,7 @@ def score_sample(ledger: Ledger, truth_dir: Path) -> dict[str, Any]:
     found_assets = assets.candidates(ledger, st, reached, collectors)
     organisers = roles.get("organiser", set()) & set(sg.nodes["id"])
     traced = organisers & {r.node for r in reached}
+    paid = organisers & set(ledger.tx["dst"])  # organisers any recorded payment reaches at all
     listed = (
         {b.buyer for b in ranked}
         | {r.node for r in reached}
@@ -127,6 +128,8 @@ def score_sample(ledger: Ledger, truth_dir: Path) -> dict[str, Any]:
         "buyers": ranking_scores([b.buyer for b in ranked], offenders & buyer_nodes, legit & buyer_nodes),
         "organisers_traced": round(len(traced) / len(organisers), 3) if organisers else None,
         "organisers": len(organisers),
+        "organisers_paid": len(paid),
+        "organisers_traced_of_paid": round(len(traced & paid) / len(paid), 3) if paid else None,
         "victims_listed": len(listed & (victims | {n for n in listed if n in ledger.protection})),
         "findings": {p: sum(f.pattern == p for f in shown) for p in (*patterns.PATTERNS, "fee_collection")},
         "assets": len(found_assets),

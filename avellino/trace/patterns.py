@@ -15,6 +15,9 @@ them, ``evaluate``):
 * **structuring**: at least ``STRUCT_MIN`` = 3 transactions in ``STRUCT_WINDOW`` = 30 days from one sender (or
   into one beneficiary) each between ``STRUCT_BAND`` = 90 % of the reporting threshold and the threshold
   (``THRESHOLD`` = 10,000: the EU cash-payment and cash-declaration limit, in the ledger's currency units).
+* **hawala settlement**: two accounts paying each other in opposite directions within ``SETTLE_DAYS`` = 90 days
+  with matched amounts (the smaller at least ``SETTLE_MATCH`` = 80 % of the larger): how hawala brokers square
+  their books. The countries of the brokers are not checked yet (the ledger carries none).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ FAN_MIN, FAN_WINDOW = 5, 30
 PASS_DAYS, PASS_MIN, KEEP, KEEP_MAX = 3, 3, 0.8, 1.05
 STEP_DAYS, CHAIN_HOPS, MAX_HOPS, MAX_PATHS = 7, 3, 6, 10_000
 THRESHOLD, STRUCT_BAND, STRUCT_MIN, STRUCT_WINDOW = 10_000.0, 0.9, 3, 30
-PATTERNS = ("fan_in", "fan_out", "pass_through", "layering", "cycle", "structuring")
+SETTLE_DAYS, SETTLE_MATCH = 90, 0.8
+PATTERNS = ("fan_in", "fan_out", "pass_through", "layering", "cycle", "structuring", "hawala_settlement")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ def detect(tx: pd.DataFrame, rules: Rules | None = None, patterns: tuple[str, ..
         out += [c for c in chains if "layering" in patterns] + [c for c in cycles if "cycle" in patterns]
     if "structuring" in patterns:
         out += structuring(tx, r.threshold)
+    if "hawala_settlement" in patterns:
+        out += settlements(tx)
     return out
 
 
@@ -173,4 +179,21 @@ def structuring(tx: pd.DataFrame, threshold: float = THRESHOLD) -> list[Finding]
             if mask.any():
                 ev = rows[mask]
                 out.append(make("structuring", str(node), role, ev, note=f"{len(ev)} amounts under {threshold:,.0f}"))
+    return out
+
+
+def settlements(tx: pd.DataFrame) -> list[Finding]:
+    """Pairs of accounts with matched opposite flows within ``SETTLE_DAYS`` (one finding per pair)."""
+    a = tx[["tx", "src", "dst", "amount", "date"]]
+    pairs = a.merge(a, left_on=["src", "dst"], right_on=["dst", "src"], suffixes=("_x", "_y"))
+    pairs = pairs[pairs["src_x"] < pairs["dst_x"]]
+    gap = (pairs["date_y"] - pairs["date_x"]).dt.days.abs()
+    lo = pairs[["amount_x", "amount_y"]].min(axis=1)
+    hi = pairs[["amount_x", "amount_y"]].max(axis=1)
+    pairs = pairs[(gap <= SETTLE_DAYS) & (hi > 0) & (lo >= SETTLE_MATCH * hi)]
+    out = []
+    for (x, y), g in pairs.groupby(["src_x", "dst_x"]):
+        ids = set(g["tx_x"]) | set(g["tx_y"])
+        note = f"{g['tx_x'].nunique()} payments matched by {g['tx_y'].nunique()} back within {SETTLE_DAYS} days"
+        out.append(make("hawala_settlement", str(x), "broker", tx[tx["tx"].isin(ids)], (str(x), str(y)), note))
     return out

@@ -86,3 +86,13 @@ def test_release_withholds_findings_accusing_a_protected_person() -> None:
     assert shown.shown[0].flagged_payers == ("m0", "m1")
     withheld = release(patterns.detect(five, patterns=("fan_in",)), Protection.of(["boss"], "victim"))
     assert withheld.shown == [] and withheld.withheld == [{"node": "boss", "reason": "victim", "pattern": "fan_in"}]
+
+
+def test_hawala_settlement_needs_matched_opposite_flows() -> None:
+    rows = [("h1", "h2", 20000.0, "2024-01-10"), ("h2", "h1", 19000.0, "2024-02-20")]
+    found = patterns.detect(ledger(rows), patterns=("hawala_settlement",))
+    assert [(f.subject, f.accused) for f in found] == [("h1", ("h1", "h2"))]
+    unmatched = [("h1", "h2", 20000.0, "2024-01-10"), ("h2", "h1", 9000.0, "2024-02-20")]
+    assert patterns.detect(ledger(unmatched), patterns=("hawala_settlement",)) == []
+    late = [("h1", "h2", 20000.0, "2024-01-10"), ("h2", "h1", 19000.0, "2024-06-20")]
+    assert patterns.detect(ledger(late), patterns=("hawala_settlement",)) == []
