@@ -90,10 +90,11 @@ def _windows(dates: np.ndarray, keys: np.ndarray, window_days: int, minimum: int
 
 def fan(tx: pd.DataFrame, hub: str, other: str, minimum: int, window: int, pattern: str, role: str) -> list[Finding]:
     """Hubs with ``minimum`` distinct counterparties within ``window`` days; evidence: those windows' rows."""
-    out = []
     counts = tx.groupby(hub)[other].nunique()
-    for node in counts.index[counts >= minimum]:
-        rows = tx[tx[hub] == node]
+    hubs = counts.index[counts >= minimum]
+    cand = tx[tx[hub].isin(hubs)].sort_values([hub, "date"], kind="stable")
+    out = []
+    for node, rows in cand.groupby(hub, sort=True):
         mask = _windows(rows["date"].to_numpy(), rows[other].to_numpy(), window, minimum, distinct=True)
         if mask.any():
             ev = rows[mask]
@@ -102,13 +103,22 @@ def fan(tx: pd.DataFrame, hub: str, other: str, minimum: int, window: int, patte
 
 
 def _steps(tx: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Pairs (incoming a, outgoing b) at the same account, b within ``days`` after a, keeping 80-105 %."""
-    a = tx[["tx", "src", "dst", "amount", "date"]]
-    pairs = a.merge(a, left_on="dst", right_on="src", suffixes=("_a", "_b"))
+    """Pairs (incoming a, outgoing b) at the same account, b within ``days`` after a, keeping 80-105 %.
+
+    Joined on (account, period of ``days``) and the next period, so that only payments close in time meet:
+    a plain join on the account would pair every payment in with every payment out of a busy account."""
+    a = tx[["tx", "src", "dst", "amount", "date"]].assign(
+        period=tx["date"].to_numpy().astype("datetime64[D]").astype("int64") // max(days, 1)
+    )
+    parts = []
+    for shift in (0, 1):
+        b = a.assign(period=a["period"] - shift)
+        parts.append(a.merge(b, left_on=["dst", "period"], right_on=["src", "period"], suffixes=("_a", "_b")))
+    pairs = pd.concat(parts, ignore_index=True)
     gap = (pairs["date_b"] - pairs["date_a"]).dt.days
     ratio = pairs["amount_b"] / pairs["amount_a"].where(pairs["amount_a"] > 0)
     keep = (gap >= 0) & (gap <= days) & (ratio >= KEEP) & (ratio <= KEEP_MAX) & (pairs["tx_a"] != pairs["tx_b"])
-    return pairs[keep]
+    return pairs[keep].drop_duplicates(["tx_a", "tx_b"])
 
 
 def pass_through(tx: pd.DataFrame) -> list[Finding]:
