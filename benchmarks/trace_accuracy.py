@@ -31,7 +31,7 @@ RUNS = "41:2000,43:2000,47:5000"
 MISSING = [
     "hawala settlement: matched opposite flows are found, but the brokers' countries are not checked",
     "cash couriers: not built",
-    "supplier profiles and warnings to suppliers (shareable notice): not built",
+    "warnings to suppliers (a shareable notice under the sharing policy): not built (supplier profiles are)",
     "briefing section and charts (Sankey of money, timeline of purchases before crossings): not built",
     "scale benchmark (10M payments in <= 5 min, <= 8 GB): not run; the detectors are pandas + Python loops "
     "and the per-migrant trace is O(migrants x payments)",

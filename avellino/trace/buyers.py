@@ -123,3 +123,51 @@ def _before(days: np.ndarray, crossings: np.ndarray) -> bool:
     ok = nxt < len(crossings)
     gap = crossings[np.minimum(nxt, len(crossings) - 1)] - days
     return bool((ok & (gap <= BEFORE_DAYS)).any())
+
+
+@dataclass
+class SupplierProfile:
+    """Who a seller sells to: buyers, purchases, items, and how much of it goes to high-scoring buyers."""
+
+    seller: str
+    label: str
+    buyers: int
+    purchases: int
+    items: dict[str, float]
+    suspicious_buyers: int  # buyers scoring at least ``SUSPICIOUS_SCORE``
+    suspicious_share: float  # share of the seller's purchases made by them
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seller": self.seller, "label": self.label, "buyers": self.buyers, "purchases": self.purchases,
+                "items": self.items, "suspicious_buyers": self.suspicious_buyers,
+                "suspicious_share": round(self.suspicious_share, 3)}  # fmt: skip
+
+
+#: A buyer at or above this score counts as suspicious in supplier profiles (linked plus two more signs).
+SUSPICIOUS_SCORE = 6
+
+
+def suppliers(sg: StoreGraph, statements: pd.DataFrame, ranked: list[BuyerScore]) -> list[SupplierProfile]:
+    """Per seller, its buyers and the share of its sales to suspicious buyers, most exposed first. A protected
+    seller is never profiled (it would name a victim as a supplier)."""
+    part = sg.participation[(sg.participation["schema"] == "Purchase") & (sg.participation["prop"] == "seller")]
+    buys = purchases(sg, statements).merge(part[["event", "node"]].rename(columns={"node": "seller"}), on="event")
+    score_of = {b.buyer: b.score for b in ranked}
+    labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
+    out = []
+    for seller, g in buys.groupby("seller"):
+        if seller in sg.protection:
+            continue
+        bad = g["buyer"].map(lambda b: score_of.get(b, 0) >= SUSPICIOUS_SCORE).astype(bool)
+        out.append(
+            SupplierProfile(
+                seller=str(seller),
+                label=labels.get(str(seller), str(seller)),
+                buyers=int(g["buyer"].nunique()),
+                purchases=len(g),
+                items={str(k): float(v) for k, v in g.groupby("itemKind")["quantity"].sum().items()},
+                suspicious_buyers=int(g[bad]["buyer"].nunique()),
+                suspicious_share=float(bad.mean()) if len(g) else 0.0,
+            )
+        )
+    return sorted(out, key=lambda s: (-s.suspicious_share, -s.purchases, s.seller))

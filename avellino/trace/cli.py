@@ -228,6 +228,33 @@ def buyers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bo
     out.print(table)
 
 
+@supply_app.command()
+def sellers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+    """Profile every seller: buyers, purchases, items, and the share of its sales to suspicious buyers
+    (score 6 or more in `supply buyers`), most exposed first: who to warn first.
+
+    Example:
+
+      avellino supply sellers --workspace ops/channel --top 10
+    """
+    from avellino.trace.buyers import score, suppliers
+
+    ledger = _ledger(workspace)
+    assert ledger.graph is not None and ledger.statements is not None
+    profiles = suppliers(ledger.graph, ledger.statements, score(ledger.graph, ledger.statements))
+    if as_json:
+        print(json.dumps([p.to_json() for p in profiles[:top]]))
+        return
+    table = Table(title="Supplier profiles (share of sales to suspicious buyers)")
+    for col in ("seller", "buyers", "purchases", "suspicious buyers", "share", "items"):
+        table.add_column(col)
+    for p in profiles[:top]:
+        items = ", ".join(f"{k} {v:g}" for k, v in p.items.items())
+        table.add_row(p.label, str(p.buyers), str(p.purchases), str(p.suspicious_buyers),
+                      f"{p.suspicious_share:.0%}", items)  # fmt: skip
+    out.print(table)
+
+
 @supply_app.command("legit-sample")
 def legit_sample(
     folder: Path = typer.Argument(..., help="A sample folder written by `avellino sample`.", file_okay=False),

@@ -56,6 +56,12 @@ def test_truth_victims_are_never_accused_held_or_buyers(trace_op: TraceOp) -> No
     assert not victims & {h for a in found for h in a.holders}
     assert not victims & {b.buyer for b in ranked}
     assert not victims & {r.node for r in reached}
+    profiles = buyers.suppliers(led.graph, led.statements, ranked)
+    assert profiles and not victims & {p.seller for p in profiles}
+    legit = set(pd.read_csv(trace_op.truth_dir / "buyers.csv", dtype=str)["entity_id"])
+    dealers = [p for p in profiles if p.label.endswith(("SARL", "GmbH", "NV", "Côte", "Diffusion", "Plaisance"))]
+    assert dealers and legit  # the legitimate dealers sell mostly to legitimate buyers
+    assert max(p.suspicious_share for p in dealers) < min(p.suspicious_share for p in profiles[:3])
     # migrants do appear, but only as flagged payers
     assert any(f.flagged_payers for f in shown if f.pattern == "fee_collection")
 
