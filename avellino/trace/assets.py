@@ -102,7 +102,7 @@ def candidates(
     prot = ledger.protection
     tainted = set(held[held["holder"].map(lambda h: h in prot).astype(bool)]["asset"])
     held = held[~held["asset"].isin(tainted) & held["holder"].isin(scores)]
-    labels = ledger.labels
+    labels = {**ledger.labels, **_asset_labels(statements, set(held["asset"]))}
     out = []
     for asset, g in held.groupby("asset"):
         holders = prot.release(sorted(set(g["holder"])))
@@ -119,3 +119,13 @@ def candidates(
             )
         )
     return sorted(out, key=lambda a: (-a.score, a.asset))
+
+
+def _asset_labels(statements: pd.DataFrame, assets: set[str]) -> dict[str, str]:
+    """A display label per asset (registration or account number, else name): assets contracted into their
+    holder by the network have no node label of their own."""
+    props = ("registrationNumber", "accountNumber", "imoNumber", "name")
+    on = statements[statements["canonical_id"].isin(assets) & statements["prop"].isin(props)]
+    on = on.assign(rank=on["prop"].map({p: i for i, p in enumerate(props)})).sort_values(["canonical_id", "rank"])
+    first = on.drop_duplicates("canonical_id")
+    return dict(zip(first["canonical_id"].astype(str), first["value"].astype(str), strict=True))

@@ -97,7 +97,3 @@ def _markings(st: pd.DataFrame) -> pd.Series:
     cols = st[["canonical_id", *MARKING_COLUMNS]].fillna("").drop_duplicates()
     text = cols["originator"] + "/" + cols["handling_code"] + "/TLP:" + cols["tlp"] + "/" + cols["evaluation"]
     return text.groupby(cols["canonical_id"].to_numpy()).agg(lambda s: ";".join(sorted(set(s))))
-
-
-def empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else object) for c in TX_COLUMNS})
