@@ -3,11 +3,11 @@ and <= 8 GB). One JSON object.
 
 The ledger is drawn here (not the sample generator, which would take longer than the analysis): ``--payments``
 payments among ``--payments / 20`` accounts over two years, log-normal amounts, a few hundred planted fan-ins.
-It measures ``patterns.detect`` (every pattern) and, separately, ``follow.trace`` from ``--migrants`` protected
-payers (its cost grows as migrants x payments, so it is measured on a share of the migrants only).
+It measures each pattern of ``patterns.detect`` and ``follow.trace`` from ``--migrants`` protected payers (one
+pass over the payments carrying bitsets of migrants; its cost grows with payments x migrants / 64).
 
-    .venv/bin/python benchmarks/trace_scale.py --payments 1000000
-    .venv/bin/python benchmarks/trace_scale.py --payments 10000000 --migrants 20
+    .venv/bin/python benchmarks/trace_scale.py --payments 1000000 --migrants 5000
+    .venv/bin/python benchmarks/trace_scale.py --payments 10000000 --migrants 50000
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def peak_gb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1_000_000)
-    parser.add_argument("--migrants", type=int, default=50, help="protected payers traced forward")
+    parser.add_argument("--migrants", type=int, default=5000, help="protected payers traced forward")
     args = parser.parse_args()
     from avellino.network.protect import Protection
     from avellino.trace import follow, patterns

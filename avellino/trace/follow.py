@@ -7,20 +7,16 @@ in the sample operation these are the migrants paying their trip. Two views:
   time. A fixed rule: three unrelated migrants paying the same person is already what a recruiter's or a
   collector's ledger looks like, and a fan-in in a time window (``patterns.fan``) misses collectors whose
   payments are spread over the year.
-* **time-respecting paths**: from each migrant, money can move along a payment only if that payment is made on
-  or after the day the money reached its payer (earliest-arrival, one pass over the payments in date order).
+* **time-respecting paths**: from each migrant, money can move along a payment only if that payment is made
+  after the money reached its payer (one pass over the payments in date order, at most ``MAX_HOPS`` = 4).
   Every account reached is ranked by how many migrants' money reaches it, with one example path as evidence.
   Protected people are never ranked as receivers: money reaching one stops there and is flagged.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from avellino.trace.findings import Finding, make
 from avellino.trace.ledger import Ledger
@@ -64,45 +60,49 @@ class Reached:
 
 
 def trace(ledger: Ledger, max_hops: int = MAX_HOPS) -> list[Reached]:
-    """Every unprotected account that protected payers' money reaches by a time-respecting path, most
-    migrants first. One pass over the payments in date order per migrant (earliest arrival)."""
-    tx = ledger.tx.sort_values(["date", "tx"])
+    """Every unprotected account that protected payers' money reaches by a time-respecting path of at most
+    ``max_hops`` payments, most migrants first.
+
+    One pass over the payments in date order carries, per account and per hop count, the set of migrants whose
+    money has reached it so far (a bitset: a Python integer); a payment passes its payer's sets on, one hop
+    further. Money does not flow on through another protected person (a migrant passes on only their own
+    money). The first payment that brought each account its money at each hop count is kept, so one
+    time-respecting path can be read back as evidence."""
+    tx = ledger.tx.sort_values(["date", "tx"], kind="stable")
     prot = ledger.protection
-    src = tx["src"].astype(str).to_numpy()
-    dst = tx["dst"].astype(str).to_numpy()
-    day = tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    ids = tx["tx"].astype(str).to_numpy()
-    amount = tx["amount"].to_numpy(dtype=float)
+    src = tx["src"].astype(str).tolist()
+    dst = tx["dst"].astype(str).tolist()
+    ids = tx["tx"].astype(str).tolist()
     migrants = sorted({s for s in src if s in prot})
-    count: dict[str, int] = defaultdict(int)
-    best_hops: dict[str, int] = {}
-    best_path: dict[str, list[str]] = {}
-    first_rows = defaultdict(list)
-    for i, s in enumerate(src):
-        if s in prot:
-            first_rows[s].append(i)
-    for m in migrants:
-        start = first_rows[m][0]
-        arrival: dict[str, int] = {m: -(10**9)}
-        hops: dict[str, int] = {m: 0}
-        via: dict[str, int] = {}
-        for i in range(start, len(src)):
-            a, b = src[i], dst[i]
-            if a in arrival and day[i] >= arrival[a] and hops[a] < max_hops and b not in arrival:
-                if a != m and a in prot:
-                    continue  # money does not flow on through another protected person
-                arrival[b], hops[b], via[b] = int(day[i]), hops[a] + 1, i
-        for node in arrival:
-            if node == m or node in prot:
+    # bits[h][node]: the migrants whose money reached node in exactly h payments; via[h][node]: the first
+    # payment that brought it there.
+    bits: list[dict[str, int]] = [{m: 1 << i for i, m in enumerate(migrants)}] + [{} for _ in range(max_hops)]
+    via: list[dict[str, int]] = [{} for _ in range(max_hops + 1)]
+    for i, (a, b) in enumerate(zip(src, dst, strict=True)):
+        levels = 1 if a in prot else max_hops
+        for h in range(levels):
+            carried = bits[h].get(a)
+            if not carried:
                 continue
-            count[node] += 1
-            if node not in best_hops or hops[node] < best_hops[node]:
-                best_hops[node] = hops[node]
-                path, cur = [], node
-                while cur in via:
-                    path.append(str(ids[via[cur]]))
-                    cur = src[via[cur]]
-                best_path[node] = path[::-1]
-    inflow = pd.Series(amount).groupby(dst).sum()
-    out = [Reached(n, c, best_hops[n], float(inflow.get(n, 0.0)), best_path[n]) for n, c in count.items()]
+            have = bits[h + 1].get(b, 0)
+            if carried & ~have:
+                bits[h + 1][b] = have | carried
+                via[h + 1].setdefault(b, i)
+    amount = ledger.tx.groupby("dst")["amount"].sum()
+    reached: dict[str, int] = {}
+    hops: dict[str, int] = {}
+    for h in range(1, max_hops + 1):
+        for node, b in bits[h].items():
+            if node in prot:
+                continue
+            reached[node] = reached.get(node, 0) | b
+            hops.setdefault(node, h)
+    out = []
+    for node, b in reached.items():
+        path, cur = [], node
+        for h in range(hops[node], 0, -1):
+            i = via[h][cur]
+            path.append(ids[i])
+            cur = src[i]
+        out.append(Reached(node, b.bit_count(), hops[node], float(amount.get(node, 0.0)), path[::-1]))
     return sorted(out, key=lambda r: (-r.migrants, r.hops, -r.amount_in, r.node))
