@@ -45,6 +45,13 @@ QTY = ((1, 2), (1, 2), (2, 12), (20, 120), (1, 3))
 DAY0 = np.datetime64("2023-01-01")
 
 
+TRUTH_NOTE = """
+- `buyers.csv` (added by the legitimate-buyer stage): the {buyers} legitimate buyers of the dealer sales register
+  (`partners/fr-ocriest_dealer_sales/`), with the entity id the store gives each; every buyer not listed here is
+  one of the network's (a person of `persons.csv`).
+"""
+
+
 def buyers_count(scale: int) -> int:
     """About twice as many legitimate buyers as the network has (the network's are ~1 % of records)."""
     return max(20, round(scale * 0.02))
@@ -103,6 +110,10 @@ def add_legitimate(out_dir: Path, seed: int, scale: int) -> dict[str, int]:
         files.append((kind_name, data, mp, len(rows)))
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     _write(out_dir / "truth" / "buyers.csv", truth)
+    readme = out_dir / "truth" / "README.md"
+    if readme.exists() and "buyers.csv" not in readme.read_text():
+        with readme.open("a", encoding="utf-8") as fh:
+            fh.write(TRUTH_NOTE.format(buyers=n))
     _append_manifest(out_dir, files)
     return {"buyers": n, "sales": len(sales), "payments": len(payments)}
 
