@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import time
 
 import numpy as np
@@ -65,6 +66,7 @@ def main() -> None:
         found = patterns.detect(tx, patterns=(p,))
         per[p] = round(time.perf_counter() - t0, 1)
         counts[p] = len(found)
+        print(f"{p}: {per[p]} s, {len(found)} findings, peak {peak_gb()} GB", file=sys.stderr, flush=True)
     out["detect_s"] = per
     out["detect_total_s"] = round(sum(per.values()), 1)
     out["findings"] = counts
