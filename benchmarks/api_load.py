@@ -51,6 +51,14 @@ async def login(url: str) -> httpx.AsyncClient:
     return c
 
 
+async def _get(c: httpx.AsyncClient, url: str, **kw: object) -> httpx.Response:
+    """A GET that reconnects once when the server had closed the idle keep-alive connection (as a browser does)."""
+    try:
+        return await c.get(url, **kw)  # type: ignore[arg-type]
+    except httpx.RemoteProtocolError:
+        return await c.get(url, **kw)  # type: ignore[arg-type]
+
+
 async def client(c: httpx.AsyncClient, names: list[str], until: float, think: float, latencies: list[float],
                  errors: list[str], seed: int) -> None:  # fmt: skip
     rng = random.Random(seed)
@@ -58,7 +66,7 @@ async def client(c: httpx.AsyncClient, names: list[str], until: float, think: fl
         while time.monotonic() < until:
             name = rng.choice(names)
             t = time.perf_counter()
-            r = await c.get("/api/search", params={"q": name, "limit": 10})
+            r = await _get(c, "/api/search", params={"q": name, "limit": 10})
             latencies.append(time.perf_counter() - t)
             if r.status_code != 200:
                 errors.append(f"search {r.status_code}")
@@ -68,7 +76,7 @@ async def client(c: httpx.AsyncClient, names: list[str], until: float, think: fl
                 await asyncio.sleep(think)
             if hits and time.monotonic() < until:
                 t = time.perf_counter()
-                r = await c.get(f"/api/entities/{hits[0]['id']}")
+                r = await _get(c, f"/api/entities/{hits[0]['id']}")
                 latencies.append(time.perf_counter() - t)
                 if r.status_code != 200:
                     errors.append(f"entity {r.status_code}")

@@ -116,4 +116,4 @@ def serve(
         err.print("[yellow]no workbench account yet:[/] create one with  avellino user add NAME --role analyst")
     what = f"workbench and node {node.name}" if node is not None else "workbench (no node keys: sharing is off)"
     err.print(f"{what} on http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=30)  # a browser keeps its connection
