@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from avellino.errors import StoreError
 from avellino.share.audit_sql import GENESIS, TABLES_SQL
 from avellino.store.base import Store
@@ -210,19 +212,26 @@ def _append_many_duckdb(con: Any, items: list[tuple[str, str, str, dict[str, obj
         con.begin()
         try:
             made = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_head'")
-            if not made.fetchone()[0]:  # the first entry of this workspace
+            if not made.fetchall()[0][0]:  # the first entry of this workspace
                 for sql in TABLES_SQL.split(";\n"):
                     if sql.strip():
                         con.execute(sql)
-            seq, prev = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            seq, prev = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchall()[0]
             seq, prev = int(seq), str(prev)
             written: list[AuditEntry] = []
             for user, purpose, action, touched in items:
                 seq += 1
                 text = _build(seq, prev, user, purpose, action, touched)
                 prev = entry_hash(text)
-                con.execute("INSERT INTO audit_log VALUES (?, ?, ?)", [seq, text, prev])
                 written.append(AuditEntry(seq, text, prev))
+            # one INSERT for the group (a statement per entry cost 0.4 ms each: most of a group's time)
+            rows = pa.table({"seq": pa.array([e.seq for e in written], pa.int64()),
+                             "entry": [e.text for e in written], "hash": [e.hash for e in written]})  # fmt: skip
+            con.register("_audit_rows", rows)
+            try:
+                con.execute("INSERT INTO audit_log SELECT seq, entry, hash FROM _audit_rows ORDER BY seq")
+            finally:
+                con.unregister("_audit_rows")
             con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [seq, prev])
             con.commit()
             return written
