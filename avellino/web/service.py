@@ -168,9 +168,11 @@ class Workbench:
         build to a worker thread)."""
         from avellino.share.policy import purpose_kind
 
+        if time.monotonic() - self._checked >= FRESH_SECONDS:
+            return None  # time to look at the workspace again: that may open the store, so not on the event loop
         key = ViewKey(agency, purpose_kind(purpose) if agency else "")
         held = self._views.get(key)
-        if held is not None and (held[0] == self.version() or self._building.get(key, _FREE).locked()):
+        if held is not None and (held[0] == self._version or self._building.get(key, _FREE).locked()):
             return held[1]
         return None
 

@@ -168,3 +168,22 @@ def test_pages_need_a_session_and_load_no_external_asset(bench: Bench) -> None:
     assert PASSWORD not in page.text
     spec = httpx.get(f"{bench.url}/openapi.json").json()
     assert "/api/search" in spec["paths"] and not any(p.startswith("/v1") for p in spec["paths"])
+
+
+def test_a_fact_written_while_the_server_runs_is_found_once_the_view_is_rebuilt(bench: Bench) -> None:
+    import time
+
+    from avellino.web.service import FRESH_SECONDS
+    from tests.share.nodes import person, write
+
+    c = bench.client("analyst")
+    assert not c.get("/api/search", params={"q": "Zoltan Kovacs"}).json()["hits"]
+    write(bench.workspace, person("uk-nca--p77", "Zoltan Kovacs", "UK-NCA"), name="late")
+    time.sleep(FRESH_SECONDS + 0.5)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the first request after the change starts the rebuild
+        hits = c.get("/api/search", params={"q": "Zoltan Kovacs"}).json()["hits"]
+        if hits:
+            break
+        time.sleep(0.5)
+    assert hits and hits[0]["id"] == "uk-nca--p77"
