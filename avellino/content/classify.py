@@ -40,22 +40,22 @@ class Record:
     fields: dict[str, Any]
 
 
-def read_records(path: Path, text_field: str, id_field: str | None = None) -> Iterator[Record]:
-    """The posts of a JSON lines or CSV file. A line that is not JSON, or a post without ``text_field``, stops the
-    read with its row and field named (nothing has been printed for a bad file checked first: ``check_file``)."""
+def post_rows(path: Path, require: str | None = None) -> Iterator[tuple[int, dict[str, Any] | RowProblem]]:
+    """Each row of a JSON lines or CSV/TSV post file as (row number, its fields), or (row, the problem) for a JSON
+    line that is not an object; rows are numbered as ingest numbers them (JSON lines from 1, CSV with the header as
+    row 1). ``require``: a column a CSV must have (a clear error before any row, else None)."""
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".tsv"}:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
-            if text_field not in (reader.fieldnames or []):
+            if require is not None and require not in (reader.fieldnames or []):
                 raise ConfigError(
-                    f"{path}: no column {text_field!r} (columns: {', '.join(reader.fieldnames or [])}); "
-                    "set --text-field"
+                    f"{path}: no column {require!r} (columns: {', '.join(reader.fieldnames or [])}); set --text-field"
                 )
             for i, row in enumerate(reader, start=2):
-                yield _record(path, i, dict(row), text_field, id_field)
+                yield i, dict(row)
         return
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh, start=1):
@@ -64,10 +64,18 @@ def read_records(path: Path, text_field: str, id_field: str | None = None) -> It
             try:
                 data = json.loads(line)
             except ValueError as exc:
-                raise InputRejected(str(path), [RowProblem(str(path), i, "", f"not a JSON object: {exc}")]) from exc
-            if not isinstance(data, dict):
-                raise InputRejected(str(path), [RowProblem(str(path), i, "", "not a JSON object")])
-            yield _record(path, i, data, text_field, id_field)
+                yield i, RowProblem(str(path), i, "", f"not a JSON object: {exc}")
+                continue
+            yield i, data if isinstance(data, dict) else RowProblem(str(path), i, "", "not a JSON object")
+
+
+def read_records(path: Path, text_field: str, id_field: str | None = None) -> Iterator[Record]:
+    """The posts of a JSON lines or CSV file. A line that is not JSON, or a post without ``text_field``, stops the
+    read with its row and field named (nothing has been printed for a bad file checked first: ``check_file``)."""
+    for i, row in post_rows(path, require=text_field):
+        if isinstance(row, RowProblem):
+            raise InputRejected(str(path), [row])
+        yield _record(path, i, row, text_field, id_field)
 
 
 def _record(path: Path, row: int, data: dict[str, Any], text_field: str, id_field: str | None) -> Record:

@@ -7,11 +7,10 @@ label gets a weak label from the documented patterns (``patterns.weak_label``) o
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from avellino.content.classify import post_rows
 from avellino.content.generate import LABELS, generate
 from avellino.content.model import TextModel, fit
 from avellino.content.patterns import weak_label
@@ -32,27 +31,13 @@ class Labelled:
 
 def read_labels(path: Path, text_field: str = "text", label_field: str = "label") -> Labelled:
     """An agency's labelled posts. Every bad row is listed (a label outside the four, a missing text)."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
     rows: list[tuple[int, dict[str, object]]] = []
     problems: list[RowProblem] = []
-    if path.suffix.lower() in {".csv", ".tsv"}:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(enumerate(csv.DictReader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), 2))
-    else:
-        with path.open(encoding="utf-8") as fh:
-            for i, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except ValueError as exc:
-                    problems.append(RowProblem(str(path), i, "", f"not a JSON object: {exc}"))
-                    continue
-                if isinstance(data, dict):
-                    rows.append((i, data))
-                else:
-                    problems.append(RowProblem(str(path), i, "", "not a JSON object"))
+    for i, row in post_rows(path):
+        if isinstance(row, RowProblem):
+            problems.append(row)
+        else:
+            rows.append((i, row))
     texts, labels = [], []
     weak = skipped = 0
     for i, row in rows:
