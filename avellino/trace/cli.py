@@ -9,6 +9,8 @@ victims, witnesses, informants and migrant pilots are never collectors, organise
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ from rich.table import Table
 from avellino.commands import WorkspaceOpt, err, out
 
 if TYPE_CHECKING:
+    from avellino.store.base import Store
     from avellino.trace.ledger import Ledger
 
 money_app = typer.Typer(
@@ -31,21 +34,37 @@ supply_app = typer.Typer(
 )
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
 TopOpt = typer.Option(20, "--top", help="How many rows to show.")
+PurposeOpt = typer.Option(
+    "analysis", "--purpose", envvar="AVELLINO_PURPOSE", help="Why you read it (recorded in the audit log)."
+)
 
 
-def _ledger(workspace: Path | None) -> Ledger:
+@contextmanager
+def _reading(workspace: Path | None) -> Iterator[tuple[Store, Ledger]]:
+    """The workspace's store (open read-only, kept open so the command can write its audit entry before it
+    prints anything) and its ledger."""
     from avellino.errors import AvellinoError
     from avellino.store import open_store
     from avellino.trace.ledger import from_store
 
-    with open_store(workspace, read_only=True) as store, err.status("Reading payments from the store..."):
-        ledger = from_store(store)
-    if ledger.graph is None or not (ledger.graph.nodes["kind"] == "party").any():
-        raise AvellinoError(
-            f"The workspace {workspace or 'workspace'} holds no persons or organisations yet: "
-            "ingest partner files first (avellino ingest --manifest ...)."
-        )
-    return ledger
+    with open_store(workspace, read_only=True) as store:
+        with err.status("Reading payments from the store..."):
+            ledger = from_store(store)
+        if ledger.graph is None or not (ledger.graph.nodes["kind"] == "party").any():
+            raise AvellinoError(
+                f"The workspace {workspace or 'workspace'} holds no persons or organisations yet: "
+                "ingest partner files first (avellino ingest --manifest ...)."
+            )
+        yield store, ledger
+
+
+def _audit(store: Store, purpose: str, action: str, ids: Iterable[str], **counts: int) -> None:
+    """One audit entry for what the command is about to show (the ids it names): written before the output,
+    so no entry means no output (share/audit.py)."""
+    from avellino.share import audit
+
+    touched = audit.Touched(counts={k: int(v) for k, v in counts.items()})
+    audit.record(store, purpose=purpose, action=action, touched=touched.update(ids))
 
 
 def _findings_table(shown: list[Any], labels: dict[str, str], top: int) -> Table:
@@ -67,6 +86,7 @@ def flows(
     threshold: float = typer.Option(10_000.0, "--threshold", help="Reporting threshold for structuring."),
     top: int = TopOpt,
     as_json: bool = JsonOpt,
+    purpose: str = PurposeOpt,
 ) -> None:
     """Find money patterns in the workspace's payments, each with its transactions and markings.
 
@@ -92,11 +112,13 @@ def flows(
         raise typer.BadParameter(
             f"unknown pattern(s) {sorted(unknown)}; known: {[*patterns.PATTERNS, 'fee_collection']}"
         )
-    ledger = _ledger(workspace)
-    found = patterns.detect(ledger.tx, patterns.Rules(threshold=threshold), chosen)
-    if "fee_collection" in chosen:
-        found += follow.fee_collectors(ledger)
-    rel = release(found, ledger.protection)
+    with _reading(workspace) as (store, ledger):
+        found = patterns.detect(ledger.tx, patterns.Rules(threshold=threshold), chosen)
+        if "fee_collection" in chosen:
+            found += follow.fee_collectors(ledger)
+        rel = release(found, ledger.protection)
+        listed = rel.shown if as_json else rel.shown[:top]
+        _audit(store, purpose, "money flows", (a for f in listed for a in f.accused), withheld=len(rel.withheld))
     if as_json:
         print(json.dumps({"findings": [f.to_json(ledger.labels) for f in rel.shown], "safeguarding": rel.withheld}))
         return
@@ -105,7 +127,9 @@ def flows(
 
 
 @money_app.command()
-def trace(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+def trace(
+    workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt, purpose: str = PurposeOpt
+) -> None:
     """Follow migrants' payments forward in time: who their money reaches, in how many hops, with a path.
 
     Money moves along a payment only if it is made on or after the day the money reached the payer. People
@@ -117,8 +141,9 @@ def trace(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: boo
     """
     from avellino.trace.follow import trace as follow_money
 
-    ledger = _ledger(workspace)
-    reached = follow_money(ledger)
+    with _reading(workspace) as (store, ledger):
+        reached = follow_money(ledger)
+        _audit(store, purpose, "money trace", (r.node for r in reached[:top]))
     if as_json:
         print(json.dumps([r.to_json(ledger.labels) for r in reached[:top]]))
         return
@@ -131,7 +156,9 @@ def trace(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: boo
 
 
 @money_app.command()
-def assets(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+def assets(
+    workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt, purpose: str = PurposeOpt
+) -> None:
     """Rank accounts, vehicles, vessels and businesses of the people the money leads to, for seizure.
 
     Score: the migrants whose money reaches each holder (plus those who paid them directly). Never an asset
@@ -145,9 +172,10 @@ def assets(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bo
     from avellino.trace.follow import fee_collectors
     from avellino.trace.follow import trace as follow_money
 
-    ledger = _ledger(workspace)
-    assert ledger.statements is not None
-    found = candidates(ledger, ledger.statements, follow_money(ledger), fee_collectors(ledger))
+    with _reading(workspace) as (store, ledger):
+        assert ledger.statements is not None
+        found = candidates(ledger, ledger.statements, follow_money(ledger), fee_collectors(ledger))
+        _audit(store, purpose, "money assets", (x for a in found[:top] for x in (a.asset, *a.holders)))
     if as_json:
         print(json.dumps([a.to_json(ledger.labels) for a in found[:top]]))
         return
@@ -201,7 +229,9 @@ def _f(x: float | None) -> str:
 
 
 @supply_app.command()
-def buyers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+def buyers(
+    workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt, purpose: str = PurposeOpt
+) -> None:
     """Score every buyer of boats, engines and kit with documented features (see docs/trace.md).
 
     linked to the network (3), hawala (2), boat kit, bulk hulls/engines, cash, delivery at a departure place,
@@ -213,9 +243,10 @@ def buyers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bo
     """
     from avellino.trace.buyers import score
 
-    ledger = _ledger(workspace)
-    assert ledger.graph is not None and ledger.statements is not None
-    ranked = score(ledger.graph, ledger.statements)
+    with _reading(workspace) as (store, ledger):
+        assert ledger.graph is not None and ledger.statements is not None
+        ranked = score(ledger.graph, ledger.statements)
+        _audit(store, purpose, "supply buyers", (b.buyer for b in ranked[:top]))
     if as_json:
         print(json.dumps([b.to_json() for b in ranked[:top]]))
         return
@@ -229,7 +260,9 @@ def buyers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bo
 
 
 @supply_app.command()
-def sellers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt) -> None:
+def sellers(
+    workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: bool = JsonOpt, purpose: str = PurposeOpt
+) -> None:
     """Profile every seller: buyers, purchases, items, and the share of its sales to suspicious buyers
     (score 6 or more in `supply buyers`), most exposed first: who to warn first.
 
@@ -239,9 +272,10 @@ def sellers(workspace: Path | None = WorkspaceOpt, top: int = TopOpt, as_json: b
     """
     from avellino.trace.buyers import score, suppliers
 
-    ledger = _ledger(workspace)
-    assert ledger.graph is not None and ledger.statements is not None
-    profiles = suppliers(ledger.graph, ledger.statements, score(ledger.graph, ledger.statements))
+    with _reading(workspace) as (store, ledger):
+        assert ledger.graph is not None and ledger.statements is not None
+        profiles = suppliers(ledger.graph, ledger.statements, score(ledger.graph, ledger.statements))
+        _audit(store, purpose, "supply sellers", (p.seller for p in profiles[:top]))
     if as_json:
         print(json.dumps([p.to_json() for p in profiles[:top]]))
         return

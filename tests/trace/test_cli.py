@@ -38,3 +38,22 @@ def test_workspace_commands(trace_op: TraceOp) -> None:
 def test_missing_export_is_a_clear_error(tmp_path: Path) -> None:
     done = run("money", "amlsim", str(tmp_path))
     assert done.returncode != 0 and "transactions.csv" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_workspace_reads_are_audited_before_output(trace_op: TraceOp) -> None:
+    """Each reading command appends one entry naming its purpose, action and the ids it shows."""
+    from avellino.share import audit
+    from avellino.store.duckdb_store import DuckDBStore
+
+    ws = str(trace_op.workspace)
+    with DuckDBStore(trace_op.workspace, read_only=True) as store:
+        before = len(audit.entries(store))
+    shown = run("supply", "buyers", "--workspace", ws, "--json", "--top", "3", "--purpose", "case 21-07")
+    assert shown.returncode == 0, shown.stderr
+    assert run("money", "trace", "--workspace", ws, "--top", "2").returncode == 0
+    with DuckDBStore(trace_op.workspace, read_only=True) as store:
+        new = [e.fields for e in audit.entries(store)[before:]]
+        assert audit.verify(store) == before + 2
+    assert [(e["action"], e["purpose"]) for e in new] == [("supply buyers", "case 21-07"), ("money trace", "analysis")]
+    assert new[0]["touched"]["ids"] == [b["buyer"] for b in json.loads(shown.stdout)]
+    assert new[1]["touched"]["count"] == 2
