@@ -462,10 +462,11 @@ def refer_cmd(
     workspace: Path = WorkspaceOpt,
 ) -> None:
     """Write a DSA notice (Art. 16; Art. 22 for a trusted flagger) for a platform: the URLs of its adverts in the
-    workspace that the classifier finds harmful (--min-p; or the --advert ids chosen) and that the sharing policy
-    lets go to a recipient outside law enforcement (TLP:CLEAR, H2/H3 conditions),
-    the legal ground, the explanation and the notifier. No post text, no selector, no person; an advert holding
-    data about a victim, witness or informant is never referred. Audited before the file is written.
+    workspace that the classifier finds harmful (--min-p; or the --advert ids chosen) and that the sharing screen
+    (share/screen.py, as for any partner) lets go to a recipient outside law enforcement (TLP:CLEAR, H2/H3
+    conditions), the legal ground, the explanation and the notifier. No post text, no selector, no person; an
+    advert holding or naming data about a victim, witness or informant is never referred. Audited before the
+    file is written; each referred advert is then kept as a Referral entity (status sent).
 
     Example:
 
@@ -473,11 +474,12 @@ def refer_cmd(
       --ground "Immigration Act 1971 s.25" --explanation "Offers illegal Channel crossings"
       --purpose "platform referral" -w ws
     """
-    from avellino.content.referrals import Notifier, build, send
+    from avellino.content.referrals import Notifier, build, send, sender_node
     from avellino.store import open_store
 
+    node = sender_node(workspace, agency)
     with open_store(workspace) as store:
-        referral = build(
+        package = build(
             store,
             platform,
             Notifier(agency, contact, trusted_flagger),
@@ -486,11 +488,14 @@ def refer_cmd(
             purpose,
             advert or None,
             community,
+            min_p=min_p,
+            model_path=model_path,
+            node=node,
         )
-        path = send(store, referral, out_dir, purpose)
-    held = ", ".join(f"{n} {r}" for r, n in sorted(referral.withheld.items()))
-    err.print(f"[green]wrote[/] {path}: {len(referral.items)} URL(s)" + (f"; withheld: {held}" if held else ""))
-    typer.echo(referral.reference)
+        path = send(store, package, out_dir, purpose, agency=agency)
+    held = ", ".join(f"{n} {r}" for r, n in sorted(package.withheld.items()))
+    err.print(f"[green]wrote[/] {path}: {len(package.items)} URL(s)" + (f"; withheld: {held}" if held else ""))
+    typer.echo(package.reference)
 
 
 @app.command("referral-status")
@@ -499,38 +504,42 @@ def referral_status_cmd(
     status: str = typer.Option(..., "--status", help="acknowledged, removed, refused or reappeared."),
     url: str = typer.Option(None, "--url", help="Only this URL of the referral (default: all of them)."),
     note: str = typer.Option("", "--note", help="What the platform said."),
-    at: str = typer.Option(None, "--at", help="When (ISO 8601, UTC; default now)."),
+    at: str = typer.Option(
+        None,
+        "--at",
+        help="When: ISO 8601 with Z or an offset (2026-12-04T09:00:00Z); no offset means UTC; default now.",
+    ),
     workspace: Path = WorkspaceOpt,
 ) -> None:
-    """Record what became of a referral: acknowledged, removed, refused, or reappeared after removal.
+    """Record what became of a referral: acknowledged, removed, refused, or reappeared after removal. The event
+    is added to each Referral entity's history (a new batch, like any import).
 
     Example:
 
-      avellino content referral-status REF-20261203-ABCDEF1234 --status removed --at 2026-12-04T09:00:00 -w ws
+      avellino content referral-status REF-20261203-ABCDEF1234 --status removed --at 2026-12-04T09:00:00Z -w ws
     """
     import datetime as dt
 
-    from avellino.content.referrals import update
+    from avellino.content.referrals import parse_utc, update, utc_iso
+    from avellino.errors import ConfigError
     from avellino.store import open_store
 
     try:
-        when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC).replace(microsecond=0)
-    except ValueError as exc:
-        raise typer.BadParameter(f"--at {at!r}: not an ISO 8601 date-time") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
+        when = parse_utc(at) if at else dt.datetime.now(dt.UTC)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     with open_store(workspace) as store:
         n = update(store, reference, status, url, note, when)
-    err.print(f"{reference}: {n} URL(s) now {status}")
+    err.print(f"{reference}: {n} URL(s) now {status} at {utc_iso(when)}")
 
 
 @app.command("referrals")
 def referrals_cmd(
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per referred URL."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per referred URL, with its history."),
     workspace: Path = WorkspaceOpt,
 ) -> None:
-    """List referred URLs with their latest status (sent, acknowledged, removed, refused, reappeared) and the
-    hours from sending to removal.
+    """List the Referral entities: each referred URL with its notice, latest status (sent, acknowledged, removed,
+    refused, reappeared), when it was sent and the hours from sending to removal. Times are UTC (ISO 8601, Z).
 
     Example:
 
@@ -549,8 +558,9 @@ def referrals_cmd(
         return
     from rich.table import Table
 
-    table = Table("reference", "platform", "url", "status", "sent", "hours to removal")
+    table = Table("reference", "platform", "url", "status", "sent", "hours to removal", "events")
     for row in rows:
         hours = "" if row["hours_to_removal"] is None else str(row["hours_to_removal"])
-        table.add_row(row["reference"], row["platform"], row["url"], row["status"], row["sent"], hours)
+        table.add_row(row["reference"], row["platform"], row["url"], row["status"], row["sent"], hours,
+                      str(len(row["history"])))  # fmt: skip
     out.print(table)
