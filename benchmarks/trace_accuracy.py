@@ -85,7 +85,8 @@ def mean(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "runs": len(runs),
         "buyers": {
-            k: avg([r["buyers"][k] for r in runs]) for k in ("precision_at_20", "average_precision", "r_precision")
+            k: avg([r["buyers"][k] for r in runs])
+            for k in ("precision_at_20", "average_precision", "r_precision", "precision_at_20_ceiling")
         },
         "organisers_traced": avg([r["organisers_traced"] for r in runs]),
         "organisers_traced_of_paid": avg([r["organisers_traced_of_paid"] for r in runs]),

@@ -17,8 +17,18 @@ repeat             1       three or more purchases
 before_crossing    1       a purchase in the ``BEFORE_DAYS`` = 14 days before a recorded crossing
 =================  ======  =================================================================================
 
-The weights were written down before any measurement and are not fitted. A protected person is never listed
-as a buyer (``Protection.release``).
+The weights were written down before any measurement and are not fitted; their sum is a buyer's ``points``.
+
+**Ranking: each sign weighed by what it says in this workspace.** A sign that nearly every buyer shows tells
+nothing about any one of them: when crossings leave every few days, almost any purchase falls in the 14 days
+before one; when the register is a coastal dealer's, most buyers take delivery on the departure coast. So the
+ranking ``score`` multiplies each sign's weight by its *information* among this workspace's buyers,
+``-log2(share of buyers showing it)`` (the share smoothed as ``(k + 1) / (n + 2)``, so that one buyer or a sign
+nobody shows stays finite), as inverse document frequency does for words. It uses no labels: only how common
+each sign is among the buyers being ranked. Ties keep more points, then more purchases first. ``points`` (the
+plain sum of weights) stays the documented threshold of supplier profiles (``SUSPICIOUS_SCORE``).
+
+A protected person is never listed as a buyer (``Protection.release``).
 """
 
 from __future__ import annotations
@@ -42,13 +52,20 @@ BOAT = ("inflatable_hull", "outboard_engine")
 class BuyerScore:
     buyer: str
     label: str
-    score: int
+    score: float  # the ranking: weights times each sign's information in this workspace
     features: dict[str, int]
     purchases: list[str]
+    points: int = 0  # the plain sum of the documented weights
 
     def to_json(self) -> dict[str, Any]:
-        return {"buyer": self.buyer, "label": self.label, "score": self.score, "features": self.features,
-                "purchases": self.purchases}  # fmt: skip
+        return {"buyer": self.buyer, "label": self.label, "score": round(self.score, 3), "points": self.points,
+                "features": self.features, "purchases": self.purchases}  # fmt: skip
+
+
+def information(features: list[dict[str, int]]) -> dict[str, float]:
+    """Per sign, ``-log2`` of the (smoothed) share of buyers showing it: what seeing it says about a buyer."""
+    n = len(features)
+    return {k: -float(np.log2((sum(f[k] for f in features) + 1) / (n + 2))) for k in WEIGHTS}
 
 
 def purchases(sg: StoreGraph, statements: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +103,7 @@ def score(sg: StoreGraph, statements: pd.DataFrame) -> list[BuyerScore]:
     others = others.merge(sellers, how="left", indicator=True)
     linked = set(others[others["_merge"] == "left_only"]["source"])
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
-    out = []
+    out: list[BuyerScore] = []
     for buyer, g in buys.groupby("buyer"):
         items = set(g["itemKind"].dropna())
         method = g["paymentMethod"].fillna("")
@@ -105,12 +122,16 @@ def score(sg: StoreGraph, statements: pd.DataFrame) -> list[BuyerScore]:
             BuyerScore(
                 buyer=str(buyer),
                 label=labels.get(str(buyer), str(buyer)),
-                score=sum(WEIGHTS[k] * v for k, v in feats.items()),
+                score=0.0,
                 features=feats,
                 purchases=sorted(str(e) for e in g["event"]),
+                points=sum(WEIGHTS[k] * v for k, v in feats.items()),
             )
         )
-    ranked = sorted(out, key=lambda b: (-b.score, -len(b.purchases), b.buyer))
+    info = information([b.features for b in out])
+    for b in out:
+        b.score = sum(WEIGHTS[k] * info[k] * v for k, v in b.features.items())
+    ranked = sorted(out, key=lambda b: (-round(b.score, 9), -b.points, -len(b.purchases), b.buyer))
     shown = set(sg.protection.release([b.buyer for b in ranked if b.buyer not in sg.protection]))
     return [b for b in ranked if b.buyer in shown]
 
@@ -134,7 +155,7 @@ class SupplierProfile:
     buyers: int
     purchases: int
     items: dict[str, float]
-    suspicious_buyers: int  # buyers scoring at least ``SUSPICIOUS_SCORE``
+    suspicious_buyers: int  # buyers with at least ``SUSPICIOUS_SCORE`` points
     suspicious_share: float  # share of the seller's purchases made by them
 
     def to_json(self) -> dict[str, Any]:
@@ -143,7 +164,7 @@ class SupplierProfile:
                 "suspicious_share": round(self.suspicious_share, 3)}  # fmt: skip
 
 
-#: A buyer at or above this score counts as suspicious in supplier profiles (linked plus two more signs).
+#: A buyer with at least these points counts as suspicious in supplier profiles (linked plus two more signs).
 SUSPICIOUS_SCORE = 6
 
 
@@ -152,7 +173,7 @@ def suppliers(sg: StoreGraph, statements: pd.DataFrame, ranked: list[BuyerScore]
     seller is never profiled (it would name a victim as a supplier)."""
     part = sg.participation[(sg.participation["schema"] == "Purchase") & (sg.participation["prop"] == "seller")]
     buys = purchases(sg, statements).merge(part[["event", "node"]].rename(columns={"node": "seller"}), on="event")
-    score_of = {b.buyer: b.score for b in ranked}
+    score_of = {b.buyer: b.points for b in ranked}
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
     out = []
     for seller, g in buys.groupby("seller"):

@@ -235,7 +235,9 @@ def buyers(
     """Score every buyer of boats, engines and kit with documented features (see docs/trace.md).
 
     linked to the network (3), hawala (2), boat kit, bulk hulls/engines, cash, delivery at a departure place,
-    repeat buying, buying within 14 days before a crossing (1 each). Protected people are never listed.
+    repeat buying, buying within 14 days before a crossing (1 each): their sum is `points`. The ranking
+    `score` weighs each sign by how rare it is among this workspace's buyers (a sign nearly every buyer shows
+    says little). Protected people are never listed.
 
     Example:
 
@@ -251,11 +253,11 @@ def buyers(
         print(json.dumps([b.to_json() for b in ranked[:top]]))
         return
     table = Table(title="Suspicious buyers (transparent additive score)")
-    for col in ("buyer", "score", "features", "purchases"):
+    for col in ("buyer", "score", "points", "features", "purchases"):
         table.add_column(col)
     for b in ranked[:top]:
         feats = ", ".join(k for k, v in b.features.items() if v)
-        table.add_row(b.label, str(b.score), feats, str(len(b.purchases)))
+        table.add_row(b.label, f"{b.score:.2f}", str(b.points), feats, str(len(b.purchases)))
     out.print(table)
 
 

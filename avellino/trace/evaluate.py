@@ -95,6 +95,8 @@ def ranking_scores(ranked: list[str], positives: set[str], negatives: set[str], 
         "precision_at_20" if k == 20 else f"precision_at_{k}": round(sum(hits[:k]) / k, 3) if labelled else None,
         "average_precision": round(ap / total, 3) if total else None,
         "r_precision": round(sum(hits[:total]) / total, 3) if total else None,
+        # the best precision at k any ranking could reach: below 1 when fewer than k buyers are suspicious
+        f"precision_at_{k}_ceiling": round(min(total, k) / k, 3) if labelled else None,
         "suspicious": total,
         "legitimate": len(labelled) - total,
     }
