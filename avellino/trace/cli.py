@@ -311,3 +311,41 @@ def legit_sample(
     data = json.loads(manifest.read_text())
     counts = add_legitimate(folder, int(data["seed"]), int(data["scale"]))
     out.print(f"Added {counts['buyers']} legitimate buyers, {counts['sales']} sales, {counts['payments']} payments.")
+
+
+@supply_app.command()
+def warn(
+    seller: str = typer.Argument(..., help="The seller's id (the `seller` column of `supply sellers --json`)."),
+    workspace: Path | None = WorkspaceOpt,
+    out_dir: Path = typer.Option(Path("."), "--out", help="Folder for the notice file.", file_okay=False),
+    agency: str = typer.Option(..., "--agency", help="Your agency (this node's name, if it has one)."),
+    contact: str = typer.Option(..., "--contact", help="Where the supplier reports suspicious sales."),
+    community: bool = typer.Option(False, "--community", help="The supplier is in your TLP:GREEN community."),
+    purpose: str = PurposeOpt,
+) -> None:
+    """Write a warning for one supplier: the signs of a suspicious purchase, and its own sales to suspicious
+    buyers, as far as the sharing policy lets each fact go to a recipient outside law enforcement.
+
+    The notice never names a buyer and never holds a purchase about or naming a victim, witness or informant;
+    what the screen withheld is counted on screen. The audit entry is written before the file.
+
+    Example:
+
+      avellino supply warn cl-1a2b3c --workspace ops/channel --agency FR-OCRIEST
+        --contact ocriest@example.org --out notices
+    """
+    from avellino.content.referrals import sender_node
+    from avellino.trace import notices
+    from avellino.trace.buyers import score
+
+    with _reading(workspace) as (store, ledger):
+        assert ledger.graph is not None and ledger.statements is not None
+        ranked = score(ledger.graph, ledger.statements)
+        node = sender_node(workspace, agency)  # the workspace's node, or one named after the agency
+        warning = notices.build(store, ledger.graph, ledger.statements, ranked, seller, agency, contact, purpose,
+                                community=community, node=node)  # fmt: skip
+        path = notices.write(store, warning, out_dir, purpose)
+    sales = len(warning.notice["sales"])
+    out.print(f"Wrote {path}: {sales} sales to suspicious buyers, TLP:{warning.notice['tlp']}.")
+    for reason, n in sorted(warning.withheld.items()):
+        out.print(f"[yellow]Withheld {n} statements: {reason}[/]")
