@@ -46,3 +46,26 @@ def shared_data_dir() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine(explicit: str | None = None) -> str:
+    """The engine of the heavy steps: --engine, else $AVELLINO_ENGINE, else ``duckdb`` (see avellino/engine/)."""
+    from avellino.errors import ConfigError
+
+    value = (explicit or os.environ.get("AVELLINO_ENGINE") or "duckdb").strip().lower()
+    if value not in ENGINES:
+        raise ConfigError(f"unknown engine {value!r}: choose one of {', '.join(ENGINES)}")
+    return value
+
+
+def spark_master() -> str:
+    """Where Spark runs: $AVELLINO_SPARK_MASTER (``spark://host:7077``, ``yarn``...), else ``local[2]``."""
+    return os.environ.get("AVELLINO_SPARK_MASTER") or "local[2]"
+
+
+def spark_memory() -> str:
+    """Driver memory of a session Avellino starts: $AVELLINO_SPARK_MEMORY, else 4g (locally, the job's memory)."""
+    return os.environ.get("AVELLINO_SPARK_MEMORY") or "4g"

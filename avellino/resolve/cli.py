@@ -103,6 +103,12 @@ def run(
     workspace: Path | None = WorkspaceOpt,
     threshold: float = typer.Option(0.5, "--threshold", help="Match probability to join two records."),
     full: bool = typer.Option(False, "--full", help="Rescore every pair instead of only pairs with new records."),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Where pairs are scored: duckdb (default, this process) or spark (pyspark and Java; "
+        "$AVELLINO_SPARK_MASTER, default local[2]). Default: $AVELLINO_ENGINE, else duckdb. See docs/scale.md.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Resolve the people, organisations, vehicles, vessels, bank and user accounts in the workspace into
@@ -113,15 +119,25 @@ def run(
     normalised identifiers (plate, IMO, MMSI, IBAN, registration number...) join, a conflicting one keeps
     apart, organisation and vessel names join only when near-identical (summary under "things").
 
-    Example:  avellino resolve run --workspace ops/channel-2025
+    Examples:
+
+      avellino resolve run --workspace ops/channel-2025
+
+      avellino resolve run --workspace ops/channel-2025 --engine spark   (the same clusters, scored on Spark)
     """
     from rich.console import Console
 
+    from avellino import settings
     from avellino.resolve import store_io
     from avellino.store import open_store
 
+    chosen = settings.engine(engine)
+    if chosen == "spark":
+        from avellino.engine import spark as spark_engine
+
+        spark_engine.require()
     with open_store(workspace) as store, Console(stderr=True).status("Resolving..."):
-        summary = store_io.run(store, threshold=threshold, full=full)
+        summary = store_io.run(store, threshold=threshold, full=full, engine=chosen)
     typer.echo(json.dumps(summary) if as_json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
 
 

@@ -362,6 +362,10 @@ class TrainedModel:
     link_type: str
     blocks: list[list[str]]
     names_only: bool = False
+    # the backend-free settings and the scored input (features with block keys): another engine scores with
+    # them (avellino/engine/spark_resolve.py), with the parameters trained here
+    settings: Any = None
+    scored_input: pd.DataFrame | None = None
 
 
 def train(
@@ -423,7 +427,7 @@ def train(
     if sample is not features:
         model = linker.misc.save_model_to_json()
         linker = Linker(register_inputs(db, features, link_only), model, log_level=logging.ERROR)
-    return TrainedModel(linker, link_type, blocks, names_only(features))
+    return TrainedModel(linker, link_type, blocks, names_only(features), settings, features)
 
 
 def _fit(

@@ -123,13 +123,16 @@ def unknown_entities(store: Store, ids: list[str]) -> list[str]:
     return [i for i in ids if i not in set(found)]
 
 
-def run(store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False) -> dict[str, Any]:
+def run(
+    store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False, engine: str = "duckdb"
+) -> dict[str, Any]:
     """Resolve every Person (Splink model, incremental unless ``full``), then every organisation, vehicle,
     vessel and account (rules, ``things.py``); both mappings become the store's canonical ids in one call,
-    since ``set_canonical`` replaces the whole mapping."""
+    since ``set_canonical`` replaces the whole mapping. ``engine="spark"`` scores the person pairs on Spark
+    (``avellino/engine/spark_resolve.py``); everything else, and what is written, is the same."""
     from avellino.resolve import things
 
-    summary, persons = _run_persons(store, threshold, full)
+    summary, persons = _run_persons(store, threshold, full, engine)
     thing_summary, thing_clusters = things.run(store, judgements(store))
     if persons is None:  # no person resolved this run: keep the person ids of the last run
         persons = _read(store, CLUSTERS)
@@ -143,7 +146,9 @@ def run(store: Store, threshold: float = DEFAULT_THRESHOLD, full: bool = False) 
     return summary
 
 
-def _run_persons(store: Store, threshold: float, full: bool) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def _run_persons(
+    store: Store, threshold: float, full: bool, engine: str = "duckdb"
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """The person model; returns the summary and ``entity_id, cluster_id`` (None when nothing was resolved)."""
     records = person_records(store)
     if records.empty:
@@ -160,7 +165,12 @@ def _run_persons(store: Store, threshold: float, full: bool) -> tuple[dict[str, 
     log = judgements(store)
     labels = _positive_labels(log, set(features["unique_id"]))
     trained = train(features, labels=labels, only_new=bool(old_ids))
-    new_edges = _edges(trained.linker)
+    if engine == "spark":
+        from avellino.engine.spark_resolve import spark_linker
+
+        new_edges = _edges(spark_linker(trained))
+    else:
+        new_edges = _edges(trained.linker)
     old_edges = _read(store, EDGES) if old_ids else None
     edges = cl.merge_edges(old_edges, new_edges)
     previous_clusters = _read(store, CLUSTERS)
@@ -181,6 +191,7 @@ def _run_persons(store: Store, threshold: float, full: bool) -> tuple[dict[str, 
         "clusters": int(result["cluster_id"].nunique()),
         "records_keeping_cluster_id": kept,
         "judgements_applied": len(cl.effective_judgements(log)),
+        "engine": engine,
     }
     return summary, result
 
