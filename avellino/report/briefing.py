@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from avellino.content.briefing import content_section
 from avellino.flows.briefing import flows_section
 from avellino.network.briefing import network_section
 from avellino.report.holdings import holdings_section
@@ -41,6 +42,7 @@ def sections(findings: Findings) -> list[Section]:
         resolution_section(findings.resolution),
         network_section(findings.network),
         flows_section(findings.flows),
+        content_section(findings.content),
     ]
 
 

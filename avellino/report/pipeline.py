@@ -3,9 +3,9 @@
 ``run_pipeline`` is what ``avellino demo`` runs on a fresh workspace: ingest every partner file
 (``ingest.run.ingest_files``), resolve (``resolve.store_io.run``: the one step that writes, canonical ids
 included), then :func:`analyse`. ``analyse`` only reads, so ``avellino brief`` runs it on any workspace opened
-read-only: the holdings, the stored resolution (``resolve.summary``), the network (``network.findings``) and the
-flows forecasts (``flows.findings``), each returned as a result object that a pure renderer turns into a
-section (``report/briefing.py``).
+read-only: the holdings, the stored resolution (``resolve.summary``), the network (``network.findings``), the
+flows forecasts (``flows.findings``) and the online adverts (``content.findings``), each returned as a result
+object that a pure renderer turns into a section (``report/briefing.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from avellino.report.holdings import Holdings, read_holdings
 
 if TYPE_CHECKING:
+    from avellino.content.findings import ContentFindings
     from avellino.flows.findings import FlowsFindings
     from avellino.ingest.run import IngestResult
     from avellino.network.findings import NetworkFindings
@@ -37,6 +38,7 @@ class Findings:
     network: NetworkFindings | None
     flows: FlowsFindings
     synthetic: bool = False
+    content: ContentFindings | None = None
 
 
 def _quiet(_message: str) -> None:
@@ -61,6 +63,7 @@ def analyse(
     store: Store, truth_dir: Path | None = None, shared_data: Path | None = None, log: Log = _quiet
 ) -> Findings:
     """Every area's findings, in pipeline order; reads the store and writes nothing."""
+    from avellino.content.findings import content_findings
     from avellino.flows.findings import flows_findings
     from avellino.network.findings import network_findings
     from avellino.resolve.summary import read_resolution
@@ -73,7 +76,9 @@ def analyse(
     network = network_findings(store, truth_dir)
     log("flows: forecasting")
     flows = flows_findings(store, shared_data)
-    return Findings(holdings, resolution, network, flows, synthetic=truth_dir is not None)
+    log("content: classifying adverts, campaigns, selectors, referrals")
+    content = content_findings(store)
+    return Findings(holdings, resolution, network, flows, synthetic=truth_dir is not None, content=content)
 
 
 def run_pipeline(
