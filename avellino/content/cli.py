@@ -244,7 +244,9 @@ def review(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    dataset: str = typer.Option(..., "--set", help="generated, weak (the patterns' weak labels), sms or emscad."),
+    dataset: str = typer.Option(
+        ..., "--set", help="generated, weak (the patterns' weak labels), sms, emscad or real (quoted real posts)."
+    ),
     input: Path = typer.Option(
         None,
         "--input",
@@ -252,16 +254,19 @@ def evaluate_cmd(
         help="The data file (sms: SMSSpamCollection.tsv; emscad: a CSV "
         "with EMSCAD's columns). Default: ../shared/data/text.",
     ),
-    model_path: Path = typer.Option(None, "--model", help="emscad: the model to score with (default: shipped)."),
+    model_path: Path = typer.Option(None, "--model", help="emscad, real: the model to score with (default: shipped)."),
     n_train: int = typer.Option(12_000, "--train", help="generated: posts to train on."),
 ) -> None:
     """Print the classifier's figures as JSON (docs/content.md, "What the figures mean"): on generated posts with
-    held-out phrasings, on the SMS Spam Collection (its own split: a pipeline smoke test), or on real EMSCAD job
-    postings the model never trained on.
+    held-out phrasings, on the SMS Spam Collection (its own split: a pipeline smoke test), on real EMSCAD job
+    postings the model never trained on, or on smugglers' posts quoted in public reports beside official warnings
+    and news (--set real: the shipped data/real_posts.csv, never trained on).
 
     Examples:
 
       avellino content evaluate --set sms
+
+      avellino content evaluate --set real
 
       avellino content evaluate --set emscad --input fj_small.csv
     """
@@ -288,8 +293,12 @@ def evaluate_cmd(
         from avellino.content.classify import load_model
 
         result = ev.emscad(data("text/emscad_small/fj_small.csv"), load_model(model_path))
+    elif dataset == "real":
+        from avellino.content.classify import load_model
+
+        result = ev.real(input or ev.real_posts_path(), load_model(model_path))
     else:
-        raise typer.BadParameter(f"--set {dataset!r}: use generated, weak, sms or emscad")
+        raise typer.BadParameter(f"--set {dataset!r}: use generated, weak, sms, emscad or real")
     typer.echo(json.dumps(result, indent=1))
 
 

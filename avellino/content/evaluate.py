@@ -6,6 +6,9 @@
   test that the pipeline learns real text (not smuggling; PROVENANCE.md).
 - ``emscad``: the shipped model, never trained on EMSCAD, scoring 358 real job postings (11 fraudulent) for
   ``fake_job_lure``: how far the generator's notion of a fake job carries to real ones.
+- ``real``: the shipped model on ``data/real_posts.csv``: smugglers' adverts, messages and page names quoted
+  verbatim in public reports, and official warnings, platform statements, NGO advice and news sentences about
+  them (data/REAL_POSTS.md has the provenance). Never trained on: ``train.py`` does not read it.
 """
 
 from __future__ import annotations
@@ -175,3 +178,67 @@ def weak(n: int = 5_000, seed: int = 3) -> dict[str, Any]:
         "precision": _round(sum(t == w for t, w in given) / max(len(given), 1)),
         "per_label": per,
     }
+
+
+def real_posts_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("avellino.content").joinpath("data/real_posts.csv")))
+
+
+REAL_COLUMNS = ("id", "label", "kind", "platform", "language", "text", "source_url", "source_date", "retrieved")
+
+
+def read_real(path: Path) -> list[dict[str, str]]:
+    """The quoted posts, each checked: a known label, text, and an http(s) source; a bad row is named."""
+    from avellino.content.classify import load_model
+
+    classes = set(load_model().classes)
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, row in enumerate(rows, start=2):
+        missing = [c for c in REAL_COLUMNS if c not in row]
+        if missing:
+            raise ConfigError(f"{path}: row {i}: missing column(s) {', '.join(missing)}")
+        if row["label"] not in classes:
+            raise ConfigError(f"{path}: row {i}, label: {row['label']!r} is not one of {', '.join(sorted(classes))}")
+        if not row["text"].strip() or not row["source_url"].startswith(("http://", "https://")):
+            raise ConfigError(f"{path}: row {i}: needs text and an http(s) source_url")
+    return rows
+
+
+def real(path: Path, model: TextModel) -> dict[str, Any]:
+    """Harmful-vs-benign and per-class figures, the calibration bins, and every post's verdict, so a reader can
+    see which real wordings the model misses."""
+    rows = read_real(path)
+    texts, labels = [r["text"] for r in rows], [r["label"] for r in rows]
+    out: dict[str, Any] = {"set": "real_quoted_posts", "trained_on_it": False, **score(model, texts, labels)}
+    proba = model.proba(model.features(texts))
+    benign = model.classes.index("benign")
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([lab != "benign" for lab in labels])
+    out["by_label"] = {lab: labels.count(lab) for lab in sorted(set(labels))}
+    out["harmful_vs_benign"]["roc_auc"] = _round(roc_auc_score(y, 1 - proba[:, benign]))
+    out["calibration"]["bins"] = _bins(y, 1 - proba[:, benign])
+    out["posts_scored"] = [
+        {"id": r["id"], "label": r["label"], "predicted": model.classes[int(proba[i].argmax())],
+         "p_harmful": _round(1 - proba[i, benign]), "kind": r["kind"]}
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+    return out
+
+
+def _bins(y: np.ndarray, p: np.ndarray, bins: int = 5) -> list[dict[str, Any]]:
+    """Calibration bins with their counts (sklearn's curve drops empty bins and hides how few posts each holds)."""
+    edges = np.linspace(0, 1, bins + 1)
+    out = []
+    for i in range(bins):
+        inside = (p >= edges[i]) & ((p < edges[i + 1]) if i < bins - 1 else (p <= 1))
+        n = int(inside.sum())
+        out.append(
+            {"from": _round(edges[i]), "to": _round(edges[i + 1]), "posts": n,
+             "mean_predicted": _round(p[inside].mean()) if n else None,
+             "observed_harmful": _round(y[inside].mean()) if n else None}
+        )  # fmt: skip
+    return out
