@@ -45,7 +45,7 @@ def amlsim(folder: Path) -> dict[str, Any]:
 
     ledger = loader.load(folder)
     start = time.perf_counter()
-    findings = patterns.detect(ledger.tx)
+    findings = patterns.detect(ledger.tx, countries=ledger.countries)
     seconds = time.perf_counter() - start
     scored = evaluate.score_amlsim(ledger.tx, findings, loader.labels(folder), patterns.PATTERNS)
     scored["detect_s"] = round(seconds, 2)

@@ -66,7 +66,18 @@ def load(folder: Path) -> Ledger:
         }
     )
     tx = tx[tx["src"] != tx["dst"]].sort_values(["date", "tx"]).reset_index(drop=True)
-    return Ledger(tx)
+    return Ledger(tx, countries=_countries(folder / "accounts.csv"))
+
+
+def _countries(path: Path) -> dict[str, frozenset[str]]:
+    """Each account's country from ``accounts.csv`` when the export has one (nothing otherwise)."""
+    if not path.exists():
+        return {}
+    acc = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "acct_id" not in acc.columns or "country" not in acc.columns:
+        return {}
+    acc = acc[acc["country"].str.strip() != ""]
+    return {f"acct:{a}": frozenset([c.strip().upper()]) for a, c in zip(acc["acct_id"], acc["country"], strict=True)}
 
 
 def labels(folder: Path) -> Labels:

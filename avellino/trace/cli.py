@@ -93,7 +93,9 @@ def flows(
     Patterns: fee_collection (paid by 3+ distinct migrants), fan_in / fan_out (5+ counterparties in 30 days),
     pass_through (80-105 % passed on within 3 days, 3+ times), layering (3+ such steps through distinct
     accounts), cycle (a layering chain back to its start), structuring (3+ amounts in 30 days just under the
-    threshold), hawala_settlement (matched opposite flows between two accounts within 90 days). A finding that
+    threshold), hawala_settlement (matched opposite flows between two accounts within 90 days; left out when
+    both are recorded in one country), cash_courier (cash received and 80-105 % paid on in cash within 14 days,
+    2+ times). A finding that
     would accuse a protected person is withheld and listed as a safeguarding flag; migrants appear only as
     flagged payers.
 
@@ -113,7 +115,7 @@ def flows(
             f"unknown pattern(s) {sorted(unknown)}; known: {[*patterns.PATTERNS, 'fee_collection']}"
         )
     with _reading(workspace) as (store, ledger):
-        found = patterns.detect(ledger.tx, patterns.Rules(threshold=threshold), chosen)
+        found = patterns.detect(ledger.tx, patterns.Rules(threshold=threshold), chosen, ledger.countries)
         if "fee_collection" in chosen:
             found += follow.fee_collectors(ledger)
         rel = release(found, ledger.protection)
@@ -206,7 +208,8 @@ def amlsim(
     from avellino.trace import evaluate, patterns
 
     ledger = loader.load(folder)
-    scored = evaluate.score_amlsim(ledger.tx, patterns.detect(ledger.tx), loader.labels(folder), patterns.PATTERNS)
+    found = patterns.detect(ledger.tx, countries=ledger.countries)
+    scored = evaluate.score_amlsim(ledger.tx, found, loader.labels(folder), patterns.PATTERNS)
     if as_json:
         print(json.dumps(scored))
         return

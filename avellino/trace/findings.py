@@ -84,6 +84,46 @@ def make(
     )
 
 
+def make_many(
+    pattern: str,
+    role: str,
+    rows: pd.DataFrame,
+    notes: dict[str, str],
+    accused: dict[str, tuple[str, ...]] | None = None,
+) -> list[Finding]:
+    """``make`` for many subjects at once (ledger rows with a ``subject`` column, in ledger order): grouped
+    aggregates instead of one slice per subject, since a big ledger gives tens of thousands of findings."""
+    if rows.empty:
+        return []
+    g = rows.groupby("subject", sort=True)
+    txs = g["tx"].agg(list)
+    amount = g["amount"].sum()
+    first = g["date"].min().dt.strftime("%Y-%m-%d")
+    last = g["date"].max().dt.strftime("%Y-%m-%d")
+    srcs = rows[["subject", "src"]].drop_duplicates().groupby("subject", sort=True)["src"].agg(list)
+    marks = rows[["subject", "markings"]].drop_duplicates().groupby("subject", sort=True)["markings"].agg(list)
+    out = []
+    for subject in txs.index:
+        subj = str(subject)
+        acc = (subj, *[a for a in (accused or {}).get(subj, ()) if a != subj])
+        out.append(
+            Finding(
+                pattern=pattern,
+                subject=subj,
+                role=role,
+                accused=acc,
+                payers=tuple(sorted({str(x) for x in srcs[subject]} - set(acc))),
+                transactions=tuple(str(t) for t in txs[subject]),
+                amount=float(amount[subject]),
+                first=str(first[subject]),
+                last=str(last[subject]),
+                markings=tuple(sorted({m for text in marks[subject] for m in str(text).split(";") if m})),
+                note=notes.get(subj, ""),
+            )
+        )
+    return out
+
+
 def release(findings: list[Finding], protection: Protection) -> Released:
     """Withhold every finding that accuses a protected person; flag protected payers in the rest."""
     out = Released()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from avellino.trace.findings import Finding, make
+from avellino.trace.findings import Finding, make_many
 from avellino.trace.ledger import Ledger
 
 FEE_MIN = 3
@@ -28,14 +28,11 @@ MAX_HOPS = 4
 def fee_collectors(ledger: Ledger, minimum: int = FEE_MIN) -> list[Finding]:
     """People paid by at least ``minimum`` distinct protected payers (the migrants' fee collectors)."""
     tx = ledger.tx
-    paid = tx[tx["src"].map(lambda s: s in ledger.protection).astype(bool)]
-    out = []
-    for node, rows in paid.groupby("dst"):
-        if rows["src"].nunique() >= minimum:
-            out.append(
-                make("fee_collection", str(node), "collector", rows, note=f"{rows['src'].nunique()} migrants paid")
-            )
-    return out
+    paid = tx[tx["src"].astype(str).isin(list(ledger.protection.reasons))]
+    payers = paid.groupby("dst")["src"].nunique()
+    payers = payers[payers >= minimum]
+    rows = paid[paid["dst"].isin(payers.index)].assign(subject=lambda d: d["dst"].astype(str))
+    return make_many("fee_collection", "collector", rows, {str(k): f"{v} migrants paid" for k, v in payers.items()})
 
 
 @dataclass

@@ -40,6 +40,8 @@ class Ledger:
     graph: StoreGraph | None = None
     #: The statements the ledger was read from (with marking columns), for assets and buyers.
     statements: pd.DataFrame | None = None
+    #: Where each party is, as recorded (``country``/``jurisdiction``, upper case): for settlements across borders.
+    countries: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def label(self, node: str) -> str:
         return self.labels.get(node) or node
@@ -80,7 +82,15 @@ def from_graph(sg: StoreGraph, st: pd.DataFrame) -> Ledger:
     )
     out = out.dropna(subset=["date"]).sort_values(["date", "tx"]).reset_index(drop=True)
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
-    return Ledger(out, sg.protection, labels, sg, st)
+    return Ledger(out, sg.protection, labels, sg, st, countries(st))
+
+
+def countries(st: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """Per entity (canonical id), the countries its ``country`` and ``jurisdiction`` statements give."""
+    on = st[st["prop"].isin(["country", "jurisdiction"])]
+    values = on["value"].astype(str).str.strip().str.upper()
+    on = on.assign(value=values)[values != ""]
+    return {str(k): frozenset(g) for k, g in on.groupby("canonical_id")["value"]}
 
 
 def _first_side(part: pd.DataFrame, props: tuple[str, ...]) -> pd.DataFrame:

@@ -17,25 +17,46 @@ them, ``evaluate``):
   (``THRESHOLD`` = 10,000: the EU cash-payment and cash-declaration limit, in the ledger's currency units).
 * **hawala settlement**: two accounts paying each other in opposite directions within ``SETTLE_DAYS`` = 90 days
   with matched amounts (the smaller at least ``SETTLE_MATCH`` = 80 % of the larger): how hawala brokers square
-  their books. The countries of the brokers are not checked yet (the ledger carries none).
+  their books across borders. When the ledger knows both brokers' countries (``Ledger.countries``: the
+  parties' ``country``/``jurisdiction``), a pair in the same country is not a settlement across countries and is
+  left out; a pair in different countries says so in its note; a pair whose countries are not recorded is kept
+  and says that too.
+* **cash courier**: cash received and at least 80 % of it (no more than 105 %) paid on *in cash* to someone
+  else within ``COURIER_DAYS`` = 14 days, at least ``COURIER_MIN`` = 2 times: money moved by hand, with no bank
+  trail between the two payments. Fourteen days rather than pass-through's three because cash is carried
+  (often across a border) before it is handed over; twice because a courier is hired for repeated runs.
+
+**How they run.** Every detector is one DuckDB query over the ledger reduced to integers (row, payer, payee,
+day, amount, cash flag; account ids coded in sorted order so that comparisons keep the ids' order): windows
+are SQL window aggregates (``count(DISTINCT ...) OVER (... RANGE ...)``), pass-through steps an equi-join on
+(account, period) with the next period, settlements a join of each pair of accounts with its opposite. Only
+the depth-first walk of layering chains stays in Python, over the (few) steps. 10M payments run in minutes
+within a few GB (``benchmarks/trace_scale.py``).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import os
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
-from avellino.trace.findings import Finding, make
+from avellino.trace.findings import Finding, make, make_many
 
 FAN_MIN, FAN_WINDOW = 5, 30
 PASS_DAYS, PASS_MIN, KEEP, KEEP_MAX = 3, 3, 0.8, 1.05
 STEP_DAYS, CHAIN_HOPS, MAX_HOPS, MAX_PATHS = 7, 3, 6, 10_000
 THRESHOLD, STRUCT_BAND, STRUCT_MIN, STRUCT_WINDOW = 10_000.0, 0.9, 3, 30
 SETTLE_DAYS, SETTLE_MATCH = 90, 0.8
-PATTERNS = ("fan_in", "fan_out", "pass_through", "layering", "cycle", "structuring", "hawala_settlement")
+COURIER_DAYS, COURIER_MIN = 14, 2
+PATTERNS = ("fan_in", "fan_out", "pass_through", "layering", "cycle", "structuring", "hawala_settlement",
+            "cash_courier")  # fmt: skip
+CASH = ("cash", "cash deposit", "cash withdrawal")
 
 
 @dataclass(frozen=True)
@@ -47,105 +68,182 @@ class Rules:
     threshold: float = THRESHOLD
 
 
-def detect(tx: pd.DataFrame, rules: Rules | None = None, patterns: tuple[str, ...] = PATTERNS) -> list[Finding]:
-    """Every finding of the asked patterns, in pattern order."""
+class Coded:
+    """The ledger as DuckDB sees it: ``t(i, s, d, amount, day, cash)`` with integer account codes, on one
+    in-memory connection (``AVELLINO_TRACE_MEMORY`` caps it, default 4GB, spilling to a temporary folder)."""
+
+    def __init__(self, tx: pd.DataFrame):
+        self.tx = tx
+        codes, self.names = pd.factorize(pd.concat([tx["src"], tx["dst"]], ignore_index=True), sort=True)
+        n = len(tx)
+        method = tx["method"] if "method" in tx else pd.Series("", index=tx.index)
+        frame = pd.DataFrame(
+            {
+                "i": np.arange(n, dtype=np.int64),
+                "s": codes[:n].astype(np.int32),
+                "d": codes[n:].astype(np.int32),
+                "amount": tx["amount"].to_numpy(dtype=float),
+                "day": tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64).astype(np.int32),
+                "cash": method.astype(str).str.strip().str.lower().isin(CASH).to_numpy(),
+            }
+        )
+        self.con = duckdb.connect()
+        self.con.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
+        self.con.execute(f"SET memory_limit = '{os.environ.get('AVELLINO_TRACE_MEMORY', '4GB')}'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.register("frame", frame)
+        self.con.execute("CREATE TABLE t AS SELECT * FROM frame")
+        self.con.unregister("frame")
+
+    def q(self, sql: str) -> pd.DataFrame:
+        return self.con.sql(sql).df()
+
+    def rows(self, idx: Any) -> pd.DataFrame:
+        """The ledger's rows at positions ``idx`` (sorted, distinct)."""
+        return self.tx.iloc[np.unique(np.asarray(idx, dtype=np.int64))]
+
+    def evidence(self, hits: pd.DataFrame) -> pd.DataFrame:
+        """The ledger's rows of ``hits`` (i, h: row position and subject code, distinct pairs) with a ``subject``
+        column (the subject's id), in subject then ledger order."""
+        hits = hits.drop_duplicates(["h", "i"]).sort_values(["h", "i"])
+        rows = self.tx.iloc[hits["i"].to_numpy()].reset_index(drop=True)
+        return rows.assign(subject=self.names[hits["h"].to_numpy()].astype(str))
+
+    def name(self, code: Any) -> str:
+        return str(self.names[int(code)])
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def detect(
+    tx: pd.DataFrame,
+    rules: Rules | None = None,
+    patterns: tuple[str, ...] = PATTERNS,
+    countries: Mapping[str, frozenset[str]] | None = None,
+) -> list[Finding]:
+    """Every finding of the asked patterns, in pattern order (``countries``: see ``settlements``)."""
     r = rules or Rules()
     out: list[Finding] = []
-    if "fan_in" in patterns:
-        out += fan(tx, "dst", "src", r.fan_min, r.fan_window, "fan_in", "collector")
-    if "fan_out" in patterns:
-        out += fan(tx, "src", "dst", r.fan_min, r.fan_window, "fan_out", "distributor")
-    if "pass_through" in patterns:
-        out += pass_through(tx)
-    if "layering" in patterns or "cycle" in patterns:
-        chains, cycles = chains_and_cycles(tx)
-        out += [c for c in chains if "layering" in patterns] + [c for c in cycles if "cycle" in patterns]
-    if "structuring" in patterns:
-        out += structuring(tx, r.threshold)
-    if "hawala_settlement" in patterns:
-        out += settlements(tx)
+    if tx.empty:
+        return out
+    c = Coded(tx)
+    try:
+        if "fan_in" in patterns:
+            out += fan(c, "d", "s", r.fan_min, r.fan_window, "fan_in", "collector")
+        if "fan_out" in patterns:
+            out += fan(c, "s", "d", r.fan_min, r.fan_window, "fan_out", "distributor")
+        if "pass_through" in patterns:
+            out += pass_through(c)
+        if "layering" in patterns or "cycle" in patterns:
+            chains, cycles = chains_and_cycles(c)
+            out += [x for x in chains if "layering" in patterns] + [x for x in cycles if "cycle" in patterns]
+        if "structuring" in patterns:
+            out += structuring(c, r.threshold)
+        if "hawala_settlement" in patterns:
+            out += settlements(c, countries)
+        if "cash_courier" in patterns:
+            out += cash_couriers(c)
+    finally:
+        c.close()
     return out
 
 
-def _windows(dates: np.ndarray, keys: np.ndarray, window_days: int, minimum: int, distinct: bool) -> np.ndarray:
-    """Mask of the rows (sorted by date) inside some window of ``window_days`` holding at least ``minimum``
-    (distinct) keys: a two-pointer sweep with a counter of keys in the window."""
-    days = dates.astype("datetime64[D]").astype(np.int64)
-    mark = np.zeros(len(days) + 1, dtype=np.int64)
-    seen: Counter[object] = Counter()
-    lo = 0
-    for hi in range(len(days)):
-        seen[keys[hi] if distinct else hi] += 1
-        while days[hi] - days[lo] > window_days:
-            k = keys[lo] if distinct else lo
-            seen[k] -= 1
-            if not seen[k]:
-                del seen[k]
-            lo += 1
-        if len(seen) >= minimum:
-            mark[lo] += 1
-            mark[hi + 1] -= 1
-    return np.cumsum(mark)[:-1] > 0
+def _window_rows(c: Coded, where: str, hub: str, counted: str, window: int, minimum: int) -> pd.DataFrame:
+    """(i, hub) of the rows (of ``where``) inside some window of ``window`` days at one ``hub`` holding at least
+    ``minimum`` values of ``counted`` (``DISTINCT x`` or ``*``): a row is in such a window when some qualifying
+    window end lies within ``window`` days after it."""
+    return c.q(f"""
+        WITH w AS (
+            SELECT i, {hub} AS h, day, count({counted}) OVER (
+                PARTITION BY {hub} ORDER BY day RANGE BETWEEN {window} PRECEDING AND CURRENT ROW) AS n
+            FROM t WHERE {where} AND {hub} IN (
+                SELECT {hub} FROM t WHERE {where} GROUP BY {hub} HAVING count({counted}) >= {minimum})
+        ), e AS (
+            SELECT i, h, min(CASE WHEN n >= {minimum} THEN day END) OVER (
+                PARTITION BY h ORDER BY day RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING) AS ends
+            FROM w
+        )
+        SELECT i, h FROM e WHERE ends IS NOT NULL ORDER BY h, i""")
 
 
-def fan(tx: pd.DataFrame, hub: str, other: str, minimum: int, window: int, pattern: str, role: str) -> list[Finding]:
+def fan(c: Coded, hub: str, other: str, minimum: int, window: int, pattern: str, role: str) -> list[Finding]:
     """Hubs with ``minimum`` distinct counterparties within ``window`` days; evidence: those windows' rows."""
-    counts = tx.groupby(hub)[other].nunique()
-    hubs = counts.index[counts >= minimum]
-    cand = tx[tx[hub].isin(hubs)].sort_values([hub, "date"], kind="stable")
-    out = []
-    for node, rows in cand.groupby(hub, sort=True):
-        mask = _windows(rows["date"].to_numpy(), rows[other].to_numpy(), window, minimum, distinct=True)
-        if mask.any():
-            ev = rows[mask]
-            out.append(make(pattern, str(node), role, ev, note=f"{ev[other].nunique()} counterparties"))
-    return out
+    side = "src" if other == "s" else "dst"
+    ev = c.evidence(_window_rows(c, "TRUE", hub, f"DISTINCT {other}", window, minimum))
+    counts = ev.groupby("subject")[side].nunique()
+    return make_many(pattern, role, ev, {str(k): f"{v} counterparties" for k, v in counts.items()})
 
 
-def _steps(tx: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Pairs (incoming a, outgoing b) at the same account, b within ``days`` after a, keeping 80-105 %.
+def _steps(c: Coded, days: int, cash_only: bool = False) -> pd.DataFrame:
+    """Pairs (incoming ia, outgoing ib) at the same account, ib within ``days`` after ia, keeping 80-105 %.
 
-    Joined on (account, period of ``days``) and the next period, so that only payments close in time meet:
+    Joined on (account, period of ``days``) and on the next period, so that only payments close in time meet:
     a plain join on the account would pair every payment in with every payment out of a busy account."""
-    a = tx[["tx", "src", "dst", "amount", "date"]].assign(
-        period=tx["date"].to_numpy().astype("datetime64[D]").astype("int64") // max(days, 1)
-    )
-    parts = []
-    for shift in (0, 1):
-        b = a.assign(period=a["period"] - shift)
-        parts.append(a.merge(b, left_on=["dst", "period"], right_on=["src", "period"], suffixes=("_a", "_b")))
-    pairs = pd.concat(parts, ignore_index=True)
-    gap = (pairs["date_b"] - pairs["date_a"]).dt.days
-    ratio = pairs["amount_b"] / pairs["amount_a"].where(pairs["amount_a"] > 0)
-    keep = (gap >= 0) & (gap <= days) & (ratio >= KEEP) & (ratio <= KEEP_MAX) & (pairs["tx_a"] != pairs["tx_b"])
-    return pairs[keep].drop_duplicates(["tx_a", "tx_b"])
+    width = max(days, 1)
+    cash = "AND cash" if cash_only else ""
+    return c.q(f"""
+        WITH a AS (SELECT i, s, d, amount, day, day // {width} AS p FROM t WHERE amount > 0 {cash}),
+        b AS (SELECT i, s, d, amount, day, day // {width} AS p FROM t WHERE TRUE {cash}),
+        pairs AS (
+            SELECT a.i AS ia, b.i AS ib, a.s AS src_a, a.d AS node, b.d AS dst_b, a.day AS day_a, b.day AS day_b,
+                   a.amount AS amount_a, b.amount AS amount_b
+            FROM a JOIN b ON a.d = b.s AND a.p = b.p
+            UNION ALL
+            SELECT a.i, b.i, a.s, a.d, b.d, a.day, b.day, a.amount, b.amount
+            FROM a JOIN b ON a.d = b.s AND a.p + 1 = b.p
+        )
+        SELECT DISTINCT ia, ib, src_a, node, dst_b FROM pairs
+        WHERE day_b >= day_a AND day_b - day_a <= {days} AND ia <> ib
+          AND amount_b >= {KEEP} * amount_a AND amount_b <= {KEEP_MAX} * amount_a
+        ORDER BY ia, ib""")
 
 
-def pass_through(tx: pd.DataFrame) -> list[Finding]:
+def _passed_on(c: Coded, steps: pd.DataFrame, minimum: int, pattern: str, role: str, note: str) -> list[Finding]:
+    times = steps.groupby("node")["ia"].nunique()
+    steps = steps[steps["node"].isin(times.index[times >= minimum])]
+    hits = pd.concat([steps[["node", "ia"]].set_axis(["h", "i"], axis=1),
+                      steps[["node", "ib"]].set_axis(["h", "i"], axis=1)])  # fmt: skip
+    notes = {c.name(k): note.format(times=v) for k, v in times[times >= minimum].items()}
+    return make_many(pattern, role, c.evidence(hits), notes)
+
+
+def pass_through(c: Coded) -> list[Finding]:
     """Accounts that passed money on quickly at least ``PASS_MIN`` times."""
-    steps = _steps(tx, PASS_DAYS)
-    out = []
-    for node, g in steps.groupby("dst_a"):
-        if g["tx_a"].nunique() >= PASS_MIN:
-            ids = set(g["tx_a"]) | set(g["tx_b"])
-            out.append(make("pass_through", str(node), "pass-through", tx[tx["tx"].isin(ids)],
-                            note=f"{g['tx_a'].nunique()} amounts passed on within {PASS_DAYS} days"))  # fmt: skip
-    return out
+    return _passed_on(c, _steps(c, PASS_DAYS), PASS_MIN, "pass_through", "pass-through",
+                      f"{{times}} amounts passed on within {PASS_DAYS} days")  # fmt: skip
 
 
-def chains_and_cycles(tx: pd.DataFrame) -> tuple[list[Finding], list[Finding]]:
+def cash_couriers(c: Coded) -> list[Finding]:
+    """People who received cash and paid most of it on in cash within ``COURIER_DAYS``, ``COURIER_MIN`` times."""
+    steps = _steps(c, COURIER_DAYS, cash_only=True)
+    steps = steps[steps["dst_b"] != steps["src_a"]]  # handing the cash back is not carrying it on
+    return _passed_on(c, steps, COURIER_MIN, "cash_courier", "courier",
+                      f"{{times}} cash amounts paid on in cash within {COURIER_DAYS} days")  # fmt: skip
+
+
+def chains_and_cycles(c: Coded) -> tuple[list[Finding], list[Finding]]:
     """Layering chains (>= CHAIN_HOPS transfers through distinct accounts) and cycles, from the step graph
     (a depth-first walk from every transaction, at most ``MAX_PATHS`` paths, longest kept per start)."""
-    steps = _steps(tx, STEP_DAYS)
-    nxt: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for a, b, dst_b in zip(steps["tx_a"], steps["tx_b"], steps["dst_b"], strict=True):
-        nxt[str(a)].append((str(b), str(dst_b)))
-    src_of = dict(zip(tx["tx"].astype(str), tx["src"].astype(str), strict=True))
-    dst_of = dict(zip(tx["tx"].astype(str), tx["dst"].astype(str), strict=True))
-    chains: dict[frozenset[str], list[str]] = {}
-    cycles: dict[frozenset[str], list[str]] = {}
+    steps = _steps(c, STEP_DAYS)
+    nxt: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for a, b, dst_b in zip(steps["ia"].tolist(), steps["ib"].tolist(), steps["dst_b"].tolist(), strict=True):
+        nxt[a].append((b, dst_b))
+    src_of: dict[int, int] = {}
+    dst_of: dict[int, int] = {}
+    if not steps.empty:
+        ids = np.unique(np.concatenate([steps["ia"].to_numpy(), steps["ib"].to_numpy()]))
+        c.con.register("wanted", pd.DataFrame({"i": ids}))
+        sd = c.q("SELECT t.i, t.s, t.d FROM t JOIN wanted USING (i)")
+        c.con.unregister("wanted")
+        src_of = dict(zip(sd["i"].tolist(), sd["s"].tolist(), strict=True))
+        dst_of = dict(zip(sd["i"].tolist(), sd["d"].tolist(), strict=True))
+    chains: dict[frozenset[int], list[int]] = {}
+    cycles: dict[frozenset[int], list[int]] = {}
     budget = MAX_PATHS
     for start in list(nxt):
+        if budget <= 0:
+            break
         stack = [[start]]
         while stack and budget > 0:
             path = stack.pop()
@@ -163,47 +261,50 @@ def chains_and_cycles(tx: pd.DataFrame) -> tuple[list[Finding], list[Finding]]:
                 chains.setdefault(frozenset(path), path)
     # a chain inside a longer one is the same evidence: keep the maximal ones
     maximal = [p for k, p in chains.items() if not any(k < other for other in chains)]
-    return _path_findings(tx, maximal, "layering"), _path_findings(tx, list(cycles.values()), "cycle")
+    return _path_findings(c, maximal, "layering"), _path_findings(c, list(cycles.values()), "cycle")
 
 
-def _path_findings(tx: pd.DataFrame, paths: list[list[str]], pattern: str) -> list[Finding]:
-    by_id = tx.assign(tx=tx["tx"].astype(str)).set_index("tx", drop=False)
+def _path_findings(c: Coded, paths: list[list[int]], pattern: str) -> list[Finding]:
     out = []
     for path in paths:
-        rows = by_id.loc[path]
+        rows = c.tx.iloc[path]
         nodes = [str(rows["src"].iloc[0]), *(str(d) for d in rows["dst"])]
         accused = tuple(dict.fromkeys(nodes[1:] if pattern == "layering" else nodes))
         out.append(make(pattern, nodes[0], "origin", rows, accused, " -> ".join(dict.fromkeys(nodes))))
     return out
 
 
-def structuring(tx: pd.DataFrame, threshold: float = THRESHOLD) -> list[Finding]:
+def structuring(c: Coded, threshold: float = THRESHOLD) -> list[Finding]:
     """Senders (and beneficiaries) of repeated amounts just under the reporting threshold."""
-    near = tx[(tx["amount"] >= STRUCT_BAND * threshold) & (tx["amount"] < threshold)]
+    near = f"amount >= {STRUCT_BAND * threshold} AND amount < {threshold}"
     out = []
-    for side, role in (("src", "sender"), ("dst", "beneficiary")):
-        for node, rows in near.groupby(side):
-            if len(rows) < STRUCT_MIN:
-                continue
-            mask = _windows(rows["date"].to_numpy(), rows["tx"].to_numpy(), STRUCT_WINDOW, STRUCT_MIN, False)
-            if mask.any():
-                ev = rows[mask]
-                out.append(make("structuring", str(node), role, ev, note=f"{len(ev)} amounts under {threshold:,.0f}"))
+    for hub, role in (("s", "sender"), ("d", "beneficiary")):
+        ev = c.evidence(_window_rows(c, near, hub, "*", STRUCT_WINDOW, STRUCT_MIN))
+        counts = ev.groupby("subject").size()
+        out += make_many("structuring", role, ev,
+                         {str(k): f"{v} amounts under {threshold:,.0f}" for k, v in counts.items()})  # fmt: skip
     return out
 
 
-def settlements(tx: pd.DataFrame) -> list[Finding]:
-    """Pairs of accounts with matched opposite flows within ``SETTLE_DAYS`` (one finding per pair)."""
-    a = tx[["tx", "src", "dst", "amount", "date"]]
-    pairs = a.merge(a, left_on=["src", "dst"], right_on=["dst", "src"], suffixes=("_x", "_y"))
-    pairs = pairs[pairs["src_x"] < pairs["dst_x"]]
-    gap = (pairs["date_y"] - pairs["date_x"]).dt.days.abs()
-    lo = pairs[["amount_x", "amount_y"]].min(axis=1)
-    hi = pairs[["amount_x", "amount_y"]].max(axis=1)
-    pairs = pairs[(gap <= SETTLE_DAYS) & (hi > 0) & (lo >= SETTLE_MATCH * hi)]
+def settlements(c: Coded, countries: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
+    """Pairs of accounts with matched opposite flows within ``SETTLE_DAYS`` (one finding per pair); with
+    ``countries``, pairs known to sit in one country are left out."""
+    pairs = c.q(f"""
+        SELECT x.i AS ix, y.i AS iy, x.s AS a, x.d AS b FROM t x JOIN t y ON x.s = y.d AND x.d = y.s
+        WHERE x.s < x.d AND abs(y.day - x.day) <= {SETTLE_DAYS}
+          AND greatest(x.amount, y.amount) > 0
+          AND least(x.amount, y.amount) >= {SETTLE_MATCH} * greatest(x.amount, y.amount)
+        ORDER BY a, b""")
+    known = countries or {}
     out = []
-    for (x, y), g in pairs.groupby(["src_x", "dst_x"]):
-        ids = set(g["tx_x"]) | set(g["tx_y"])
-        note = f"{g['tx_x'].nunique()} payments matched by {g['tx_y'].nunique()} back within {SETTLE_DAYS} days"
-        out.append(make("hawala_settlement", str(x), "broker", tx[tx["tx"].isin(ids)], (str(x), str(y)), note))
+    for (a, b), g in pairs.groupby(["a", "b"], sort=True):
+        x, y = c.name(a), c.name(b)
+        cx, cy = known.get(x, frozenset()), known.get(y, frozenset())
+        if cx and cy and cx == cy:
+            continue  # both in the same country (or countries): domestic netting, not settlement across borders
+        where = f"{'/'.join(sorted(cx))} <-> {'/'.join(sorted(cy))}" if cx and cy else "countries not recorded"
+        note = (f"{g['ix'].nunique()} payments matched by {g['iy'].nunique()} back within {SETTLE_DAYS} days; "
+                f"{where}")  # fmt: skip
+        ev = c.rows(np.concatenate([g["ix"].to_numpy(), g["iy"].to_numpy()]))
+        out.append(make("hawala_settlement", x, "broker", ev, (x, y), note))
     return out

@@ -96,3 +96,28 @@ def test_hawala_settlement_needs_matched_opposite_flows() -> None:
     assert patterns.detect(ledger(unmatched), patterns=("hawala_settlement",)) == []
     late = [("h1", "h2", 20000.0, "2024-01-10"), ("h2", "h1", 19000.0, "2024-06-20")]
     assert patterns.detect(ledger(late), patterns=("hawala_settlement",)) == []
+
+
+def test_settlement_across_countries_only() -> None:
+    rows = [("h1", "h2", 20000.0, "2024-01-10"), ("h2", "h1", 19000.0, "2024-02-20")]
+    abroad = {"h1": frozenset({"GB"}), "h2": frozenset({"IQ"})}
+    found = patterns.detect(ledger(rows), patterns=("hawala_settlement",), countries=abroad)
+    assert len(found) == 1 and "GB <-> IQ" in found[0].note
+    home = {"h1": frozenset({"GB"}), "h2": frozenset({"GB"})}
+    assert patterns.detect(ledger(rows), patterns=("hawala_settlement",), countries=home) == []
+    (unknown,) = patterns.detect(ledger(rows), patterns=("hawala_settlement",), countries={"h1": frozenset({"GB"})})
+    assert "countries not recorded" in unknown.note
+
+
+def test_cash_courier_carries_cash_on_twice() -> None:
+    def cash(rows: list[tuple[str, str, float, str]], method: str = "cash") -> pd.DataFrame:
+        return ledger(rows).assign(method=method)
+
+    runs = [("boss", "runner", 9000.0, "2024-05-01"), ("runner", "broker", 8800.0, "2024-05-12"),
+            ("boss", "runner", 7000.0, "2024-06-01"), ("runner", "broker", 6900.0, "2024-06-09")]  # fmt: skip
+    found = patterns.detect(cash(runs), patterns=("cash_courier",))
+    assert [(f.subject, f.role, len(f.transactions)) for f in found] == [("runner", "courier", 4)]
+    assert patterns.detect(cash(runs[:2]), patterns=("cash_courier",)) == []  # once is not a courier
+    assert patterns.detect(cash(runs, "mto"), patterns=("cash_courier",)) == []  # a bank trail is not carried
+    late = [r if i % 2 == 0 else (r[0], r[1], r[2], r[3][:8] + "28") for i, r in enumerate(runs)]
+    assert patterns.detect(cash(late), patterns=("cash_courier",)) == []  # more than 14 days later
