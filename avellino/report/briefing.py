@@ -21,6 +21,7 @@ from avellino.report.pipeline import Findings
 from avellino.report.sections import Section
 from avellino.resolve.briefing import resolution_section
 from avellino.store.base import Store
+from avellino.trace.briefing import trace_section
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;color:#1b1f24;
@@ -43,6 +44,7 @@ def sections(findings: Findings) -> list[Section]:
         network_section(findings.network),
         flows_section(findings.flows),
         content_section(findings.content),
+        trace_section(findings.trace),
     ]
 
 

@@ -4,7 +4,8 @@
 (``ingest.run.ingest_files``), resolve (``resolve.store_io.run``: the one step that writes, canonical ids
 included), then :func:`analyse`. ``analyse`` only reads, so ``avellino brief`` runs it on any workspace opened
 read-only: the holdings, the stored resolution (``resolve.summary``), the network (``network.findings``), the
-flows forecasts (``flows.findings``) and the online adverts (``content.findings``), each returned as a result
+flows forecasts (``flows.findings``), the online adverts (``content.findings``) and the money and supply chain
+(``trace.report``), each returned as a result
 object that a pure renderer turns into a section (``report/briefing.py``).
 """
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from avellino.network.findings import NetworkFindings
     from avellino.resolve.summary import ResolutionSummary
     from avellino.store.base import Store
+    from avellino.trace.report import TraceFindings
 
 Log = Callable[[str], None]
 
@@ -39,6 +41,7 @@ class Findings:
     flows: FlowsFindings
     synthetic: bool = False
     content: ContentFindings | None = None
+    trace: TraceFindings | None = None
 
 
 def _quiet(_message: str) -> None:
@@ -67,6 +70,7 @@ def analyse(
     from avellino.flows.findings import flows_findings
     from avellino.network.findings import network_findings
     from avellino.resolve.summary import read_resolution
+    from avellino.trace.report import trace_findings
 
     log("holdings")
     holdings = read_holdings(store)
@@ -78,7 +82,10 @@ def analyse(
     flows = flows_findings(store, shared_data)
     log("content: classifying adverts, campaigns, selectors, referrals")
     content = content_findings(store)
-    return Findings(holdings, resolution, network, flows, synthetic=truth_dir is not None, content=content)
+    log("money and supply chain: patterns, collectors, assets, buyers")
+    trace = trace_findings(store)
+    return Findings(holdings, resolution, network, flows, synthetic=truth_dir is not None, content=content,
+                    trace=trace)  # fmt: skip
 
 
 def run_pipeline(
