@@ -95,6 +95,7 @@ def make_many(
     aggregates instead of one slice per subject, since a big ledger gives tens of thousands of findings."""
     if rows.empty:
         return []
+    rows = rows.astype({"tx": object, "src": object, "markings": object})  # Arrow strings do not agg(list)
     g = rows.groupby("subject", sort=True)
     txs = g["tx"].agg(list)
     amount = g["amount"].sum()

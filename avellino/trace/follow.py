@@ -28,7 +28,7 @@ MAX_HOPS = 4
 def fee_collectors(ledger: Ledger, minimum: int = FEE_MIN) -> list[Finding]:
     """People paid by at least ``minimum`` distinct protected payers (the migrants' fee collectors)."""
     tx = ledger.tx
-    paid = tx[tx["src"].astype(str).isin(list(ledger.protection.reasons))]
+    paid = tx[tx["src"].isin(list(ledger.protection.reasons))]
     payers = paid.groupby("dst")["src"].nunique()
     payers = payers[payers >= minimum]
     rows = paid[paid["dst"].isin(payers.index)].assign(subject=lambda d: d["dst"].astype(str))

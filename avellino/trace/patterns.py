@@ -76,7 +76,8 @@ class Coded:
         self.tx = tx
         codes, self.names = pd.factorize(pd.concat([tx["src"], tx["dst"]], ignore_index=True), sort=True)
         n = len(tx)
-        method = tx["method"] if "method" in tx else pd.Series("", index=tx.index)
+        method = pd.Categorical(tx["method"] if "method" in tx else pd.Series("", index=tx.index))
+        is_cash = pd.Index(method.categories.astype(str)).str.strip().str.lower().isin(CASH)
         frame = pd.DataFrame(
             {
                 "i": np.arange(n, dtype=np.int64),
@@ -84,7 +85,7 @@ class Coded:
                 "d": codes[n:].astype(np.int32),
                 "amount": tx["amount"].to_numpy(dtype=float),
                 "day": tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64).astype(np.int32),
-                "cash": method.astype(str).str.strip().str.lower().isin(CASH).to_numpy(),
+                "cash": np.append(is_cash, False)[method.codes],  # code -1 (missing): not cash
             }
         )
         self.con = duckdb.connect()
