@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from avellino.network.protect import Protection
@@ -95,16 +96,22 @@ def make_many(
     aggregates instead of one slice per subject, since a big ledger gives tens of thousands of findings."""
     if rows.empty:
         return []
-    rows = rows.astype({"tx": object, "src": object, "markings": object})  # Arrow strings do not agg(list)
-    g = rows.groupby("subject", sort=True)
-    txs = g["tx"].agg(list)
-    amount = g["amount"].sum()
-    first = g["date"].min().dt.strftime("%Y-%m-%d")
-    last = g["date"].max().dt.strftime("%Y-%m-%d")
-    srcs = rows[["subject", "src"]].drop_duplicates().groupby("subject", sort=True)["src"].agg(list)
-    marks = rows[["subject", "markings"]].drop_duplicates().groupby("subject", sort=True)["markings"].agg(list)
+    rows = rows.sort_values("subject", kind="stable")  # ledger order kept within each subject
+    names, starts = np.unique(rows["subject"].astype(str).to_numpy(), return_index=True)
+    cuts = starts[1:]
+    dates = rows["date"].to_numpy().astype("datetime64[D]")
+    amounts = rows["amount"].to_numpy(dtype=float)
+    columns = (
+        names.tolist(),
+        np.split(rows["tx"].astype(object).to_numpy(), cuts),
+        np.add.reduceat(amounts, starts).tolist(),
+        [str(d) for d in np.minimum.reduceat(dates, starts)],
+        [str(d) for d in np.maximum.reduceat(dates, starts)],
+        np.split(rows["src"].astype(object).to_numpy(), cuts),
+        np.split(rows["markings"].astype(object).to_numpy(), cuts),
+    )
     out = []
-    for subject in txs.index:
+    for subject, tx_ids, total, since, until, sources, texts in zip(*columns, strict=True):
         subj = str(subject)
         acc = (subj, *[a for a in (accused or {}).get(subj, ()) if a != subj])
         out.append(
@@ -113,12 +120,12 @@ def make_many(
                 subject=subj,
                 role=role,
                 accused=acc,
-                payers=tuple(sorted({str(x) for x in srcs[subject]} - set(acc))),
-                transactions=tuple(str(t) for t in txs[subject]),
-                amount=float(amount[subject]),
-                first=str(first[subject]),
-                last=str(last[subject]),
-                markings=tuple(sorted({m for text in marks[subject] for m in str(text).split(";") if m})),
+                payers=tuple(sorted({str(x) for x in sources} - set(acc))),
+                transactions=tuple(str(t) for t in tx_ids),
+                amount=float(total),
+                first=str(since),
+                last=str(until),
+                markings=tuple(sorted({m for text in set(texts) for m in str(text).split(";") if m})),
                 note=notes.get(subj, ""),
             )
         )

@@ -154,12 +154,18 @@ def _window_rows(c: Coded, where: str, hub: str, counted: str, window: int, mini
     """(i, hub) of the rows (of ``where``) inside some window of ``window`` days at one ``hub`` holding at least
     ``minimum`` values of ``counted`` (``DISTINCT x`` or ``*``): a row is in such a window when some qualifying
     window end lies within ``window`` days after it."""
+    # A window with ``minimum`` distinct values holds at least ``minimum`` rows: a plain count per window (cheap)
+    # first keeps only the hubs that can qualify, before the distinct count (a costlier window aggregate).
     return c.q(f"""
-        WITH w AS (
+        WITH rows_in AS (
+            SELECT {hub} AS h, count(*) OVER (
+                PARTITION BY {hub} ORDER BY day RANGE BETWEEN {window} PRECEDING AND CURRENT ROW) AS n
+            FROM t WHERE {where}
+        ), hubs AS (SELECT h FROM rows_in GROUP BY h HAVING max(n) >= {minimum}),
+        w AS (
             SELECT i, {hub} AS h, day, count({counted}) OVER (
                 PARTITION BY {hub} ORDER BY day RANGE BETWEEN {window} PRECEDING AND CURRENT ROW) AS n
-            FROM t WHERE {where} AND {hub} IN (
-                SELECT {hub} FROM t WHERE {where} GROUP BY {hub} HAVING count({counted}) >= {minimum})
+            FROM t WHERE {where} AND {hub} IN (SELECT h FROM hubs)
         ), e AS (
             SELECT i, h, min(CASE WHEN n >= {minimum} THEN day END) OVER (
                 PARTITION BY h ORDER BY day RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING) AS ends
