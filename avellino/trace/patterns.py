@@ -74,15 +74,14 @@ class Coded:
 
     def __init__(self, tx: pd.DataFrame):
         self.tx = tx
-        codes, self.names = pd.factorize(pd.concat([tx["src"], tx["dst"]], ignore_index=True), sort=True)
         n = len(tx)
         method = pd.Categorical(tx["method"] if "method" in tx else pd.Series("", index=tx.index))
         is_cash = pd.Index(method.categories.astype(str)).str.strip().str.lower().isin(CASH)
         frame = pd.DataFrame(
             {
                 "i": np.arange(n, dtype=np.int64),
-                "s": codes[:n].astype(np.int32),
-                "d": codes[n:].astype(np.int32),
+                "src": tx["src"].reset_index(drop=True),  # Arrow strings stay Arrow: DuckDB scans them as is
+                "dst": tx["dst"].reset_index(drop=True),
                 "amount": tx["amount"].to_numpy(dtype=float),
                 "day": tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64).astype(np.int32),
                 "cash": np.append(is_cash, False)[method.codes],  # code -1 (missing): not cash
@@ -93,8 +92,16 @@ class Coded:
         self.con.execute(f"SET memory_limit = '{os.environ.get('AVELLINO_TRACE_MEMORY', '4GB')}'")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.register("frame", frame)
-        self.con.execute("CREATE TABLE t AS SELECT * FROM frame")
+        # account codes in the ids' (UTF-8 byte = code point) order, so that comparing codes compares ids
+        self.con.execute("""
+            CREATE TABLE names AS SELECT name, (row_number() OVER (ORDER BY name) - 1)::INTEGER AS code
+            FROM (SELECT src::VARCHAR AS name FROM frame UNION SELECT dst::VARCHAR FROM frame)""")
+        self.con.execute("""
+            CREATE TABLE t AS SELECT f.i, a.code AS s, b.code AS d, f.amount, f.day, f.cash
+            FROM frame f JOIN names a ON a.name = f.src::VARCHAR JOIN names b ON b.name = f.dst::VARCHAR""")
         self.con.unregister("frame")
+        del frame
+        self.names = np.asarray(self.con.sql("SELECT name FROM names ORDER BY code").fetchnumpy()["name"], dtype=object)
 
     def q(self, sql: str) -> pd.DataFrame:
         return self.con.sql(sql).df()
