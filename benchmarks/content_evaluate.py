@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/content_evaluate.py               # real quoted posts, SMS, EMSCAD (seconds)
     .venv/bin/python benchmarks/content_evaluate.py --generated   # also the generated held-out set (~80 s)
+    .venv/bin/python benchmarks/content_evaluate.py --retrain     # also EMSCAD folds through the shipped pipeline
 
 ``real``: the shipped model on the posts quoted in public reports (avellino/content/data/real_posts.csv, never
 trained on), harmful-vs-benign F1, per class, calibration bins. ``sms`` and ``emscad`` need ../shared/data/text
@@ -22,6 +23,7 @@ from avellino.settings import shared_data_dir
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", action="store_true", help="also the generated held-out figures (slow)")
+    parser.add_argument("--retrain", action="store_true", help="emscad_cv: also retrain the shipped pipeline (slow)")
     args = parser.parse_args()
     model = load_model()
     real = ev.real(ev.real_posts_path(), model)
@@ -35,6 +37,7 @@ def main() -> None:
             out["sms"] = ev.sms(sms)
         if emscad.is_file():
             out["emscad"] = ev.emscad(emscad, model)
+            out["emscad_cv"] = ev.emscad_cv(emscad, pipeline_repeats=2 if args.retrain else 0)
     if args.generated:
         out["generated"] = ev.generated()
     print(json.dumps(out, indent=1))

@@ -245,7 +245,10 @@ def review(
 @app.command("evaluate")
 def evaluate_cmd(
     dataset: str = typer.Option(
-        ..., "--set", help="generated, weak (the patterns' weak labels), sms, emscad or real (quoted real posts)."
+        ...,
+        "--set",
+        help="generated, weak (the patterns' weak labels), sms, emscad, emscad-cv (models trained and scored on "
+        "held-out EMSCAD folds) or real (quoted real posts).",
     ),
     input: Path = typer.Option(
         None,
@@ -256,6 +259,9 @@ def evaluate_cmd(
     ),
     model_path: Path = typer.Option(None, "--model", help="emscad, real: the model to score with (default: shipped)."),
     n_train: int = typer.Option(12_000, "--train", help="generated: posts to train on."),
+    retrain: bool = typer.Option(
+        False, "--retrain", help="emscad-cv: also retrain the shipped pipeline per fold (minutes)."
+    ),
 ) -> None:
     """Print the classifier's figures as JSON (docs/content.md, "What the figures mean"): on generated posts with
     held-out phrasings, on the SMS Spam Collection (its own split: a pipeline smoke test), on real EMSCAD job
@@ -267,6 +273,8 @@ def evaluate_cmd(
       avellino content evaluate --set sms
 
       avellino content evaluate --set real
+
+      avellino content evaluate --set emscad-cv --input fj_small.csv
 
       avellino content evaluate --set emscad --input fj_small.csv
     """
@@ -293,12 +301,14 @@ def evaluate_cmd(
         from avellino.content.classify import load_model
 
         result = ev.emscad(data("text/emscad_small/fj_small.csv"), load_model(model_path))
+    elif dataset == "emscad-cv":
+        result = ev.emscad_cv(data("text/emscad_small/fj_small.csv"), pipeline_repeats=2 if retrain else 0)
     elif dataset == "real":
         from avellino.content.classify import load_model
 
         result = ev.real(input or ev.real_posts_path(), load_model(model_path))
     else:
-        raise typer.BadParameter(f"--set {dataset!r}: use generated, weak, sms, emscad or real")
+        raise typer.BadParameter(f"--set {dataset!r}: use generated, weak, sms, emscad, emscad-cv or real")
     typer.echo(json.dumps(result, indent=1))
 
 

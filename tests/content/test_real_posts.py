@@ -47,3 +47,29 @@ def test_a_bad_label_is_named(tmp_path: Path) -> None:
         w.writerow({c: "x" for c in evaluate.REAL_COLUMNS} | {"label": "spam", "source_url": "https://a.example"})
     with pytest.raises(ConfigError, match="row 2, label"):
         evaluate.real(bad, load_model())
+
+
+def test_emscad_cv_scores_only_held_out_folds(tmp_path: Path) -> None:
+    """A hand-made file in EMSCAD's columns where fraud is written plainly: held-out models find it, and the weak
+    rule (no logo, no profile) scores without training."""
+    path = tmp_path / "fj.csv"
+    cols = ["job_id", "title", "company_profile", "description", "requirements", "benefits", "salary_range",
+            "telecommuting", "has_company_logo", "has_questions", "fraudulent"]  # fmt: skip
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for i in range(60):
+            fraud = i % 6 == 0
+            w.writerow({"job_id": i, "title": "Data entry from home, earn fast" if fraud else f"Engineer grade {i}",
+                        "company_profile": "" if fraud else "We build bridges", "description": "wire the fee today"
+                        if fraud else "design and review structures", "requirements": "", "benefits": "",
+                        "salary_range": "", "telecommuting": "0", "has_company_logo": "0" if fraud else "1",
+                        "has_questions": "0", "fraudulent": int(fraud)})  # fmt: skip
+    result = evaluate.emscad_cv(path, folds=5, repeats=2)
+    assert result["fraudulent"] == 10 and result["weak_rule"]["roc_auc"] == 1.0
+    assert result["emscad_models"]["text"]["roc_auc_mean"] > 0.9
+    assert "shipped_pipeline_retrained" not in result
+    bad = tmp_path / "bad.csv"
+    bad.write_text("job_id,fraudulent\n1,maybe\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="row 2, fraudulent"):
+        evaluate.emscad_cv(bad)
