@@ -12,6 +12,7 @@ few shuffle partitions suit a handful of cores. On a cluster, ``AVELLINO_SPARK_M
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from typing import Any
 from avellino.errors import ConfigError
 
 _SESSION: Any = None
+_WORKDIR: Path | None = None
 
 
 def missing() -> str | None:
@@ -86,7 +88,7 @@ def session(master: str | None = None, memory: str | None = None) -> Any:
 
         master = master or settings.spark_master()
         memory = memory or settings.spark_memory()
-        workdir = Path(tempfile.mkdtemp(prefix="avellino-spark-"))
+        workdir = _workdir()
         builder = SparkSession.builder
         for key, value in session_config(master, memory, workdir).items():
             builder = builder.config(key, value)
@@ -96,9 +98,33 @@ def session(master: str | None = None, memory: str | None = None) -> Any:
     return _SESSION
 
 
+def _workdir() -> Path:
+    """This process's scratch folder for Spark, removed at exit: spilled rows and staged features hold personal
+    data."""
+    global _WORKDIR
+    if _WORKDIR is None:
+        _WORKDIR = Path(tempfile.mkdtemp(prefix="avellino-spark-"))
+        atexit.register(shutil.rmtree, _WORKDIR, True)
+    return _WORKDIR
+
+
+def staging_dir() -> Path:
+    """Where tables handed to Spark are written as Parquet: ``AVELLINO_SPARK_STAGING`` (on a cluster, a folder
+    every executor reads: HDFS, S3, a shared mount), else the local session's own folder, removed at exit."""
+    env = os.environ.get("AVELLINO_SPARK_STAGING")
+    if env:
+        return Path(env)
+    path = _workdir() / "staging"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def stop() -> None:
-    """Stop the session this process started (tests and benchmarks; commands let the process end)."""
-    global _SESSION
+    """Stop the session this process started and remove its folder (tests and benchmarks)."""
+    global _SESSION, _WORKDIR
     if _SESSION is not None:
         _SESSION.stop()
         _SESSION = None
+    if _WORKDIR is not None:
+        shutil.rmtree(_WORKDIR, ignore_errors=True)
+        _WORKDIR = None

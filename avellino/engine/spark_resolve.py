@@ -70,11 +70,24 @@ def spark_linker(trained: TrainedModel, spark: Any = None) -> Any:
 
 
 def _for_spark(spark: Any, frame: pd.DataFrame) -> Any:
-    """A Spark DataFrame of the feature rows through Arrow (nullable integer keys and lists of text kept)."""
-    import pyarrow as pa
+    """The feature rows as a Parquet-backed Spark DataFrame (nullable integer keys and lists of text kept).
 
+    Written once as Parquet beside the session and read back, rather than handed over as an in-memory local
+    relation: Spark then splits the read into partitions and never copies the rows into every query plan that
+    reads them (Splink's blocking reads its input once per rule). On a cluster the folder must be one every
+    executor sees (``AVELLINO_SPARK_STAGING``, docs/scale.md)."""
+    import os
+    import tempfile
+    import uuid
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    staging = os.environ.get("AVELLINO_SPARK_STAGING") or tempfile.gettempdir()
+    path = os.path.join(staging, f"avellino-features-{uuid.uuid4().hex}.parquet")
     table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
-    return spark.createDataFrame(table)
+    pq.write_table(table, path, row_group_size=50_000)
+    return spark.read.parquet(path).cache()
 
 
 def predict_edges(trained: TrainedModel, threshold: float = 0.01, spark: Any = None) -> pd.DataFrame:
