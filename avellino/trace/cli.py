@@ -115,7 +115,9 @@ def flows(
             f"unknown pattern(s) {sorted(unknown)}; known: {[*patterns.PATTERNS, 'fee_collection']}"
         )
     with _reading(workspace) as (store, ledger):
-        found = patterns.detect(ledger.tx, patterns.Rules(threshold=threshold), chosen, ledger.countries)
+        found = patterns.detect(
+            ledger.tx, patterns.Rules(threshold=threshold), chosen, ledger.countries, ledger.travels
+        )
         if "fee_collection" in chosen:
             found += follow.fee_collectors(ledger)
         rel = release(found, ledger.protection)

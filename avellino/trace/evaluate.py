@@ -115,7 +115,9 @@ def score_sample(ledger: Ledger, truth_dir: Path) -> dict[str, Any]:
     buyer_nodes = {b.buyer for b in ranked}
     reached = follow.trace(ledger)
     collectors = follow.fee_collectors(ledger)
-    shown = release(patterns.detect(ledger.tx, countries=ledger.countries) + collectors, ledger.protection).shown
+    shown = release(
+        patterns.detect(ledger.tx, countries=ledger.countries, travels=ledger.travels) + collectors, ledger.protection
+    ).shown
     found_assets = assets.candidates(ledger, st, reached, collectors)
     organisers = roles.get("organiser", set()) & set(sg.nodes["id"])
     traced = organisers & {r.node for r in reached}

@@ -42,6 +42,8 @@ class Ledger:
     statements: pd.DataFrame | None = None
     #: Where each party is, as recorded (``country``/``jurisdiction``, upper case): for settlements across borders.
     countries: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: The days each party travelled or drove (``Leg``/``Trip`` travellers, operators, drivers), ISO dates.
+    travels: dict[str, list[str]] = field(default_factory=dict)
 
     def label(self, node: str) -> str:
         return self.labels.get(node) or node
@@ -82,7 +84,21 @@ def from_graph(sg: StoreGraph, st: pd.DataFrame) -> Ledger:
     )
     out = out.dropna(subset=["date"]).sort_values(["date", "tx"]).reset_index(drop=True)
     labels = dict(zip(sg.nodes["id"], sg.nodes["label"].astype(str), strict=True))
-    return Ledger(out, sg.protection, labels, sg, st, countries(st))
+    return Ledger(out, sg.protection, labels, sg, st, countries(st), travels(sg.participation))
+
+
+#: Who moves on a journey: what a cash courier's travel between two cash payments is read from.
+TRAVEL = {"Leg": ("traveller", "operator"), "Trip": ("traveller", "organizer", "driver", "passenger")}
+
+
+def travels(part: pd.DataFrame) -> dict[str, list[str]]:
+    """Per party, the sorted days of the legs and trips it travelled on or drove."""
+    keep = pd.Series(False, index=part.index)
+    for schema, props in TRAVEL.items():
+        keep |= (part["schema"] == schema) & part["prop"].isin(props)
+    on = part[keep].assign(day=pd.to_datetime(part["date"], errors="coerce")).dropna(subset=["day"])
+    on = on.assign(day=on["day"].dt.strftime("%Y-%m-%d"))
+    return {str(k): sorted(set(g)) for k, g in on.groupby("node")["day"]}
 
 
 def countries(st: pd.DataFrame) -> dict[str, frozenset[str]]:

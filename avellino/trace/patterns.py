@@ -129,8 +129,10 @@ def detect(
     rules: Rules | None = None,
     patterns: tuple[str, ...] = PATTERNS,
     countries: Mapping[str, frozenset[str]] | None = None,
+    travels: Mapping[str, list[str]] | None = None,
 ) -> list[Finding]:
-    """Every finding of the asked patterns, in pattern order (``countries``: see ``settlements``)."""
+    """Every finding of the asked patterns, in pattern order (``countries``: see ``settlements``; ``travels``:
+    see ``cash_couriers``)."""
     r = rules or Rules()
     out: list[Finding] = []
     if tx.empty:
@@ -151,7 +153,7 @@ def detect(
         if "hawala_settlement" in patterns:
             out += settlements(c, countries)
         if "cash_courier" in patterns:
-            out += cash_couriers(c)
+            out += cash_couriers(c, travels)
     finally:
         c.close()
     return out
@@ -228,12 +230,19 @@ def pass_through(c: Coded) -> list[Finding]:
                       f"{{times}} amounts passed on within {PASS_DAYS} days")  # fmt: skip
 
 
-def cash_couriers(c: Coded) -> list[Finding]:
-    """People who received cash and paid most of it on in cash within ``COURIER_DAYS``, ``COURIER_MIN`` times."""
+def cash_couriers(c: Coded, travels: Mapping[str, list[str]] | None = None) -> list[Finding]:
+    """People who received cash and paid most of it on in cash within ``COURIER_DAYS``, ``COURIER_MIN`` times.
+    With ``travels`` (a party's days on a recorded leg or trip), the note says how often the courier travelled
+    between the first and last of those payments: the journey the cash was carried on."""
     steps = _steps(c, COURIER_DAYS, cash_only=True)
     steps = steps[steps["dst_b"] != steps["src_a"]]  # handing the cash back is not carrying it on
-    return _passed_on(c, steps, COURIER_MIN, "cash_courier", "courier",
-                      f"{{times}} cash amounts paid on in cash within {COURIER_DAYS} days")  # fmt: skip
+    found = _passed_on(c, steps, COURIER_MIN, "cash_courier", "courier",
+                       f"{{times}} cash amounts paid on in cash within {COURIER_DAYS} days")  # fmt: skip
+    for f in found:
+        days = [d for d in (travels or {}).get(f.subject, []) if f.first <= d <= f.last]
+        if days:
+            f.note += f"; travelled {len(days)} time(s) in that period (recorded legs or trips)"
+    return found
 
 
 def chains_and_cycles(c: Coded) -> tuple[list[Finding], list[Finding]]:

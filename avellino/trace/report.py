@@ -54,7 +54,9 @@ def trace_findings(store: Store) -> TraceFindings | None:
     if ledger.tx.empty and buys.empty:
         return None
     collectors = follow.fee_collectors(ledger)
-    rel = release(patterns.detect(ledger.tx, countries=ledger.countries) + collectors, ledger.protection)
+    rel = release(
+        patterns.detect(ledger.tx, countries=ledger.countries, travels=ledger.travels) + collectors, ledger.protection
+    )
     shown_collectors = sorted((f for f in rel.shown if f.pattern == "fee_collection"),
                               key=lambda f: (-len(f.flagged_payers), -f.amount, f.subject))  # fmt: skip
     reached = follow.trace(ledger)
@@ -109,8 +111,12 @@ def _money(ledger: object, collectors: list[str]) -> pd.DataFrame:
         stage = set(sums["dst"]) - ids
         ids |= stage
     frame = pd.DataFrame(rows, columns=["from", "to", "people"])
-    frame["from"] = frame["from"].map(lambda n: n if n == box else ledger.label(n))
-    frame["to"] = frame["to"].map(ledger.label)
+    # the diagram's boxes are keyed by their text: two people with one name get their ids' ends added
+    names = {n: ledger.label(n) for n in ids}
+    twice = {v for v in names.values() if list(names.values()).count(v) > 1}
+    shown = {n: f"{v} ({n[-6:]})" if v in twice else v for n, v in names.items()}
+    frame["from"] = frame["from"].map(lambda n: n if n == box else shown.get(n, ledger.label(n)))
+    frame["to"] = frame["to"].map(lambda n: shown.get(n, ledger.label(n)))
     frame.attrs["ids"] = sorted(ids)
     return frame
 

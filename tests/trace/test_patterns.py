@@ -117,6 +117,9 @@ def test_cash_courier_carries_cash_on_twice() -> None:
             ("boss", "runner", 7000.0, "2024-06-01"), ("runner", "broker", 6900.0, "2024-06-09")]  # fmt: skip
     found = patterns.detect(cash(runs), patterns=("cash_courier",))
     assert [(f.subject, f.role, len(f.transactions)) for f in found] == [("runner", "courier", 4)]
+    assert "travelled" not in found[0].note
+    (seen,) = patterns.detect(cash(runs), patterns=("cash_courier",), travels={"runner": ["2024-05-05", "2025-01-01"]})
+    assert "travelled 1 time(s)" in seen.note  # the leg inside the period, not the one after it
     assert patterns.detect(cash(runs[:2]), patterns=("cash_courier",)) == []  # once is not a courier
     assert patterns.detect(cash(runs, "mto"), patterns=("cash_courier",)) == []  # a bank trail is not carried
     late = [r if i % 2 == 0 else (r[0], r[1], r[2], r[3][:8] + "28") for i, r in enumerate(runs)]
