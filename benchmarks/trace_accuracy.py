@@ -34,7 +34,7 @@ MISSING = [
     "money path on these samples",
     "buyers: precision at 20 is capped by the number of suspicious buyers (seed 43 has 16: ceiling 0.8); "
     "precision_at_20_ceiling gives the mean ceiling",
-    "cash couriers: found from cash payments alone; travel between the two payments (Leg, Trip) is not checked",
+    "cash couriers: found from cash payments; recorded legs or trips in the period are noted, not required",
     "hawala settlement across countries: the sample's parties carry no country, so its notes say 'countries not "
     "recorded'; AMLSim's accounts are all US, so no settlement across countries is found there",
     "AMLSim labels hold only fan_in alerts: recall of the other detectors cannot be measured (null)",

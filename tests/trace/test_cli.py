@@ -57,3 +57,19 @@ def test_workspace_reads_are_audited_before_output(trace_op: TraceOp) -> None:
     assert [(e["action"], e["purpose"]) for e in new] == [("supply buyers", "case 21-07"), ("money trace", "analysis")]
     assert new[0]["touched"]["ids"] == [b["buyer"] for b in json.loads(shown.stdout)]
     assert new[1]["touched"]["count"] == 2
+
+
+def test_supply_warn_writes_a_screened_notice(trace_op: TraceOp, tmp_path: Path) -> None:
+    ws = str(trace_op.workspace)
+    sellers = json.loads(run("supply", "sellers", "--workspace", ws, "--json", "--top", "1").stdout)
+    out_dir = tmp_path / "notices"
+    done = run("supply", "warn", sellers[0]["seller"], "--workspace", ws, "--agency", "FR-OCRIEST",
+               "--contact", "ocriest@example.org", "--out", str(out_dir))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (notice,) = out_dir.glob("WARN-*.json")
+    body = json.loads(notice.read_text())
+    assert body["signs"] and body["issued_by"]["agency"] == "FR-OCRIEST"
+    assert all(set(sale) <= {"recordId", "date", "itemKind", "quantity", "place"} for sale in body["sales"])
+    unknown = run("supply", "warn", "nobody", "--workspace", ws, "--agency", "FR-OCRIEST", "--contact", "x",
+                  "--out", str(out_dir))  # fmt: skip
+    assert unknown.returncode != 0 and "sold nothing" in unknown.stderr and "Traceback" not in unknown.stderr
