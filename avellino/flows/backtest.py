@@ -93,6 +93,68 @@ def _scales(df: pd.DataFrame, season: int, cutoffs: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unique_id", "cutoff", "scale"])
 
 
+@dataclass
+class Candidates:
+    """Every candidate's rolling-origin forecasts of a back-test (``cv``), before any choice is made."""
+
+    df: pd.DataFrame
+    setup: Setup
+    cv: pd.DataFrame
+    first: pd.Timestamp
+    origins: int
+    windows: int
+    skipped: list[str]
+
+
+def candidates(
+    df: pd.DataFrame,
+    freq: str,
+    horizon: int,
+    cutoff: pd.Timestamp,
+    progress: Callable[[str], None] | None = None,
+    windows: int | None = None,
+    fast: bool = False,
+    refit: bool | int = True,
+) -> Candidates:
+    """Fit every candidate at every origin from ``cutoff`` (and at the earlier origins that calibrate them).
+
+    ``fast`` and ``refit`` as in :class:`avellino.flows.models.Setup` (the reported back-test refits every model
+    at every origin)."""
+    if horizon < 1:
+        raise ConfigError("--horizon must be at least 1.")
+    setup = Setup.for_freq(freq, horizon, fast, int(df.groupby("unique_id").size().min()), refit)
+    first, n_origins = _origins(df, setup, cutoff)
+    windows = windows or CALIBRATION[freq]
+    lengths = df.groupby("unique_id").size()
+    # Each series needs its calibration windows plus some training before them; shorter series lose
+    # calibration windows first and are skipped only if they cannot cover the origins themselves.
+    # Before the first origin: the calibration windows of the strategies' records and those of the candidates
+    # at each record origin (:mod:`avellino.flows.select`).
+    wanted = n_origins + 2 * (windows + horizon - 1)
+    room = int((lengths - horizon - MIN_TRAIN).clip(lower=0).min())
+    skipped = sorted(lengths.index[lengths - horizon - MIN_TRAIN < n_origins + horizon - 1].astype(str))
+    if skipped:
+        df = df[~df["unique_id"].isin(skipped)]
+        if df.empty:
+            raise ConfigError("Every series is too short for this cutoff and horizon.")
+        lengths = df.groupby("unique_id").size()
+        room = int((lengths - horizon - MIN_TRAIN).min())
+    n_windows = max(min(wanted, room + 1), n_origins + horizon - 1)
+    cv = cross_validate(df, setup, n_windows, progress=progress)
+    return Candidates(df, setup, cv, first, n_origins, windows, skipped)
+
+
+def evaluate(found: Candidates) -> BacktestResult:
+    """Avellino's choice at every origin from the candidates' forecasts, with the MASE scale of each origin."""
+    current = found.cv[found.cv["cutoff"] >= found.first]
+    intermittent = intermittent_ids(found.df, found.setup.season)
+    combined, choices = combine(current, found.cv, found.windows, intermittent)
+    frame = current.merge(combined, on=["unique_id", "ds", "cutoff"])
+    cutoffs = np.sort(frame["cutoff"].unique())
+    frame = frame.merge(_scales(found.df, found.setup.season, cutoffs), on=["unique_id", "cutoff"])
+    return BacktestResult(found.origins, frame, choices, found.skipped)
+
+
 def backtest(
     df: pd.DataFrame,
     freq: str,
@@ -104,27 +166,4 @@ def backtest(
     """Back-test ``df`` (``unique_id, ds, y``, regular periods of ``freq``) from ``cutoff``.
 
     ``windows``: calibration origins before each origin (default per frequency, see ``CALIBRATION``)."""
-    if horizon < 1:
-        raise ConfigError("--horizon must be at least 1.")
-    setup = Setup.for_freq(freq, horizon, min_length=int(df.groupby("unique_id").size().min()))
-    first, n_origins = _origins(df, setup, cutoff)
-    windows = windows or CALIBRATION[freq]
-    lengths = df.groupby("unique_id").size()
-    # Each series needs its calibration windows plus some training before them; shorter series lose
-    # calibration windows first and are skipped only if they cannot cover the origins themselves.
-    wanted = n_origins + windows + horizon - 1
-    room = int((lengths - horizon - MIN_TRAIN).clip(lower=0).min())
-    skipped = sorted(lengths.index[lengths - horizon - MIN_TRAIN < n_origins + horizon - 1].astype(str))
-    if skipped:
-        df = df[~df["unique_id"].isin(skipped)]
-        if df.empty:
-            raise ConfigError("Every series is too short for this cutoff and horizon.")
-        lengths = df.groupby("unique_id").size()
-        room = int((lengths - horizon - MIN_TRAIN).min())
-    n_windows = max(min(wanted, room + 1), n_origins + horizon - 1)
-    cv = cross_validate(df, setup, n_windows, progress=progress)
-    current = cv[cv["cutoff"] >= first]
-    combined, choices = combine(current, cv, windows, intermittent_ids(df, setup.season))
-    frame = current.merge(combined, on=["unique_id", "ds", "cutoff"])
-    frame = frame.merge(_scales(df, setup.season, np.sort(frame["cutoff"].unique())), on=["unique_id", "cutoff"])
-    return BacktestResult(n_origins, frame, choices, skipped)
+    return evaluate(candidates(df, freq, horizon, cutoff, progress, windows))

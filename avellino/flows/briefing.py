@@ -44,11 +44,34 @@ def _forecast_table(result: FlowForecast, ids: list[str]) -> str:
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def alert_lines(found: list[Alert]) -> list[str]:
+    """One line per alert, where an alert is a kind of warning on one series: its periods (an exceedance in
+    two recent weeks, a surge over three forecast months) are listed on that line, not repeated; a series
+    repeated at lower levels of the hierarchy is already one alert (``Alert.also_levels``)."""
+    grouped: dict[tuple[str, str], list[Alert]] = {}
+    for alert in found:
+        grouped.setdefault((alert.kind, alert.series), []).append(alert)
+    lines = []
+    for (kind, series), alerts in grouped.items():
+        alerts = sorted(alerts, key=lambda a: a.ds)
+        what = (
+            "observed above its forecast's upper bound" if kind == "exceedance" else "forecast above the seasonal norm"
+        )
+        periods = ", ".join(
+            f"{a.ds} ({a.value:,.0f} vs {a.reference:,.0f}, x{a.ratio:.2f}, {a.confidence}%)" for a in alerts
+        )
+        also = alerts[0].also_levels
+        copies = f"; the same series at level(s) {', '.join(also)}" if also else ""
+        lines.append(f"{kind}: {series} {what} in {periods}{copies}")
+    return lines
+
+
 def _alerts_html(found: list[Alert]) -> str:
     if not found:
         return "<p>No early warnings: recent figures are inside their intervals and no surge is forecast.</p>"
-    items = "".join(f"<li><b>{html.escape(a.kind)}</b>: {html.escape(a.message())}</li>" for a in found[:MAX_ALERTS])
-    more = f"<p class='meta'>{len(found) - MAX_ALERTS:,} more not shown.</p>" if len(found) > MAX_ALERTS else ""
+    lines = alert_lines(found)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines[:MAX_ALERTS])
+    more = f"<p class='meta'>{len(lines) - MAX_ALERTS:,} more not shown.</p>" if len(lines) > MAX_ALERTS else ""
     return f"<ul>{items}</ul>{more}"
 
 
@@ -58,13 +81,37 @@ def _observed(result: FlowForecast, uid: str, periods: int = 4) -> str:
     return f"<p>Latest observed ({html.escape(uid)}, {html.escape(result.flow.unit)}): {html.escape(values)}.</p>"
 
 
+def evaluation_line(report: dict[str, object] | None) -> str:
+    """How the surge alerts did on the source's history, beside the naive rule (``flows alerts --evaluate``)."""
+    if not report:
+        return "Alerts not evaluated on this history (too short, or not computed)."
+    rules = report.get("rules")
+    if not isinstance(rules, dict) or not report.get("series"):
+        return "Alerts not evaluated: the history is too short."
+
+    def said(rule: str) -> str:
+        m = rules[rule]
+        value = lambda key: "-" if m[key] is None else f"{m[key]:.0%}"  # noqa: E731
+        lead = "-" if m["mean_lead"] is None else f"{m['mean_lead']:.1f}"
+        return (
+            f"precision {value('precision')}, recall {value('recall')}, mean lead {lead} periods ({m['alerts']} alerts)"
+        )
+
+    first = rules["avellino"]
+    return (
+        f"Surge alerts on this source's history ({report['series']} series from {report.get('first_origin')}, "
+        f"{first['episodes']} surges of at least twice the trailing median): Avellino {said('avellino')}; "
+        f"naive rule (the last value already that high) {said('naive')}."
+    )
+
+
 def block_html(block: ForecastBlock) -> str:
     result, ids = block.result, block.series
     notes = " ".join(html.escape(n) for n in result.flow.notes)
     return (
         f"<h3>{html.escape(block.title)}</h3><p class='meta'>{notes}</p>{_img(result, ids[0])}"
         f"{_observed(result, ids[0])}{_forecast_table(result, ids)}<h4>Early warnings</h4>"
-        f"{_alerts_html(all_alerts(result))}"
+        f"{_alerts_html(all_alerts(result))}<p class='meta'>{html.escape(evaluation_line(block.evaluation))}</p>"
     )
 
 

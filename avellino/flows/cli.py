@@ -108,12 +108,33 @@ def _load(
     return load_source(str(source), root)
 
 
-def _run_forecast(flow: FlowData, horizon: int, levels: list[str], windows: int | None, fast: bool) -> FlowForecast:
+CacheOpt = typer.Option(
+    True,
+    "--cache/--no-cache",
+    help="Reuse the forecast computed earlier for the same data, settings and method (forecast, alerts and charts "
+    "share it; files in $AVELLINO_CACHE/flows, default ~/.cache/avellino/flows).",
+)
+
+
+def _run_forecast(
+    flow: FlowData, horizon: int, levels: list[str], windows: int | None, fast: bool, cache: bool = True
+) -> FlowForecast:
+    from avellino.flows.cache import cached_forecast
     from avellino.flows.forecast import forecast_flow
 
     with err.status("Forecasting...") as status:
         say = lambda msg: status.update(msg)  # noqa: E731
-        return forecast_flow(flow, horizon, levels or None, progress=say, windows=windows, fast=fast)
+
+        def compute() -> FlowForecast:
+            return forecast_flow(flow, horizon, levels or None, progress=say, windows=windows, fast=fast)
+
+        if not cache:
+            return compute()
+        settings = {"horizon": horizon, "levels": sorted(levels), "windows": windows, "fast": fast}
+        result, hit = cached_forecast(flow, settings, compute)
+    if hit:
+        err.print(f"{flow.name}: forecast read from the cache (--no-cache recomputes it).")
+    return result
 
 
 @app.command()
@@ -187,6 +208,7 @@ def forecast(
     level: list[str] = LevelOpt,
     windows: int | None = WindowsOpt,
     fast: bool = FastOpt,
+    cache: bool = CacheOpt,
     out_dir: Path = typer.Option(Path("flows-out"), "--out", "-o", help="Folder for forecast.csv and charts/."),
     charts: bool = typer.Option(True, "--charts/--no-charts", help="Write a PNG and an HTML chart per series."),
 ) -> None:
@@ -210,7 +232,7 @@ def forecast(
     from avellino.flows.charts import write_charts
 
     flow = _load(source, input_file, data, date_column, value_column, series_column, freq, workspace)
-    result = _run_forecast(flow, horizon, level, windows, fast)
+    result = _run_forecast(flow, horizon, level, windows, fast, cache)
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = {(c.unique_id): "+".join(c.models) for c in result.choices}
     table = result.forecast.assign(models=result.forecast["unique_id"].map(chosen))
@@ -237,10 +259,21 @@ def alerts(
     level: list[str] = LevelOpt,
     windows: int | None = WindowsOpt,
     fast: bool = FastOpt,
+    cache: bool = CacheOpt,
     as_json: bool = typer.Option(False, "--json", help="Print the alerts as a JSON list."),
+    evaluate: bool = typer.Option(
+        False,
+        "--evaluate",
+        help="Score surge alerts on the history instead (precision, recall, lead time against a naive rule); "
+        "every public source unless --source, --input or --workspace names one.",
+    ),
 ) -> None:
     """Early warnings: recent observations above their forecast's upper bound, and forecast surges above the
     seasonal norm (mean of the same period in the last three years). Each gives series, size and confidence.
+
+    With --evaluate: a surge is a period at least twice the median of the periods before it (8 weeks, 6 months);
+    at every past origin an alert is raised when the forecast of the next periods reaches that threshold, and
+    the alerts' precision, recall and lead time are reported beside the naive rule (the last value already there).
 
     Examples:
 
@@ -249,11 +282,16 @@ def alerts(
       avellino flows alerts --source uk-weekly --horizon 4
 
       avellino flows alerts --source workspace --workspace ops/channel --json
+
+      avellino flows alerts --evaluate --source frontex --json
     """
     from avellino.flows.alerts import all_alerts
 
+    if evaluate:
+        _evaluate_alerts(source, input_file, data, date_column, value_column, series_column, freq, workspace, as_json)
+        return
     flow = _load(source, input_file, data, date_column, value_column, series_column, freq, workspace)
-    found = all_alerts(_run_forecast(flow, horizon, level, windows, fast))
+    found = all_alerts(_run_forecast(flow, horizon, level, windows, fast, cache))
     if as_json:
         print(json.dumps([a.to_dict() for a in found]))
         return
@@ -261,6 +299,54 @@ def alerts(
         out.print("No alerts.")
     for alert in found:
         out.print(f"[bold]{alert.kind}[/] {alert.message()}", markup=True, highlight=False)
+
+
+def _evaluate_alerts(
+    source: str | None,
+    input_file: Path | None,
+    data: Path | None,
+    date_column: str,
+    value_column: str,
+    series_columns: list[str],
+    freq: str | None,
+    workspace: Path | None,
+    as_json: bool,
+) -> None:
+    from rich.table import Table
+
+    from avellino.flows.alert_eval import RULES, evaluate_flow
+    from avellino.flows.cache import cached_evaluation
+    from avellino.flows.data import SOURCES
+
+    if source is None and input_file is None and workspace is None:
+        names: list[str | None] = list(SOURCES)
+    else:
+        names = [source]
+    reports = []
+    with err.status("Evaluating alerts...") as status:
+        for name in names:
+            flow = _load(name, input_file, data, date_column, value_column, series_columns, freq, workspace)
+            say = lambda msg: status.update(msg)  # noqa: E731
+            reports.append(cached_evaluation(flow, lambda: evaluate_flow(flow, progress=say)))  # noqa: B023
+    if as_json:
+        print(json.dumps(reports))
+        return
+    table = Table(title="Surge alerts on each source's history (surge: a period >= 2 x its trailing median)")
+    for column in ("source", "series", "rule", "alerts", "precision", "episodes", "recall", "mean lead"):
+        table.add_column(column)
+    for report in reports:
+        rules = report["rules"]
+        assert isinstance(rules, dict)
+        for rule in RULES:
+            m = rules[rule]
+            cells = [m["alerts"], m["precision"], m["episodes"], m["recall"], m["mean_lead"]]
+            table.add_row(
+                str(report["source"]), str(report["series"]), rule, *("-" if c is None else str(c) for c in cells)
+            )
+        short = report.get("too_short")
+        if isinstance(short, list) and short:
+            err.print(f"{report['source']}: too short to evaluate: {', '.join(str(s) for s in short)}")
+    out.print(table)
 
 
 @app.command()
@@ -277,6 +363,7 @@ def charts(
     level: list[str] = LevelOpt,
     windows: int | None = WindowsOpt,
     fast: bool = FastOpt,
+    cache: bool = CacheOpt,
     out_dir: Path = typer.Option(Path("flows-charts"), "--out", "-o", help="Folder for the chart files."),
 ) -> None:
     """PNG and interactive HTML charts (history, forecast, 80%/95% intervals), one pair per series.
@@ -292,5 +379,5 @@ def charts(
     from avellino.flows.charts import write_charts
 
     flow = _load(source, input_file, data, date_column, value_column, series_column, freq, workspace)
-    written = write_charts(_run_forecast(flow, horizon, level, windows, fast), out_dir)
+    written = write_charts(_run_forecast(flow, horizon, level, windows, fast, cache), out_dir)
     err.print(f"Wrote {len(written)} chart file(s) to {out_dir}.")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from avellino.flows.crossings import HORIZON, crossings_flow, read_crossings
-from avellino.flows.data import frontex, uk_small_boats
+from avellino.flows.data import FlowData, frontex, uk_small_boats
 from avellino.flows.forecast import FlowForecast, forecast_flow
 from avellino.store.base import Store
 
@@ -34,6 +34,8 @@ class ForecastBlock:
     result: FlowForecast
     series: list[str]
     entity_ids: frozenset[str] = frozenset()
+    #: ``flows alerts --evaluate``'s report on the history of the block's source (None: not evaluated).
+    evaluation: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,20 +59,40 @@ def workspace_forecast(store: Store) -> ForecastBlock | None:
     horizon = HORIZON[flow.freq]
     result = forecast_flow(flow, horizon, fast=True, windows=BRIEFING_WINDOWS)
     title = f"Crossings recorded in this workspace, next {horizon} {PERIOD_WORDS[flow.freq]}"
-    return ForecastBlock(title, result, ["global"], crossings.entity_ids)
+    return ForecastBlock(title, result, ["global"], crossings.entity_ids, evaluation_of(flow))
+
+
+def evaluation_of(flow: FlowData) -> dict[str, object] | None:
+    """The alert evaluation of ``flow``'s history (cached; None when it cannot be computed)."""
+    from avellino.errors import AvellinoError
+    from avellino.flows.alert_eval import evaluate_flow
+    from avellino.flows.cache import cached_evaluation
+
+    try:
+        return cached_evaluation(flow, lambda: evaluate_flow(flow))
+    except (AvellinoError, ValueError):
+        return None
 
 
 def public_forecasts(shared_data: Path | None) -> list[ForecastBlock]:
     """UK weekly arrivals and the busiest Frontex routes, when the public data are beside the clone."""
     if shared_data is None or not (shared_data / "migration").is_dir():
         return []
-    uk = forecast_flow(uk_small_boats(shared_data, "W"), 4, fast=True, windows=BRIEFING_WINDOWS)
+    uk_flow = uk_small_boats(shared_data, "W")
+    uk = forecast_flow(uk_flow, 4, fast=True, windows=BRIEFING_WINDOWS)
     fx = frontex(shared_data)
     recent = fx.at_level("route")
     recent = recent[recent["ds"] > recent["ds"].max() - pd.DateOffset(years=1)]
     top = recent.groupby("unique_id")["y"].sum().nlargest(TOP_ROUTES).index.tolist()
     routes = forecast_flow(fx, 3, levels=["route"], fast=True, windows=BRIEFING_WINDOWS, series=top)
     return [
-        ForecastBlock("UK small-boat arrivals (public statistics), next 4 weeks", uk, ["global"]),
-        ForecastBlock("Frontex detections by route (public statistics), next 3 months", routes, top),
+        ForecastBlock(
+            "UK small-boat arrivals (public statistics), next 4 weeks",
+            uk,
+            ["global"],
+            evaluation=evaluation_of(uk_flow),
+        ),
+        ForecastBlock(
+            "Frontex detections by route (public statistics), next 3 months", routes, top, evaluation=evaluation_of(fx)
+        ),
     ]

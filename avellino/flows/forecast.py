@@ -11,7 +11,7 @@ from avellino.errors import ConfigError
 from avellino.flows.combine import NAME, Choice, combine
 from avellino.flows.data import FlowData
 from avellino.flows.hierarchy import aggregate, level_of, reconcile
-from avellino.flows.models import CALIBRATION, Setup, cross_validate, forecast_now, intermittent_ids
+from avellino.flows.models import CALIBRATION, REFIT, Setup, cross_validate, forecast_now, intermittent_ids
 
 MIN_LENGTH = 12
 
@@ -70,9 +70,11 @@ def forecast_flow(
     lengths = y_df.groupby("unique_id").size()
     if int(lengths.min()) < MIN_LENGTH:
         raise ConfigError(f"{flow.name}: a series has only {int(lengths.min())} periods; {MIN_LENGTH} are needed.")
-    setup = Setup.for_freq(flow.freq, horizon, fast, int(lengths.min()))
+    setup = Setup.for_freq(flow.freq, horizon, fast, int(lengths.min()), refit=REFIT[flow.freq])
     windows = windows or CALIBRATION[flow.freq]
-    n_windows = int(min(windows + 2 * horizon - 1, lengths.min() - horizon - 8))
+    # Calibration windows for the candidates at each origin, as many again for the strategies' records
+    # (:mod:`avellino.flows.select`), and ``horizon`` more for the recent one-step checks.
+    n_windows = int(min(2 * (windows + horizon - 1) + horizon, lengths.min() - horizon - 8))
     say = (lambda msg: progress(f"{flow.name}: back-testing, {msg}")) if progress else None
     cv = cross_validate(y_df, setup, max(n_windows, 1), progress=say)
     intermittent = intermittent_ids(y_df, setup.season)

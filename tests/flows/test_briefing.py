@@ -46,6 +46,7 @@ def test_section_from_the_store_without_public_data(store: Store, tmp_path: Path
         "from 80 crossing report(s) in this workspace; 40 report(s) of a boat another partner reported" in section.html
     )
     assert "data:image/png;base64," in section.html
+    assert "Surge alerts on this source's history" in section.html or "Alerts not evaluated" in section.html
     assert all(src.startswith("data:") for src in re.findall(r'src="([^"]*)"', section.html))  # self-contained
     assert len(section.entity_ids) == 80 and "fr-crossing-0000" in section.entity_ids
     assert list(tmp_path.iterdir()) == [tmp_path / "ws"]  # nothing written beside the briefing
@@ -82,3 +83,20 @@ def test_section_from_public_data(shared_data: Path, store: Store, tmp_path: Pat
     section = flows_section(flows_findings(store, shared_data))
     assert "UK small-boat arrivals" in section.html and "Frontex detections by route" in section.html
     assert "Crossings recorded in this workspace" in section.html
+
+
+def test_one_line_per_alert_with_its_periods() -> None:
+    from avellino.flows.alerts import Alert
+    from avellino.flows.briefing import alert_lines
+
+    found = [
+        Alert("surge", "global/A", "route", "2025-02-01", 300.0, 100.0, 200.0, 3.0, 95, ("nationality",)),
+        Alert("surge", "global/A", "route", "2025-01-01", 250.0, 100.0, 150.0, 2.5, 80, ("nationality",)),
+        Alert("exceedance", "global/A", "route", "2024-12-01", 400.0, 200.0, 200.0, 2.0, 95),
+        Alert("surge", "global/B", "route", "2025-01-01", 50.0, 20.0, 30.0, 2.5, 80),
+    ]
+    lines = alert_lines(found)
+    assert len(lines) == 3
+    assert lines[0].startswith("surge: global/A forecast above the seasonal norm in 2025-01-01")
+    assert "2025-02-01 (300 vs 100, x3.00, 95%)" in lines[0] and lines[0].endswith("level(s) nationality")
+    assert lines[1].startswith("exceedance: global/A observed") and lines[2].startswith("surge: global/B")
