@@ -70,13 +70,18 @@ def trace(ledger: Ledger, max_hops: int = MAX_HOPS) -> list[Reached]:
     src = tx["src"].astype(str).tolist()
     dst = tx["dst"].astype(str).tolist()
     ids = tx["tx"].astype(str).tolist()
-    migrants = sorted({s for s in src if s in prot})
+    paid_by_protected = tx["src"].isin(list(prot.reasons)).to_numpy().tolist()
+    migrants = sorted({s for s, p in zip(src, paid_by_protected, strict=True) if p})
     # bits[h][node]: the migrants whose money reached node in exactly h payments; via[h][node]: the first
-    # payment that brought it there.
+    # payment that brought it there; live: every node holding some migrant's money (a payment from any other
+    # node carries nothing and is skipped at once).
     bits: list[dict[str, int]] = [{m: 1 << i for i, m in enumerate(migrants)}] + [{} for _ in range(max_hops)]
     via: list[dict[str, int]] = [{} for _ in range(max_hops + 1)]
-    for i, (a, b) in enumerate(zip(src, dst, strict=True)):
-        levels = 1 if a in prot else max_hops
+    live = set(migrants)
+    for i, (a, b, from_protected) in enumerate(zip(src, dst, paid_by_protected, strict=True)):
+        if a not in live:
+            continue
+        levels = 1 if from_protected else max_hops
         for h in range(levels):
             carried = bits[h].get(a)
             if not carried:
@@ -85,6 +90,7 @@ def trace(ledger: Ledger, max_hops: int = MAX_HOPS) -> list[Reached]:
             if carried & ~have:
                 bits[h + 1][b] = have | carried
                 via[h + 1].setdefault(b, i)
+                live.add(b)
     amount = ledger.tx.groupby("dst")["amount"].sum()
     reached: dict[str, int] = {}
     hops: dict[str, int] = {}
