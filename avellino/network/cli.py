@@ -52,6 +52,12 @@ def _network(store: Store, workspace: Path | None, statements: pd.DataFrame | No
 def build(
     workspace: Path | None = WorkspaceOpt,
     to: Path | None = typer.Option(None, "--to", help="Also write the network as .graphml or .gexf."),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Where components and PageRank are computed: duckdb (default: igraph in this process) or spark "
+        "(Spark SQL; $AVELLINO_SPARK_MASTER). Default: $AVELLINO_ENGINE, else duckdb. See docs/scale.md.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Build the network from the store and summarise it (optionally write GraphML or GEXF).
@@ -59,21 +65,31 @@ def build(
     Nodes: people and organisations (resolved ids), shared or unknown phones, accounts, vehicles. Ties: calls,
     payments, purchases, legs, crossings, adverts, typed, dated and weighted.
 
-    Keeps the node and tie tables in the store (network_nodes, network_edges) for other tools; like the graph
-    files, network_nodes never shows a protected person with an offender category.
+    Keeps the node and tie tables in the store (network_nodes, network_edges) for other tools, and each analysis
+    vertex's component, degree and PageRank (network_metrics); like the graph files, network_nodes never shows a
+    protected person with an offender category.
 
     Examples:
 
       avellino network build --workspace ops/channel
 
       avellino network build --workspace ops/channel --to channel.gexf --json
+
+      avellino network build --workspace ops/channel --engine spark
     """
     import pyarrow as pa
 
+    from avellino import settings
     from avellino.network.export import GRAPH_SUFFIXES, check_output_path, write_graph
-    from avellino.network.structure import component_summary, leiden_communities
+    from avellino.network.metrics import METRICS_TABLE, component_summary, metrics
+    from avellino.network.structure import leiden_communities
     from avellino.store import open_store
 
+    chosen = settings.engine(engine)
+    if chosen == "spark":
+        from avellino.engine import spark as spark_engine
+
+        spark_engine.require()
     if to is not None:
         check_output_path(to, GRAPH_SUFFIXES)
     with open_store(workspace) as store:  # the one writer: it keeps the node and tie tables
@@ -81,10 +97,14 @@ def build(
         store.write_table("network_nodes", pa.Table.from_pandas(sg.presented_nodes(), preserve_index=False))
         store.write_table("network_edges", pa.Table.from_pandas(sg.edges.astype({"first": str, "last": str})))
     graph = sg.analysis_graph()
+    with err.status(f"Components and PageRank ({chosen})..."):  # the workspace is not held meanwhile
+        per_vertex = metrics(graph, chosen)
+    with open_store(workspace) as store:
+        store.write_table(METRICS_TABLE, pa.Table.from_pandas(per_vertex, preserve_index=False))
     summary = {
         "nodes": {str(k): int(v) for k, v in sg.nodes["kind"].value_counts().items()},
         "ties": {str(k): int(v) for k, v in sg.edges.groupby("kind")["events"].sum().items()},
-        "analysis_graph": {"nodes": graph.vcount(), "edges": graph.ecount(), **component_summary(graph)},
+        "analysis_graph": {"nodes": graph.vcount(), "edges": graph.ecount(), **component_summary(per_vertex)},
         "communities": len(set(leiden_communities(graph))) if graph.vcount() else 0,
         "protected": int(sg.nodes["protected"].sum()),
     }

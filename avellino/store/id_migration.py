@@ -44,6 +44,7 @@ DERIVED_IDS: dict[str, tuple[str, ...]] = {
     "resolve_thing_clusters": ("entity_id", "cluster_id"),
     "network_nodes": ("id",),
     "network_edges": ("source", "target"),
+    "network_metrics": ("id", "component"),
     "hitcheck_references": ("entity_id",),
 }
 ORDERED_PAIRS = {"resolve_edges", "resolve_thing_edges"}

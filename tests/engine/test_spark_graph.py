@@ -50,3 +50,36 @@ def test_components_and_pagerank_equal_igraph(spark):
     assert (got["degree"] == expected["degree"]).all()
     assert (got["pagerank"] - expected["pagerank"]).abs().max() < 1e-6
     assert abs(got["pagerank"].sum() - 1) < 1e-9
+
+
+def test_network_build_engine_spark_writes_the_igraph_metrics(spark, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from avellino.cli import app
+    from avellino.ingest.run import ingest_file
+    from avellino.network.metrics import METRICS_TABLE
+    from avellino.sample import generate
+    from avellino.store.duckdb_store import DuckDBStore
+
+    manifest = generate(tmp_path / "op", scale=1000, seed=3)
+    ws = tmp_path / "ws"
+    store = DuckDBStore(ws, create=True)
+    for f in manifest.files:
+        ingest_file(store, f.path, f.mapping)
+    store.close()
+
+    tables, summaries = {}, {}
+    for engine in ("duckdb", "spark"):
+        done = CliRunner().invoke(app, ["network", "build", "-w", str(ws), "--engine", engine, "--json"])
+        assert done.exit_code == 0, done.output
+        summaries[engine] = json.loads(done.stdout.strip().splitlines()[-1])
+        store = DuckDBStore(ws, read_only=True)
+        tables[engine] = store.read_table(METRICS_TABLE).to_pandas().set_index("id").sort_index()
+        store.close()
+    duck, sparked = tables["duckdb"], tables["spark"]
+    assert len(duck) > 100 and list(duck.index) == list(sparked.index)
+    assert (duck["component"] == sparked["component"]).all() and (duck["degree"] == sparked["degree"]).all()
+    assert (duck["pagerank"] - sparked["pagerank"]).abs().max() < 1e-6
+    assert summaries["duckdb"]["analysis_graph"] == summaries["spark"]["analysis_graph"]
