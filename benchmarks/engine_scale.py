@@ -117,6 +117,12 @@ def main() -> None:
         return
     for records in args.records:
         for engine in args.engines:
+            if engine == "spark":
+                from avellino.engine.spark import missing
+
+                if missing():
+                    print(json.dumps({"engine": engine, "records": records, "skipped": missing()}), flush=True)
+                    continue
             cmd = [sys.executable, __file__, "--one", "--engines", engine, "--records", str(records)]
             done = subprocess.run([*cmd, "--seed", str(args.seed)], capture_output=True, text=True)
             lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]

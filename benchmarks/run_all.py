@@ -28,6 +28,7 @@ AVELLINO = str(Path(PYTHON).with_name("avellino"))
 
 #: Arguments with --quick: each script's smallest meaningful run (a minute or so each on 2 cores).
 QUICK: dict[str, list[str]] = {
+    "engine_scale": ["--records", "10000"],  # one JSON line per engine; Spark's is a skip note without Java
     "flows_backtest": ["--only", "uk", "--cutoff", "2024-09-30"],
     "ingest_throughput": ["--scale", "20000"],
     "network_build": ["--workspace", "{workspace}", "--repeat", "2"],
