@@ -73,7 +73,7 @@ def content_findings(store: Store, model_path: Any = None) -> ContentFindings | 
     from avellino.content.campaigns import cluster
     from avellino.content.classify import classify_texts, load_model
     from avellino.content.links import build_index
-    from avellino.content.referrals import _names_protected, outcomes, summary
+    from avellino.content.referrals import names_protected, outcomes, summary
     from avellino.content.selectors import extract
     from avellino.share.screen import protected_ids
 
@@ -81,7 +81,7 @@ def content_findings(store: Store, model_path: Any = None) -> ContentFindings | 
     if not adverts:
         return None
     protected = protected_ids(store)
-    shown = {a: ad for a, ad in adverts.items() if not _names_protected(ad["rows"], protected)}
+    shown = {a: ad for a, ad in adverts.items() if not names_protected(ad["rows"], protected)}
     ids = sorted(shown)
     texts = [" ".join(shown[a]["props"].get("bodyText", []) + shown[a]["props"].get("description", [])) for a in ids]
     verdicts = classify_texts(load_model(model_path), ids, texts, evidence=False) if ids else []

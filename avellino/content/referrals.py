@@ -181,7 +181,7 @@ def build(
     items: list[tuple[str, str]] = []
     tlps = []
     for advert_id, rs in on_platform.items():
-        if _names_protected(rs, protected) or any(reasons.get(r["id"]) == Reason.PROTECTED.value for r in rs):
+        if names_protected(rs, protected) or any(reasons.get(r["id"]) == Reason.PROTECTED.value for r in rs):
             withheld[WITHHELD_PROTECTED] += 1
             continue
         if namespace_of(advert_id) != own:
@@ -214,7 +214,7 @@ def build(
     return Package(reference, platform, notice, items, withheld, basis)
 
 
-def _names_protected(rows: list[dict[str, Any]], protected: set[str]) -> bool:
+def names_protected(rows: list[dict[str, Any]], protected: set[str]) -> bool:
     """Whether an advert's statements are about a protected person, belong to (or are merged with) a protected
     record, or name one (its author account, a mentioned entity)."""
     for r in rows:
