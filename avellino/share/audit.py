@@ -109,10 +109,21 @@ class Touched:
         return out
 
 
-TouchedLike = Touched | Iterable[str] | int | Mapping[str, int]
+@dataclass(frozen=True)
+class TouchedSummary:
+    """What was touched, already summarised (the form :meth:`Touched.as_json` gives): how a server's worker
+    process hands its entries to the one process that writes the log."""
+
+    value: Mapping[str, object]
 
 
-def _touched_json(touched: TouchedLike) -> dict[str, object]:
+TouchedLike = Touched | TouchedSummary | Iterable[str] | int | Mapping[str, int]
+
+
+def touched_json(touched: TouchedLike) -> dict[str, object]:
+    """The summary an entry keeps of what was touched."""
+    if isinstance(touched, TouchedSummary):
+        return dict(touched.value)
     if isinstance(touched, Touched):
         return touched.as_json()
     if isinstance(touched, int):
@@ -205,14 +216,22 @@ def _append_duckdb(con: Any, user: str, purpose: str, action: str, touched: dict
     return _append_many_duckdb(con, [(user, purpose, action, touched)])[0]
 
 
-def _append_many_duckdb(con: Any, items: list[tuple[str, str, str, dict[str, object]]]) -> list[AuditEntry]:
+def _append_many_duckdb(
+    con: Any, items: list[tuple[str, str, str, dict[str, object]]], made: bool = False
+) -> list[AuditEntry]:
+    """``made``: the log's tables are known to exist on this connection (asking the catalogue costs more than
+    the rest of a small group's append)."""
     import duckdb
 
     for _ in range(APPEND_RETRIES):
         con.begin()
         try:
-            made = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_head'")
-            if not made.fetchall()[0][0]:  # the first entry of this workspace
+            if (
+                not made
+                and not con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_head'"
+                ).fetchall()[0][0]
+            ):  # the first entry of this workspace
                 for sql in TABLES_SQL.split(";\n"):
                     if sql.strip():
                         con.execute(sql)
@@ -296,7 +315,7 @@ def _entry_rows(items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[tupl
     rows = []
     for user, purpose, action, touched in items:
         who, why = _checked(user, purpose, action)
-        rows.append((who, why, action, _touched_json(touched)))
+        rows.append((who, why, action, touched_json(touched)))
     return rows
 
 
@@ -348,12 +367,18 @@ class Appender:
         self._open = opener
         self._store: Store | None = None
         self._con: Any = None
+        self._path: Path | None = None  #: the log's own file, once known (reopening it skips the workspace)
+        self._made = False  #: the log's tables exist (once one group is written)
 
     def append(self, items: Iterable[tuple[str, str, str, TouchedLike]]) -> list[AuditEntry]:
         rows = _entry_rows(items)
         if not rows:
             return []
         try:
+            if self._con is None and self._store is None and self._path is not None:
+                from avellino.store.duckdb_store import connect
+
+                self._con = connect(self._path, self._path.parent, read_only=False)
             if self._con is None and self._store is None:
                 store = self._open()
                 path = _audit_file(store)
@@ -363,9 +388,12 @@ class Appender:
                     store.close()
                     from avellino.store.duckdb_store import connect
 
+                    self._path = path
                     self._con = connect(path, path.parent, read_only=False)
             if self._con is not None:
-                return _append_many_duckdb(self._con, rows)
+                written = _append_many_duckdb(self._con, rows, made=self._made)
+                self._made = True
+                return written
             return _append_many_postgres(getattr(self._store, "con"), rows)  # noqa: B009
         except AuditError:
             self.close()

@@ -9,7 +9,7 @@ Errors have one shape: ``{"error": {"status": 404, "code": "not_found", "message
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -108,7 +108,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRouter:
     router = APIRouter(prefix="/api", responses=ERRORS)
 
-    def current(request: Request) -> Session:
+    # The checks are coroutines taking the request, one level deep: FastAPI runs a plain ``def`` dependency in its
+    # thread pool and resolves each nested one separately, which together cost more than a search.
+    async def current(request: Request) -> Session:
         session = sessions.get(request.cookies.get(COOKIE))
         if session is None:
             raise HTTPException(401, "log in first (POST /api/login)")
@@ -116,8 +118,9 @@ def build_router(bench: Workbench, sessions: Sessions, users: Users) -> APIRoute
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (it is in GET /api/me)")
         return session
 
-    def needs(right: str) -> Callable[[Session], Session]:
-        def check(session: Annotated[Session, Depends(current)]) -> Session:
+    def needs(right: str) -> Callable[[Request], Awaitable[Session]]:
+        async def check(request: Request) -> Session:
+            session = await current(request)
             if session.agency and right not in PARTNER_RIGHTS:
                 raise HTTPException(403, f"a partner account ({session.agency}) cannot use this ({right})")
             if session.role not in RIGHTS[right]:

@@ -9,6 +9,7 @@ Security Policy (scripts from this server only).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,12 +21,13 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avellino.errors import AvellinoError, ConfigError
 from avellino.web import answers
 from avellino.web.api import build_router
 from avellino.web.places import land_geojson, places
-from avellino.web.service import Workbench
+from avellino.web.service import Auditor, Workbench
 from avellino.web.sessions import COOKIE, Sessions
 from avellino.web.users import Users
 
@@ -60,17 +62,22 @@ def error_json(status: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None) -> FastAPI:
-    """The workbench for ``workspace``; accounts in ``users_dir``; ``node``: this node (or None), whose node server
-    is then served too."""
-    bench = Workbench(workspace, node, users_dir)
-    sessions = Sessions()
+def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None, audit: Auditor | None = None,
+                     warm: bool = False) -> FastAPI:  # fmt: skip
+    """The workbench for ``workspace``; accounts (and sessions) in ``users_dir``; ``node``: this node (or None),
+    whose node server is then served too; ``audit``: where reads are recorded (default: this process writes the
+    log); ``warm``: build the staff's view when the server starts, so the first analyst does not wait for it."""
+    bench = Workbench(workspace, node, users_dir, audit)
+    sessions = Sessions(users_dir)
     users = Users(users_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=bench.view, args=("", "startup"), daemon=True).start()
         yield
         bench.close()  # the audit log's last entries written and its file closed
+        sessions.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -86,16 +93,7 @@ def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None) 
     app.state.sessions = sessions
     templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        if request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -183,6 +181,33 @@ def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None) 
 
         app.mount("/", create_app(node, workspace))  # /v1/...: partners' signed requests (no session, no cookie)
     return app
+
+
+class SecurityHeaders:
+    """The security headers on every response, and ``Cache-Control: no-store`` on the API's. A plain ASGI
+    middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware``) runs each request through an extra task and
+    stream, which cost more than the search itself."""
+
+    HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]  # fmt: skip
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.HEADERS + ([(b"cache-control", b"no-store")] if scope["path"].startswith("/api/") else [])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in extra}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + extra}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _rights(session: Any) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -63,6 +64,20 @@ def user_add(
             raise ConfigError("a partner's liaison officer can only be an analyst")
     user = users.add(name, role, _password(password_stdin), agency=agency, replace=replace)
     err.print(f"[green]user {user.name}[/] ({user.role.value}: {ROLE_HELP[user.role]}) saved in {users.path}")
+    if replace:
+        _end_sessions(users.folder, name)
+
+
+def _end_sessions(folder: Path, name: str) -> None:
+    """Log the user out of a running server (its sessions are in the accounts folder)."""
+    from avellino.web.sessions import FILE, Sessions
+
+    if (folder / FILE).is_file():
+        sessions = Sessions(folder)
+        ended = sessions.end_user(name)
+        sessions.close()
+        if ended:
+            err.print(f"{ended} open session(s) of {name} ended")
 
 
 @user_app.command("list")
@@ -79,41 +94,71 @@ def user_list(workspace: Path = WorkspaceOpt, node_dir: Path = NodeDirOpt) -> No
 
 @user_app.command("disable")
 def user_disable(name: str = typer.Argument(...), workspace: Path = WorkspaceOpt, node_dir: Path = NodeDirOpt) -> None:
-    """Stop an account from logging in (its sessions end when the server restarts or the session expires).
+    """Stop an account from logging in; its open sessions end at once.
 
     Example:  avellino user disable j.smith -w uk-ws
     """
-    _users(workspace, node_dir).disable(name)
+    users = _users(workspace, node_dir)
+    users.disable(name)
     err.print(f"user {name} disabled")
+    _end_sessions(users.folder, name)
 
 
 def serve(
     port: int = typer.Option(8443, "--port", help="TCP port."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (put TLS in front of it)."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Server processes. One answers a few hundred reads a second; give one per core when many analysts "
+        "use the server at once (each holds its own copy of the workspace's read model in memory).",
+    ),
     workspace: Path = WorkspaceOpt,
     node_dir: Path = NodeDirOpt,
 ) -> None:
     """Run the analysts' web workbench (http://HOST:PORT/, API under /api/, OpenAPI at /openapi.json) and, when
     this workspace has a node (avellino node init), the node server partners send bundles to (/v1/, requests
-    signed with their node keys). Every read is written to the audit log.
+    signed with their node keys). Every read is written to the audit log. Starting the server logs out every
+    session of an earlier run.
 
     Example:  avellino serve -w uk-ws --port 8443     (then open http://127.0.0.1:8443/ and log in)
+    Example:  avellino serve -w uk-ws --workers 4     (a busy server on a four-core machine)
     """
     import uvicorn
 
     from avellino.share.node import load_node
     from avellino.share.node import node_dir as where
-    from avellino.web.app import create_workbench
+    from avellino.web.sessions import Sessions
 
     folder = where(workspace, node_dir)
-    node = load_node(folder) if (folder / "node.json").is_file() else None
-    app = create_workbench(workspace, folder, node)
-    import threading
-
-    # build the staff view now, so the first analyst does not wait for it
-    threading.Thread(target=app.state.bench.view, args=("", "startup"), daemon=True).start()
+    has_node = (folder / "node.json").is_file()
+    node = load_node(folder) if has_node else None
+    sessions = Sessions(folder)
+    sessions.clear()
+    sessions.close()
     if not (folder / "users.json").is_file():
         err.print("[yellow]no workbench account yet:[/] create one with  avellino user add NAME --role analyst")
     what = f"workbench and node {node.name}" if node is not None else "workbench (no node keys: sharing is off)"
-    err.print(f"{what} on http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=30)  # a browser keeps its connection
+    err.print(f"{what} on http://{host}:{port}/" + (f" ({workers} processes)" if workers > 1 else ""))
+    # a browser keeps its connection open between clicks: keep-alive 30 s
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "timeout_keep_alive": 30}
+    if workers == 1:
+        from avellino.web.app import create_workbench
+
+        uvicorn.run(create_workbench(workspace, folder, node, warm=True), **options)
+        return
+    import os
+
+    from avellino.store import open_store
+    from avellino.web.service import AuditWriter
+    from avellino.web.workers import AuditService, WorkerConfig
+
+    service = AuditService(AuditWriter(lambda: open_store(workspace, read_only=True)))
+    config = WorkerConfig(str(workspace) if workspace else "", str(folder), has_node)
+    os.environ.update({**config.environment(), **service.environment()})  # the workers' environment (spawned)
+    try:
+        uvicorn.run("avellino.web.workers:worker_app", factory=True, workers=workers, **options)
+    finally:
+        service.close()
