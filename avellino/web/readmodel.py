@@ -93,7 +93,11 @@ class ReadModel:
         self.incoming: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self._names: dict[str, set[str]] = defaultdict(set)  # skeleton -> canonical ids
         self._name_text: dict[str, list[str]] = defaultdict(list)  # canonical id -> its names
+        self._exact: dict[str, set[str]] = defaultdict(set)  # a name folded to lower-case ASCII -> canonical ids
         self._identifiers: dict[str, set[str]] = defaultdict(set)
+        # filled as entities are read (a dict write is atomic: concurrent requests at worst compute one twice)
+        self._folded: dict[str, list[tuple[str, str]]] = {}
+        self._originators: dict[str, list[str]] = {}
         self._index()
 
     def _rows(self, mask: pa.ChunkedArray | pa.Array, *columns: str) -> list[list[Any]]:
@@ -104,13 +108,14 @@ class ReadModel:
 
     def _index(self) -> None:
         from avellino.model import model
-        from avellino.resolve.names import name_features
+        from avellino.resolve.names import fold_ascii, name_features
 
         t = self.table
         cids, values = self._rows(pc.is_in(t.column("prop"), pa.array(sorted(NAME_PROPS))), "canonical_id", "value")
         for cid, value in zip(cids, values, strict=True):
             if value:
                 self._name_text[cid].append(value)
+                self._exact[fold_ascii(value).lower()].add(cid)
                 for skel in name_features(value).skeletons:
                     self._names[skel].add(cid)
         types = t.column("prop_type")
@@ -167,24 +172,23 @@ class ReadModel:
         for cid in self._identifiers.get(key, set()) if len(key) >= 4 else set():
             found[cid] = (2.0, query)
         skeletons = name_features(query).skeletons
-        if skeletons:
+        if skeletons:  # the candidates: entities sharing a name part's skeleton, the best tiers compared closely
             hits: Counter[str] = Counter()
-            for skel in skeletons:
-                for cid in self._names.get(skel, ()):
-                    hits[cid] += 1
+            for skel in skeletons:  # Counter.update counts in C: common name parts have thousands of postings
+                hits.update(self._names.get(skel, ()))
             folded = fold_ascii(query).lower()
-            # only the best tiers (most name parts matched) are compared string by string
-            tiers: dict[int, list[str]] = defaultdict(list)
-            for cid, n in hits.items():
-                tiers[n].append(cid)
-            best: list[tuple[str, int]] = []
-            for n in sorted(tiers, reverse=True):
-                best.extend((cid, n) for cid in tiers[n])
-                if len(best) >= max(limit * 4, 40):
-                    break
-            for cid, n in best[: SEARCH_LIMIT * 8]:
-                names = self._name_text.get(cid) or [self.caption[cid]]
-                sim, name = max((jaro_winkler(folded, _folded(nm)), nm) for nm in names)
+            # only the best tiers (most name parts matched) are compared string by string: whole tiers until
+            # there are enough candidates, at most SEARCH_LIMIT * 8 (most_common sorts stably, in C)
+            common = hits.most_common()
+            enough = max(limit * 4, 40)
+            cut = min(len(common), max(limit * 8, 80))
+            if cut > enough:
+                tier = common[enough - 1][1]
+                cut = next((i for i in range(enough, cut) if common[i][1] != tier), cut)
+            # names written exactly as asked are always compared, however many share the query's name parts
+            candidates = [(cid, hits[cid]) for cid in self._exact.get(folded, ()) if cid in hits] + common[:cut]
+            for cid, n in candidates:
+                sim, name = max((jaro_winkler(folded, f), nm) for f, nm in self._folded_names(cid))
                 score = n / len(skeletons) + 0.5 * sim + (0.05 if self.schema_of[cid] in PARTIES else 0.0)
                 if score > found.get(cid, (0.0, ""))[0]:
                     found[cid] = (score, name)
@@ -202,9 +206,21 @@ class ReadModel:
             for cid, (score, matched) in ranked
         ]
 
+    def _folded_names(self, cid: str) -> list[tuple[str, str]]:
+        """(folded, as written) for each name of an entity, folded once per view."""
+        held = self._folded.get(cid)
+        if held is None:
+            held = [(_folded(nm), nm) for nm in (self._name_text.get(cid) or [self.caption[cid]])]
+            self._folded[cid] = held
+        return held
+
     def originators(self, cid: str) -> list[str]:
-        start, end = self.span[cid]
-        return sorted(set(self.table.column("originator").slice(start, end - start).to_pylist()))
+        held = self._originators.get(cid)
+        if held is None:
+            start, end = self.span[cid]
+            held = sorted(set(self.table.column("originator").slice(start, end - start).to_pylist()))
+            self._originators[cid] = held
+        return list(held)
 
     def links(self, cid: str) -> list[dict[str, str]]:
         """Entities this one names (outgoing, by an entity-valued property) and those naming it (incoming)."""

@@ -124,6 +124,17 @@ class AuditWriter:
                 return
 
 
+def _freeze() -> None:
+    """Keep the garbage collector off the views: a view holds millions of Python objects that live until the next
+    view replaces them, and a full collection walking them all stalls every request for a fraction of a second.
+    ``gc.freeze`` moves what exists now out of the collector's reach (an old view, once dropped, is freed by
+    reference counting as usual)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 _STOP = object()
 _FREE = threading.Lock()
 
@@ -219,6 +230,7 @@ class Workbench:
             model = self._build(key, purpose)
             with self._lock:
                 self._views[key] = (version, model)
+            _freeze()
             return model
         finally:
             building.release()
