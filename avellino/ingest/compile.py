@@ -25,6 +25,9 @@ from avellino.store.schema import BASE_PROP, MARKING_FIELDS, marking_id_sql
 DEFAULT_RETENTION_DAYS = 3 * 365
 PROTECTED_RETENTION_DAYS = 365
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?)?$"
+#: a time with its zone (``Z`` or an offset), as platform and telecom exports write them: kept in UTC, because
+#: FtM's dates carry no zone
+ISO_ZONED = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 
 
 def col(name: str) -> str:
@@ -193,7 +196,9 @@ def _typed(prop: PropertySpec, type_name: str, raw: str, country: str | None) ->
             return f"strftime(try_strptime({raw}, {q(prop.format)}), {q(out)})"
         return (
             f"(CASE WHEN regexp_full_match({raw}, {q(ISO_DATE)}) AND (length({raw}) < 10 OR "
-            f"TRY_CAST(substr({raw}, 1, 10) AS DATE) IS NOT NULL) THEN replace({raw}, ' ', 'T') END)"
+            f"TRY_CAST(substr({raw}, 1, 10) AS DATE) IS NOT NULL) THEN replace({raw}, ' ', 'T') "
+            f"WHEN regexp_full_match({raw}, {q(ISO_ZONED)}) THEN strftime(timezone('UTC', "
+            f"TRY_CAST(replace({raw}, ' ', 'T') AS TIMESTAMPTZ)), '%Y-%m-%dT%H:%M:%S') END)"
         )
     if type_name == "number":
         return f"(CASE WHEN TRY_CAST(replace({raw}, ',', '.') AS DOUBLE) IS NOT NULL THEN {raw} END)"

@@ -71,6 +71,23 @@ def test_nested_json_and_entity_references(store: Store) -> None:
     assert first.get("date") == ["2024-05-02T21:14:00"]
 
 
+def test_times_with_a_zone_are_kept_in_utc(store: Store, tmp_path: Path) -> None:
+    """Platform and telecom exports write ``Z`` or an offset; FtM dates carry no zone, so the time is kept in UTC
+    (and a zone on a malformed time is still a row error)."""
+    text = (FIX / "calls.json").read_text()
+    zoned = tmp_path / "calls_zoned.json"
+    zoned.write_text(text.replace("2024-05-02T21:14:00", "2024-05-02T23:14:00+02:00").replace(
+        "2024-05-03T08:01:00", "2024-05-03T08:01:00Z"))  # fmt: skip
+    ingest_file(store, zoned, FIX / "calls.yml")
+    dates = sorted(d for c in store.entities(schemata=["Call"]) for d in c.get("date"))
+    assert dates == ["2024-05-02T21:14:00", "2024-05-03T08:01:00"]
+    bad = tmp_path / "calls_bad_zone.json"
+    bad.write_text(text.replace("2024-05-02T21:14:00", "2024-05-02T25:14:00Z"))
+    with pytest.raises(InputRejected) as info:
+        ingest_file(store, bad, FIX / "calls.yml")
+    assert "2024-05-02T25:14:00Z" in str(info.value)
+
+
 def test_ftm_jsonl_ids_are_scoped_to_originator(store: Store) -> None:
     ingest_file(store, FIX / "europol.ftm.jsonl", FIX / "europol.yml")
     crossing = next(iter(store.entities(schemata=["Crossing"])))
