@@ -37,7 +37,7 @@ AUDIT_BATCH = 500
 #: seconds without a read after which the audit log is closed for other processes
 IDLE_CLOSE = 0.5
 #: the least time between two commits of the audit log (a read waits at most this long for its group)
-COMMIT_GAP = 0.02
+COMMIT_GAP = 0.05
 
 
 @dataclass(frozen=True)

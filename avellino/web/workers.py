@@ -19,6 +19,7 @@ on Ctrl-C; each builds its application with :func:`worker_app` from what the par
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import secrets
@@ -109,7 +110,7 @@ class RemoteAudit:
 
     def __init__(self, address: str, key: bytes):
         self._conn = Client(address, family="AF_UNIX", authkey=key)
-        self._queue: queue.Queue[tuple[Item, Future[int]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[Item, Future[int] | asyncio.Future[int]]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="avellino-audit-link", daemon=True)
         self._thread.start()
 
@@ -122,7 +123,12 @@ class RemoteAudit:
         return self.submit(user, purpose, action, touched).result(timeout=TIMEOUT)
 
     async def record_async(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
-        return await asyncio.wait_for(asyncio.wrap_future(self.submit(user, purpose, action, touched)), TIMEOUT)
+        """:meth:`record` for a request handler. Its future is the event loop's own, and the link resolves a whole
+        answer's futures in one call into the loop (one wake-up per batch, not one per request)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+        self._queue.put(((user, purpose, action, touched_json(touched)), done))
+        return await asyncio.wait_for(done, TIMEOUT)
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -146,13 +152,39 @@ class RemoteAudit:
                     status, value = self._conn.recv()
                 except (EOFError, OSError) as exc:
                     status, value = "error", f"the server's audit writer cannot be reached ({exc})"
-                for i, (_, done) in enumerate(group):
-                    if status == "ok":
-                        done.set_result(int(value[i]))
-                    else:  # nothing unaudited is released
-                        done.set_exception(AuditError(f"the read could not be audited, so it is withheld: {value}"))
+                _settle([done for _, done in group], status, value)
             if stop:
                 return
+
+
+def _settle(futures: list[Future[int] | asyncio.Future[int]], status: str, value: Any) -> None:
+    """Give each waiting read its sequence number, or the error (nothing unaudited is released). Futures of an
+    event loop are settled inside that loop, all of a loop's in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[int, asyncio.Future[int]]]] = {}
+    for i, done in enumerate(futures):
+        if isinstance(done, asyncio.Future):
+            by_loop.setdefault(done.get_loop(), []).append((i, done))
+        elif status == "ok":
+            done.set_result(int(value[i]))
+        else:
+            done.set_exception(_refused(value))
+
+    def settle(items: list[tuple[int, asyncio.Future[int]]]) -> None:
+        for i, done in items:
+            if done.done():  # its request timed out or was cancelled
+                continue
+            if status == "ok":
+                done.set_result(int(value[i]))
+            else:
+                done.set_exception(_refused(value))
+
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the process is stopping
+            loop.call_soon_threadsafe(settle, items)
+
+
+def _refused(reason: object) -> AuditError:
+    return AuditError(f"the read could not be audited, so it is withheld: {reason}")
 
 
 @dataclass(frozen=True)
