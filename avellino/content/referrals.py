@@ -230,18 +230,7 @@ def names_protected(rows: list[dict[str, Any]], protected: set[str]) -> bool:
 def _screened(screen: Any, table: pa.Table, adverts: set[str]) -> dict[str, str | None]:
     """{statement id: the screen's reason, None when it may go} for the statements of ``adverts``."""
     wanted = table.filter(pc.is_in(table.column("entity_id"), pa.array(sorted(adverts), pa.string())))
-    if not wanted.num_rows:
-        return {}
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads = 2")
-        screen.register(con)
-        out = screen.run(con, wanted, "b.id AS sid")
-    finally:
-        con.close()
-    return dict(zip(out.column("sid").to_pylist(), out.column("reason").to_pylist(), strict=True))
+    return dict(screen.reasons(wanted))
 
 
 def _referral_id(reference: str, advert_id: str) -> str:

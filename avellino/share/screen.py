@@ -158,6 +158,20 @@ class Screen:
         finally:
             con.unregister("batch")
 
+    def reasons(self, table: pa.Table) -> dict[str, str | None]:
+        """{statement id: why it is withheld, None when it may go} for the statements of ``table`` (with an
+        ``id`` column): what a notice that lists each withheld fact's reason reads."""
+        if not table.num_rows:
+            return {}
+        con = duckdb.connect()
+        try:
+            con.execute("SET threads = 2")
+            self.register(con)
+            out = self.run(con, table, "b.id AS sid")
+        finally:
+            con.close()
+        return dict(zip(out.column("sid").to_pylist(), out.column("reason").to_pylist(), strict=True))
+
     def allowed(self, table: pa.Table) -> pa.Table:
         """The rows of ``table`` (statements with the marking columns, ``entity_id``, ``canonical_id``,
         ``batch_id``) this request may see, in their order."""

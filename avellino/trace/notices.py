@@ -101,7 +101,7 @@ def build(
     protected = protected_ids(store)  # always: a warning never carries a victim, even for safeguarding
     table = store.read_statements(schemata=["Purchase"])
     table = table.filter(pc.is_in(table.column("canonical_id"), pa.array(events, pa.string())))
-    reasons = _screened(Screen(node, req, protected), table)
+    reasons = Screen(node, req, protected).reasons(table)
     withheld: Counter[str] = Counter()
     sales: dict[str, dict[str, str]] = {}
     tlps: list[str] = []
@@ -155,22 +155,6 @@ def _names_protected(rows: list[dict[str, Any]], protected: set[str]) -> bool:
         if r["canonical_id"] in protected or (r["prop_type"] == "entity" and r["value"] in protected):
             return True
     return False
-
-
-def _screened(screen: Any, table: pa.Table) -> dict[str, str | None]:
-    """{statement id: the screen's reason, None when it may go}."""
-    if not table.num_rows:
-        return {}
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads = 2")
-        screen.register(con)
-        out = screen.run(con, table, "b.id AS sid")
-    finally:
-        con.close()
-    return dict(zip(out.column("sid").to_pylist(), out.column("reason").to_pylist(), strict=True))
 
 
 def write(store: Store, warning: Warning, out_dir: Path, purpose: str) -> Path:
