@@ -69,7 +69,7 @@ class AuditWriter:
     def close(self) -> None:
         """Write what is queued, close the log and stop (the server is shutting down)."""
         if self._thread.is_alive():
-            self._queue.put(_STOP)  # type: ignore[arg-type]
+            self._queue.put(STOP)
             self._thread.join(timeout=30)
 
     def submit(self, user: str, purpose: str, action: str, touched: TouchedLike) -> Future[int]:
@@ -103,14 +103,7 @@ class AuditWriter:
             if wait > 0:
                 time.sleep(wait)
             last = time.monotonic()
-            group = [first]
-            while len(group) < AUDIT_BATCH:
-                try:
-                    group.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(item is _STOP for item in group)
-            group = [item for item in group if item is not _STOP]
+            group, stop = drain(self._queue, first, AUDIT_BATCH)
             try:
                 entries = log.append([item for item, _ in group])
                 for (_, done), entry in zip(group, entries, strict=True):
@@ -135,7 +128,22 @@ def _freeze() -> None:
     gc.freeze()
 
 
-_STOP = object()
+#: put on a writer's queue to make it write what is queued and stop
+STOP: Any = object()
+
+
+def drain(waiting: queue.Queue[Any], first: Any, limit: int) -> tuple[list[Any], bool]:
+    """``first`` and what else is queued now (up to ``limit`` in all), and whether a stop was among them: one
+    group to write at once."""
+    group = [first]
+    while len(group) < limit:
+        try:
+            group.append(waiting.get_nowait())
+        except queue.Empty:
+            break
+    return [g for g in group if g is not STOP], any(g is STOP for g in group)
+
+
 _FREE = threading.Lock()
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from avellino.share.audit import AuditError, TouchedSummary, touched_json
+from avellino.web.service import STOP, drain
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -102,9 +103,6 @@ class AuditService:
         self._folder.rmdir()
 
 
-_STOP: Any = object()
-
-
 class RemoteAudit:
     """In a worker: the :class:`service.Auditor` that sends this process's entries to the parent's writer."""
 
@@ -132,20 +130,13 @@ class RemoteAudit:
 
     def close(self) -> None:
         if self._thread.is_alive():
-            self._queue.put(_STOP)
+            self._queue.put(STOP)
             self._thread.join(timeout=30)
         self._conn.close()
 
     def _run(self) -> None:
         while True:
-            group = [self._queue.get()]
-            while len(group) < BATCH:
-                try:
-                    group.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(g is _STOP for g in group)
-            group = [g for g in group if g is not _STOP]
+            group, stop = drain(self._queue, self._queue.get(), BATCH)
             if group:
                 try:
                     self._conn.send([item for item, _ in group])
