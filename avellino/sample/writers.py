@@ -125,16 +125,28 @@ def _col_letter(i: int) -> str:
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """Dotted headers to nested objects: {"a.b": 1} -> {"a": {"b": 1}}; missing values are left out."""
+    """Dotted headers to nested objects: {"a.b": 1} -> {"a": {"b": 1}}. A missing top-level value is left out;
+    a missing field of a sub-object that has other fields is written as null, as a fixed-schema export writes it
+    (otherwise a field that is empty in every record, e.g. the handling note of a small file without H3 rows,
+    would be absent from the file and its mapping refused)."""
     out: dict[str, Any] = {}
+    empty: list[tuple[list[str], str]] = []
     for key, value in flat.items():
+        *parents, leaf = key.split(".")
         if value is None or value == []:
+            if parents:
+                empty.append((parents, leaf))
             continue
         node = out
-        *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
+    for parents, leaf in empty:
+        held: Any = out
+        for part in parents:
+            held = held.get(part) if isinstance(held, dict) else None
+        if isinstance(held, dict):
+            held.setdefault(leaf, None)
     return out
 
 

@@ -132,3 +132,21 @@ def test_parallel_writing_gives_the_same_files(
     monkeypatch.setenv("AVELLINO_SAMPLE_WORKERS", "2")
     parallel = generate(tmp_path / "parallel", scale=SCALE, seed=7)
     assert _digest(parallel.out_dir) == _digest(sample.out_dir)
+
+
+def test_a_small_operation_without_handling_notes_still_ingests(tmp_path: Path) -> None:
+    """At scale 600 (seed 11) no Italian record has an H3 note; the JSON export still carries the field (null),
+    as a fixed-schema export does, so the mapping that names it is not refused."""
+    from avellino.ingest.run import ingest_file
+    from avellino.store.duckdb_store import DuckDBStore
+
+    manifest = generate(tmp_path / "op", scale=600, seed=11)
+    italian = next(f for f in manifest.files if f.originator == "IT-SCO" and f.kind == "persons")
+    records = json.loads(italian.path.read_text())["dati"]["elementi"]
+    assert all("nota" in r["classificazione"] for r in records)
+    store = DuckDBStore(tmp_path / "ws", create=True)
+    try:
+        ingest_file(store, italian.path, italian.mapping)
+        assert store.counts()["statements"] > 0
+    finally:
+        store.close()
