@@ -27,7 +27,7 @@ from avellino.errors import AvellinoError, ConfigError
 from avellino.web import answers
 from avellino.web.api import build_router
 from avellino.web.places import land_geojson, places
-from avellino.web.service import Auditor, Workbench
+from avellino.web.service import QueuedAuditor, Workbench
 from avellino.web.sessions import COOKIE, Sessions
 from avellino.web.users import Users
 
@@ -62,7 +62,7 @@ def error_json(status: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None, audit: Auditor | None = None,
+def create_workbench(workspace: Path | None, users_dir: Path, node: Any = None, audit: QueuedAuditor | None = None,
                      warm: bool = False) -> FastAPI:  # fmt: skip
     """The workbench for ``workspace``; accounts (and sessions) in ``users_dir``; ``node``: this node (or None),
     whose node server is then served too; ``audit``: where reads are recorded (default: this process writes the

@@ -96,7 +96,7 @@ class ReadModel:
         self._exact: dict[str, set[str]] = defaultdict(set)  # a name folded to lower-case ASCII -> canonical ids
         self._identifiers: dict[str, set[str]] = defaultdict(set)
         # filled as entities are read (a dict write is atomic: concurrent requests at worst compute one twice)
-        self._folded: dict[str, list[tuple[str, str]]] = {}
+        self._folded_of: dict[str, list[tuple[str, str]]] = {}
         self._originators: dict[str, list[str]] = {}
         self._index()
 
@@ -208,10 +208,10 @@ class ReadModel:
 
     def _folded_names(self, cid: str) -> list[tuple[str, str]]:
         """(folded, as written) for each name of an entity, folded once per view."""
-        held = self._folded.get(cid)
+        held = self._folded_of.get(cid)
         if held is None:
             held = [(_folded(nm), nm) for nm in (self._name_text.get(cid) or [self.caption[cid]])]
-            self._folded[cid] = held
+            self._folded_of[cid] = held
         return held
 
     def originators(self, cid: str) -> list[str]:

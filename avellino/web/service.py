@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -21,9 +23,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from avellino.errors import AvellinoError, ConfigError
+from avellino.share.audit import AuditError
 from avellino.store import open_store
 from avellino.web.readmodel import COLUMNS, ReadModel
 
@@ -46,28 +49,26 @@ class ViewKey:
     purpose_kind: str  #: the policy's purpose kind (only partner views depend on it)
 
 
-class Auditor(Protocol):
-    """What the request handlers record their reads with: :class:`AuditWriter` in a one-process server, or a
-    worker's link to the server's writer (``workers.RemoteAudit``)."""
-
-    def record(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int: ...
-
-    async def record_async(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int: ...
-
-    def close(self) -> None: ...
+#: a read waiting for its audit entry: a thread's future, or (a request handler's) its event loop's own
+Waiter = Future[int] | asyncio.Future[int]
+TIMEOUT = 120.0
 
 
-class AuditWriter:
-    """Group commit of audit entries: ``record`` blocks until its entry is in the log (or raises AuditError)."""
+class QueuedAuditor:
+    """An auditor whose entries queue for one thread that writes (or sends) them in groups: what
+    :class:`AuditWriter` and a worker's ``workers.RemoteAudit`` share. A request handler's read waits on a future
+    of its own event loop, settled with the rest of its group in one call into the loop (:func:`settle`)."""
 
-    def __init__(self, opener: Callable[[], Store]):
-        self._open = opener
-        self._queue: queue.Queue[tuple[tuple[str, str, str, TouchedLike], Future[int]]] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="avellino-audit", daemon=True)
+    def __init__(self, run: Callable[[], None], name: str):
+        self._queue: queue.Queue[tuple[Any, Waiter]] = queue.Queue()
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
 
+    def _entry(self, user: str, purpose: str, action: str, touched: TouchedLike) -> Any:
+        return (user, purpose, action, touched)
+
     def close(self) -> None:
-        """Write what is queued, close the log and stop (the server is shutting down)."""
+        """Write what is queued and stop (the server is shutting down)."""
         if self._thread.is_alive():
             self._queue.put(STOP)
             self._thread.join(timeout=30)
@@ -75,17 +76,25 @@ class AuditWriter:
     def submit(self, user: str, purpose: str, action: str, touched: TouchedLike) -> Future[int]:
         """Queue an entry; the future gives its sequence number once it is in the log."""
         done: Future[int] = Future()
-        self._queue.put(((user, purpose, action, touched), done))
+        self._queue.put((self._entry(user, purpose, action, touched), done))
         return done
 
     def record(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
-        return self.submit(user, purpose, action, touched).result(timeout=120)
+        return self.submit(user, purpose, action, touched).result(timeout=TIMEOUT)
 
     async def record_async(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
-        """:meth:`record` for a request handler: waits for the group commit without holding a worker thread."""
-        import asyncio
+        """:meth:`record` for a request handler: waits for the group without holding a worker thread."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put((self._entry(user, purpose, action, touched), done))
+        return await asyncio.wait_for(done, TIMEOUT)
 
-        return await asyncio.wait_for(asyncio.wrap_future(self.submit(user, purpose, action, touched)), timeout=120)
+
+class AuditWriter(QueuedAuditor):
+    """Group commit of audit entries: ``record`` blocks until its entry is in the log (or raises AuditError)."""
+
+    def __init__(self, opener: Callable[[], Store]):
+        self._open = opener
+        super().__init__(self._run, "avellino-audit")
 
     def _run(self) -> None:
         from avellino.share.audit import Appender
@@ -106,12 +115,10 @@ class AuditWriter:
             group, stop = drain(self._queue, first, AUDIT_BATCH)
             try:
                 entries = log.append([item for item, _ in group])
-                for (_, done), entry in zip(group, entries, strict=True):
-                    done.set_result(entry.seq)
             except BaseException as exc:  # every waiting request fails: nothing unaudited is released
-                for _, done in group:
-                    if not done.done():
-                        done.set_exception(exc)
+                settle([done for _, done in group], None, exc)
+            else:
+                settle([done for _, done in group], [e.seq for e in entries], None)
             if stop:
                 log.close()
                 return
@@ -132,6 +139,34 @@ def _freeze() -> None:
 STOP: Any = object()
 
 
+def settle(waiting: list[Waiter], seqs: list[int] | None, error: BaseException | None) -> None:
+    """Give each waiting read its sequence number, or ``error`` (nothing unaudited is released). Futures of an
+    event loop are settled inside that loop, all of a loop's in one call (one wake-up per group, not per read)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[int, asyncio.Future[int]]]] = {}
+
+    def give(i: int, done: Waiter) -> None:
+        if done.done():  # its request timed out or was cancelled
+            return
+        if seqs is not None:
+            done.set_result(seqs[i])
+        else:
+            done.set_exception(error or AuditError("the read could not be audited, so it is withheld"))
+
+    for i, done in enumerate(waiting):
+        if isinstance(done, asyncio.Future):
+            by_loop.setdefault(done.get_loop(), []).append((i, done))
+        else:
+            give(i, done)
+
+    def give_all(items: list[tuple[int, asyncio.Future[int]]]) -> None:
+        for i, done in items:
+            give(i, done)
+
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the process is stopping
+            loop.call_soon_threadsafe(give_all, items)
+
+
 def drain(waiting: queue.Queue[Any], first: Any, limit: int) -> tuple[list[Any], bool]:
     """``first`` and what else is queued now (up to ``limit`` in all), and whether a stop was among them: one
     group to write at once."""
@@ -150,11 +185,13 @@ _FREE = threading.Lock()
 class Workbench:
     """The state one server process keeps for the workbench."""
 
-    def __init__(self, workspace: Path | None, node: Node | None, users_dir: Path, audit: Auditor | None = None):
+    def __init__(self, workspace: Path | None, node: Node | None, users_dir: Path, audit: QueuedAuditor | None = None):
         self.workspace = workspace
         self.node = node
         self.users_dir = users_dir
-        self.audit: Auditor = audit if audit is not None else AuditWriter(lambda: open_store(workspace, read_only=True))
+        self.audit: QueuedAuditor = (
+            audit if audit is not None else AuditWriter(lambda: open_store(workspace, read_only=True))
+        )
         self._views: dict[ViewKey, tuple[object, ReadModel]] = {}
         self._cache: dict[str, tuple[object, dict[str, object]]] = {}
         self._building: dict[ViewKey, threading.Lock] = {}

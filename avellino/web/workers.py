@@ -18,21 +18,17 @@ on Ctrl-C; each builds its application with :func:`worker_app` from what the par
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import queue
 import secrets
 import tempfile
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from avellino.share.audit import AuditError, TouchedSummary, touched_json
-from avellino.web.service import STOP, drain
+from avellino.web.service import TIMEOUT, QueuedAuditor, drain, settle
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -47,7 +43,6 @@ ENV_NODE = "AVELLINO_SERVE_NODE"
 ENV_AUDIT = "AVELLINO_SERVE_AUDIT"
 ENV_KEY = "AVELLINO_SERVE_AUDIT_KEY"
 BATCH = 500
-TIMEOUT = 120.0
 
 Item = tuple[str, str, str, dict[str, object]]
 
@@ -103,35 +98,18 @@ class AuditService:
         self._folder.rmdir()
 
 
-class RemoteAudit:
-    """In a worker: the :class:`service.Auditor` that sends this process's entries to the parent's writer."""
+class RemoteAudit(QueuedAuditor):
+    """In a worker: the :class:`service.QueuedAuditor` that sends this process's entries to the parent's writer."""
 
     def __init__(self, address: str, key: bytes):
         self._conn = Client(address, family="AF_UNIX", authkey=key)
-        self._queue: queue.Queue[tuple[Item, Future[int] | asyncio.Future[int]]] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="avellino-audit-link", daemon=True)
-        self._thread.start()
+        super().__init__(self._run, "avellino-audit-link")
 
-    def submit(self, user: str, purpose: str, action: str, touched: TouchedLike) -> Future[int]:
-        done: Future[int] = Future()
-        self._queue.put(((user, purpose, action, touched_json(touched)), done))
-        return done
-
-    def record(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
-        return self.submit(user, purpose, action, touched).result(timeout=TIMEOUT)
-
-    async def record_async(self, user: str, purpose: str, action: str, touched: TouchedLike) -> int:
-        """:meth:`record` for a request handler. Its future is the event loop's own, and the link resolves a whole
-        answer's futures in one call into the loop (one wake-up per batch, not one per request)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[int] = loop.create_future()
-        self._queue.put(((user, purpose, action, touched_json(touched)), done))
-        return await asyncio.wait_for(done, TIMEOUT)
+    def _entry(self, user: str, purpose: str, action: str, touched: TouchedLike) -> Item:
+        return (user, purpose, action, touched_json(touched))  # plain data, to send
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(STOP)
-            self._thread.join(timeout=30)
+        super().close()
         self._conn.close()
 
     def _run(self) -> None:
@@ -143,39 +121,13 @@ class RemoteAudit:
                     status, value = self._conn.recv()
                 except (EOFError, OSError) as exc:
                     status, value = "error", f"the server's audit writer cannot be reached ({exc})"
-                _settle([done for _, done in group], status, value)
+                if status == "ok":
+                    settle([done for _, done in group], [int(v) for v in value], None)
+                else:
+                    error = AuditError(f"the read could not be audited, so it is withheld: {value}")
+                    settle([done for _, done in group], None, error)
             if stop:
                 return
-
-
-def _settle(futures: list[Future[int] | asyncio.Future[int]], status: str, value: Any) -> None:
-    """Give each waiting read its sequence number, or the error (nothing unaudited is released). Futures of an
-    event loop are settled inside that loop, all of a loop's in one call."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[int, asyncio.Future[int]]]] = {}
-    for i, done in enumerate(futures):
-        if isinstance(done, asyncio.Future):
-            by_loop.setdefault(done.get_loop(), []).append((i, done))
-        elif status == "ok":
-            done.set_result(int(value[i]))
-        else:
-            done.set_exception(_refused(value))
-
-    def settle(items: list[tuple[int, asyncio.Future[int]]]) -> None:
-        for i, done in items:
-            if done.done():  # its request timed out or was cancelled
-                continue
-            if status == "ok":
-                done.set_result(int(value[i]))
-            else:
-                done.set_exception(_refused(value))
-
-    for loop, items in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # the loop has closed: the process is stopping
-            loop.call_soon_threadsafe(settle, items)
-
-
-def _refused(reason: object) -> AuditError:
-    return AuditError(f"the read could not be audited, so it is withheld: {reason}")
 
 
 @dataclass(frozen=True)
